@@ -1,0 +1,525 @@
+//! The evaluator (FORMULATION §5): every metric of a plan, computed from the
+//! instance alone with the true minimal transfers, and every violated
+//! constraint with its numbers. The MILP, the heuristics, the reports and
+//! the tests all check against this.
+
+use crate::instance::{DelayModel, Instance, PayoffTable, Tec};
+use crate::plan::Plan;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// Constraint families of FORMULATION §3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    /// Input/output, mandatory atoms, connectivity.
+    Selection,
+    /// Where atoms run.
+    Placement,
+    /// Transfers between nodes.
+    Traffic,
+    /// Node memory.
+    Memory,
+    /// Task delay.
+    Delay,
+    /// Task quality.
+    Quality,
+    /// Quantization noise.
+    Noise,
+    /// Node utilization, link load.
+    Capacity,
+    /// Node average power.
+    Energy,
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = serde_json::to_value(self).expect("family serializes");
+        write!(f, "{}", s.as_str().unwrap_or("?"))
+    }
+}
+
+/// A violated constraint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Violation {
+    /// The family it belongs to.
+    pub family: Family,
+    /// What, with the numbers (`task t3: delay 0.231 s > max_delay 0.2 s`).
+    pub message: String,
+}
+
+/// Per-task metrics (one inference).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskReport {
+    /// Task name.
+    pub name: String,
+    /// Atoms used, |A_Y(t)|.
+    pub atoms_used: usize,
+    /// Δ(t), seconds.
+    pub delay_s: f64,
+    /// Σ compute time, seconds.
+    pub compute_s: f64,
+    /// Σ transfer time (per-byte and latency), seconds.
+    pub transfer_s: f64,
+    /// E(t), joules.
+    pub energy_j: f64,
+    /// c(t).
+    pub cost: f64,
+    /// Bytes sent between nodes.
+    pub bytes_sent: f64,
+    /// ret(t).
+    pub retained: f64,
+    /// α(t) = F_t(ret(t)).
+    pub accuracy: f64,
+    /// α(t) − γ(t)·η(q).
+    pub quality: f64,
+}
+
+/// Per-node metrics.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NodeReport {
+    /// Node name.
+    pub name: String,
+    /// Atoms deployed (u(a,n) = 1).
+    pub atoms_deployed: usize,
+    /// Parameter bytes deployed (after weight quantization).
+    pub memory_bytes: f64,
+    /// memory(n).
+    pub memory_limit: f64,
+    /// Σ_t rate(t)·compute seconds on n per inference.
+    pub utilization: f64,
+    /// Σ_t rate(t)·E(t,n), watts.
+    pub power_w: f64,
+}
+
+/// Per-physical-link load.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinkReport {
+    /// Sender name.
+    pub from: String,
+    /// Receiver name.
+    pub to: String,
+    /// Bytes per second carried.
+    pub load_bytes_per_s: f64,
+    /// Bandwidth.
+    pub bandwidth: f64,
+}
+
+/// Everything the evaluator computes for a plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluation {
+    /// Per task.
+    pub tasks: Vec<TaskReport>,
+    /// Per node.
+    pub nodes: Vec<NodeReport>,
+    /// Per physical link.
+    pub links: Vec<LinkReport>,
+    /// Quantized group names.
+    pub quantized: Vec<String>,
+    /// η(q).
+    pub noise: f64,
+    /// T (rate-weighted mean delay, s), E (W), C (per second).
+    pub totals: Tec,
+    /// Weighted normalized objective; `None` under payoff normalization
+    /// without a payoff table.
+    pub objective: Option<f64>,
+    /// Every violated constraint.
+    pub violations: Vec<Violation>,
+}
+
+impl Evaluation {
+    /// True when no constraint is violated.
+    pub fn feasible(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+/// Relative tolerance of every comparison against a limit.
+pub const TOLERANCE: f64 = 1e-9;
+
+fn exceeds(value: f64, limit: f64) -> bool {
+    value > limit + TOLERANCE * limit.abs().max(1.0)
+}
+
+/// A number with 4 significant digits, for messages.
+pub fn sig(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let mag = x.abs().log10().floor() as i32;
+    if !(-4..6).contains(&mag) {
+        format!("{x:.3e}")
+    } else {
+        let decimals = (3 - mag).max(0) as usize;
+        let s = format!("{x:.decimals$}");
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    }
+}
+
+/// Scores `plan` on `inst`; `payoff` is needed only for payoff
+/// normalization.
+pub fn evaluate(inst: &Instance, plan: &Plan, payoff: Option<&PayoffTable>) -> Evaluation {
+    let dnn = &inst.dnn;
+    let net = &inst.network;
+    let fam = inst.families;
+    let nn = net.len();
+    let mut violations = Vec::new();
+    let mut v = |family: Family, message: String| violations.push(Violation { family, message });
+
+    let quantized_atom = |a: usize| dnn.atoms[a].group.is_some_and(|g| plan.quantized[g]);
+    let wf = inst.quantization.weight_factor;
+    let af = inst.quantization.activation_factor;
+    let noise = inst.quantization.noise.eval(&plan.quantized);
+
+    let mut deployed = vec![vec![false; dnn.len()]; nn];
+    let mut utilization = vec![0.0; nn];
+    let mut power = vec![0.0; nn];
+    let mut link_load = vec![0.0; net.links.len()];
+    let mut tasks = Vec::with_capacity(inst.tasks.len());
+
+    for (t, task) in inst.tasks.iter().enumerate() {
+        let place = &plan.placement[t];
+        let used = |a: usize| place[a].is_some();
+        let tn = &task.name;
+
+        // Selection and placement.
+        match place[dnn.input] {
+            None => v(
+                Family::Placement,
+                format!(
+                    "task {tn}: input atom '{}' is not used",
+                    dnn.atoms[dnn.input].id
+                ),
+            ),
+            Some(n) if n != task.source => v(
+                Family::Placement,
+                format!(
+                    "task {tn}: input atom '{}' on {} instead of its source {}",
+                    dnn.atoms[dnn.input].id, net.nodes[n].name, net.nodes[task.source].name
+                ),
+            ),
+            _ => {}
+        }
+        match place[dnn.output] {
+            None => v(
+                Family::Placement,
+                format!(
+                    "task {tn}: output atom '{}' is not used",
+                    dnn.atoms[dnn.output].id
+                ),
+            ),
+            Some(n) if n != task.sink => v(
+                Family::Placement,
+                format!(
+                    "task {tn}: output atom '{}' on {} instead of its sink {}",
+                    dnn.atoms[dnn.output].id, net.nodes[n].name, net.nodes[task.sink].name
+                ),
+            ),
+            _ => {}
+        }
+        let missing: Vec<&str> = (0..dnn.len())
+            .filter(|&a| dnn.atoms[a].mandatory && !used(a))
+            .map(|a| dnn.atoms[a].id.as_str())
+            .collect();
+        if !missing.is_empty() {
+            v(
+                Family::Selection,
+                format!("task {tn}: mandatory atoms not used: {}", list(&missing)),
+            );
+        }
+        if fam.selection {
+            let no_pred: Vec<&str> = (0..dnn.len())
+                .filter(|&a| a != dnn.input && used(a) && !dnn.preds[a].iter().any(|&b| used(b)))
+                .map(|a| dnn.atoms[a].id.as_str())
+                .collect();
+            if !no_pred.is_empty() {
+                v(
+                    Family::Selection,
+                    format!(
+                        "task {tn}: used atoms with no used predecessor: {}",
+                        list(&no_pred)
+                    ),
+                );
+            }
+            let no_succ: Vec<&str> = (0..dnn.len())
+                .filter(|&a| a != dnn.output && used(a) && !dnn.succs[a].iter().any(|&b| used(b)))
+                .map(|a| dnn.atoms[a].id.as_str())
+                .collect();
+            if !no_succ.is_empty() {
+                v(
+                    Family::Selection,
+                    format!(
+                        "task {tn}: used atoms with no used successor: {}",
+                        list(&no_succ)
+                    ),
+                );
+            }
+        }
+
+        // Compute.
+        let mut compute_s = 0.0;
+        let mut energy_j = 0.0;
+        let mut cost = 0.0;
+        let mut level_node_ct: BTreeMap<(usize, usize), f64> = BTreeMap::new();
+        for (a, atom) in dnn.atoms.iter().enumerate() {
+            let Some(n) = place[a] else { continue };
+            deployed[n][a] = true;
+            let node = &net.nodes[n];
+            let speedup = if quantized_atom(a) {
+                node.quant_speedup
+            } else {
+                1.0
+            };
+            let ct = atom.flops / node.speed / speedup;
+            compute_s += ct;
+            energy_j += node.power * ct;
+            cost += node.price * ct;
+            utilization[n] += task.rate * ct;
+            power[n] += task.rate * node.power * ct;
+            *level_node_ct.entry((atom.level, n)).or_default() += ct;
+        }
+
+        // Transfers: a's output goes once to every other node hosting a
+        // used successor of a.
+        let mut transfer_s = 0.0;
+        let mut bytes_sent = 0.0;
+        let mut class_crossings: BTreeSet<(usize, usize, usize)> = BTreeSet::new();
+        let mut level_link: BTreeMap<(usize, usize, usize), f64> = BTreeMap::new();
+        if fam.traffic {
+            for a in 0..dnn.len() {
+                let Some(k) = place[a] else { continue };
+                let dests: BTreeSet<usize> = dnn.succs[a]
+                    .iter()
+                    .filter_map(|&b| place[b])
+                    .filter(|&h| h != k)
+                    .collect();
+                let bytes = dnn.atoms[a].out_bytes * if quantized_atom(a) { af } else { 1.0 };
+                for h in dests {
+                    let Some(link) = net.effective(k, h) else {
+                        v(
+                            Family::Traffic,
+                            format!("task {tn}: atom '{}' on {} feeds a successor on {}, which {} cannot reach", dnn.atoms[a].id, net.nodes[k].name, net.nodes[h].name, net.nodes[k].name),
+                        );
+                        continue;
+                    };
+                    let tb = link.time_per_byte * bytes;
+                    transfer_s += tb;
+                    bytes_sent += bytes;
+                    energy_j += link.energy_per_byte * bytes;
+                    cost += link.price_per_byte * bytes;
+                    power[k] += task.rate * link.energy_per_byte * bytes;
+                    for &l in &link.path {
+                        link_load[l] += task.rate * bytes;
+                    }
+                    let class = dnn.class_of[a].expect("an atom with successors has a class");
+                    class_crossings.insert((class, k, h));
+                    *level_link.entry((dnn.atoms[a].level, k, h)).or_default() += tb;
+                }
+            }
+        }
+        let latency = |k: usize, h: usize| net.effective(k, h).map_or(0.0, |e| e.latency);
+        let delay_s = match inst.delay_model {
+            DelayModel::Sequential => {
+                transfer_s += class_crossings
+                    .iter()
+                    .map(|&(_, k, h)| latency(k, h))
+                    .sum::<f64>();
+                compute_s + transfer_s
+            }
+            DelayModel::Layered => {
+                let mut tau: BTreeMap<usize, f64> = BTreeMap::new();
+                for (&(l, _), &ct) in &level_node_ct {
+                    let e = tau.entry(l).or_default();
+                    *e = e.max(ct);
+                }
+                let mut chi: BTreeMap<usize, f64> = BTreeMap::new();
+                for (&(l, k, h), &tb) in &level_link {
+                    let e = chi.entry(l).or_default();
+                    *e = e.max(tb + latency(k, h));
+                }
+                transfer_s += class_crossings
+                    .iter()
+                    .map(|&(_, k, h)| latency(k, h))
+                    .sum::<f64>();
+                tau.values().sum::<f64>() + chi.values().sum::<f64>()
+            }
+        };
+
+        let retained = task.retained((0..dnn.len()).filter(|&a| used(a)));
+        let accuracy = task.curve.value(retained);
+        let quality = accuracy - task.noise_sensitivity * noise;
+        if fam.delay && exceeds(delay_s, task.max_delay) {
+            v(
+                Family::Delay,
+                format!(
+                    "task {tn}: delay {} s > max_delay {} s",
+                    sig(delay_s),
+                    sig(task.max_delay)
+                ),
+            );
+        }
+        if fam.quality && exceeds(task.min_quality, quality) {
+            v(
+                Family::Quality,
+                format!(
+                    "task {tn}: quality {} < min_quality {}",
+                    sig(quality),
+                    sig(task.min_quality)
+                ),
+            );
+        }
+        tasks.push(TaskReport {
+            name: tn.clone(),
+            atoms_used: (0..dnn.len()).filter(|&a| used(a)).count(),
+            delay_s,
+            compute_s,
+            transfer_s,
+            energy_j,
+            cost,
+            bytes_sent,
+            retained,
+            accuracy,
+            quality,
+        });
+    }
+
+    if fam.noise {
+        if let Some(max) = inst.quantization.max_noise {
+            if exceeds(noise, max) {
+                v(
+                    Family::Noise,
+                    format!("noise {} > max_noise {}", sig(noise), sig(max)),
+                );
+            }
+        }
+    }
+    let mut nodes = Vec::with_capacity(nn);
+    for (n, node) in net.nodes.iter().enumerate() {
+        let memory_bytes: f64 = (0..dnn.len())
+            .filter(|&a| deployed[n][a])
+            .map(|a| dnn.atoms[a].param_bytes * if quantized_atom(a) { wf } else { 1.0 })
+            .fold(0.0, |s, b| s + b);
+        if fam.memory && exceeds(memory_bytes, node.memory) {
+            v(
+                Family::Memory,
+                format!(
+                    "node {}: memory {} B > memory {} B",
+                    node.name,
+                    sig(memory_bytes),
+                    sig(node.memory)
+                ),
+            );
+        }
+        if fam.capacity {
+            if let Some(max) = node.max_utilization {
+                if exceeds(utilization[n], max) {
+                    v(
+                        Family::Capacity,
+                        format!(
+                            "node {}: utilization {} > max_utilization {}",
+                            node.name,
+                            sig(utilization[n]),
+                            sig(max)
+                        ),
+                    );
+                }
+            }
+        }
+        if fam.energy {
+            if let Some(max) = node.max_power {
+                if exceeds(power[n], max) {
+                    v(
+                        Family::Energy,
+                        format!(
+                            "node {}: power {} W > max_power {} W",
+                            node.name,
+                            sig(power[n]),
+                            sig(max)
+                        ),
+                    );
+                }
+            }
+        }
+        nodes.push(NodeReport {
+            name: node.name.clone(),
+            atoms_deployed: deployed[n].iter().filter(|&&d| d).count(),
+            memory_bytes,
+            memory_limit: node.memory,
+            utilization: utilization[n],
+            power_w: power[n],
+        });
+    }
+    let mut links = Vec::with_capacity(net.links.len());
+    for (l, link) in net.links.iter().enumerate() {
+        let (from, to) = (&net.nodes[link.from].name, &net.nodes[link.to].name);
+        if fam.capacity && exceeds(link_load[l], link.bandwidth) {
+            v(
+                Family::Capacity,
+                format!(
+                    "link {from}->{to}: load {} B/s > bandwidth {} B/s",
+                    sig(link_load[l]),
+                    sig(link.bandwidth)
+                ),
+            );
+        }
+        links.push(LinkReport {
+            from: from.clone(),
+            to: to.clone(),
+            load_bytes_per_s: link_load[l],
+            bandwidth: link.bandwidth,
+        });
+    }
+
+    let total_rate = inst.total_rate();
+    let totals = Tec {
+        time: tasks
+            .iter()
+            .zip(&inst.tasks)
+            .map(|(r, t)| t.rate * r.delay_s)
+            .sum::<f64>()
+            / total_rate,
+        energy: tasks
+            .iter()
+            .zip(&inst.tasks)
+            .map(|(r, t)| t.rate * r.energy_j)
+            .sum(),
+        cost: tasks
+            .iter()
+            .zip(&inst.tasks)
+            .map(|(r, t)| t.rate * r.cost)
+            .sum(),
+    };
+    let objective = inst.objective.value(totals, payoff);
+    Evaluation {
+        tasks,
+        nodes,
+        links,
+        quantized: (0..plan.quantized.len())
+            .filter(|&g| plan.quantized[g])
+            .map(|g| inst.quantization.groups[g].clone())
+            .collect(),
+        noise,
+        totals,
+        objective,
+        violations,
+    }
+}
+
+fn list(names: &[&str]) -> String {
+    let shown = names
+        .iter()
+        .take(10)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > 10 {
+        format!("{shown} and {} more", names.len() - 10)
+    } else {
+        shown
+    }
+}

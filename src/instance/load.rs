@@ -1,0 +1,1155 @@
+//! Parse and validate an instance file into an [`Instance`].
+//!
+//! Every check pushes into one [`Diagnostics`] list and loading goes on, so
+//! a user sees all problems of a file at once. Only problems that make the
+//! rest meaningless (unparseable YAML, a broken DNN graph) stop early.
+
+use super::raw::*;
+use super::*;
+use crate::dnn::Atom;
+use crate::error::{Diagnostics, Error, Result};
+use crate::network::{Link, Node};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// Loads and validates the instance at `path`.
+pub fn load(path: &Path) -> Result<Instance> {
+    let text = read_text(path, path, "")?;
+    load_str(&text, Some(path))
+}
+
+/// Loads and validates an instance from text; `path` (when given) is used
+/// in messages and to resolve referenced files (otherwise the working
+/// directory is used).
+pub fn load_str(text: &str, path: Option<&Path>) -> Result<Instance> {
+    let file = path
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("<input>"));
+    let raw: RawInstance = parse_yaml(text, &file, "an instance mapping with `version: 1`")?;
+    let base = path
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut d = Diagnostics::default();
+    let inst = build(raw, &file, &base, &mut d);
+    match inst {
+        Some(i) if d.is_empty() => Ok(i),
+        _ => Err(Error::Invalid { diagnostics: d }),
+    }
+}
+
+/// Reads a whole file as UTF-8 text; a missing, empty or binary file is a
+/// diagnostic naming `file` and the field (`field`) that referred to it.
+pub(crate) fn read_text(path: &Path, referrer: &Path, field: &str) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        let msg = if referrer == path {
+            format!("cannot read file: {e}")
+        } else {
+            format!("cannot read referenced file {}: {e}", path.display())
+        };
+        Error::invalid(referrer, field, msg)
+    })?;
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::invalid(
+            path,
+            "",
+            "the file is empty: expected a YAML mapping",
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Error::invalid(
+            path,
+            "",
+            format!(
+                "not UTF-8 text (invalid byte at offset {}): expected a YAML file",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+/// Deserializes YAML text, turning serde's error into a diagnostic with the
+/// field path and position.
+pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    file: &Path,
+    expected: &str,
+) -> Result<T> {
+    if text.trim().is_empty() {
+        return Err(Error::invalid(
+            file,
+            "",
+            format!("the file is empty: expected {expected}"),
+        ));
+    }
+    let de = serde_yaml::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        let inner = e.into_inner();
+        let mut msg = inner.to_string();
+        if let Some(loc) = inner.location() {
+            // serde_yaml appends the position itself in most messages.
+            let suffix = format!("line {} column {}", loc.line(), loc.column());
+            if !msg.contains(&suffix) {
+                msg = format!("{msg} at {suffix}");
+            }
+        }
+        Error::invalid(file, path, msg)
+    })
+}
+
+struct Check<'a> {
+    d: &'a mut Diagnostics,
+    file: PathBuf,
+}
+
+impl Check<'_> {
+    fn err(&mut self, path: impl Into<String>, msg: impl Into<String>) {
+        self.d.push(&self.file, path, msg);
+    }
+
+    /// A finite number in the given range; returns it or a fallback.
+    fn num(&mut self, path: &str, v: f64, min: f64, min_open: bool, what: &str) -> f64 {
+        let ok = v.is_finite() && if min_open { v > min } else { v >= min };
+        if !ok {
+            let bound = if min_open { ">" } else { "≥" };
+            self.err(
+                path,
+                format!("value {v} is not allowed: expected a finite {what} {bound} {min}"),
+            );
+        }
+        v
+    }
+}
+
+fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Option<Instance> {
+    let mut c = Check {
+        d,
+        file: file.to_path_buf(),
+    };
+    if raw.version != 1 {
+        c.err(
+            "version",
+            format!("version {} is not supported: expected 1", raw.version),
+        );
+    }
+
+    // --- DNN (possibly in its own file) ---
+    let (raw_dnn, dnn_file, prefix) = match raw.dnn {
+        RawDnnRef::Inline(r) => (r, file.to_path_buf(), "dnn.".to_string()),
+        RawDnnRef::File { file: rel } => {
+            let p = base.join(&rel);
+            match read_text(&p, file, "dnn.file")
+                .and_then(|t| parse_yaml::<RawDnn>(&t, &p, "a DNN mapping (input, layers, output)"))
+            {
+                Ok(r) => (r, p, String::new()),
+                Err(e) => {
+                    c.d.extend(e.diagnostics().cloned().unwrap_or_default());
+                    return None;
+                }
+            }
+        }
+    };
+    // A broken DNN does not stop the checks of the other sections.
+    let built = {
+        let mut dc = Check {
+            d: c.d,
+            file: dnn_file,
+        };
+        build_dnn(raw_dnn, &prefix, &mut dc)
+    };
+
+    // --- network ---
+    let network = build_network(&raw.network, &mut c);
+
+    // --- quantization ---
+    let group_names = built.as_ref().map(|b| b.1.clone()).unwrap_or_default();
+    let quantization = build_quantization(raw.quantization.as_ref(), &group_names, &mut c);
+    let mut dnn = built.map(|b| b.0);
+    if let Some(dnn) = dnn.as_mut() {
+        for (a, g) in group_names.iter().enumerate() {
+            dnn.atoms[a].group = g
+                .as_ref()
+                .and_then(|g| quantization.groups.iter().position(|x| x == g));
+        }
+    }
+
+    // --- tasks ---
+    if raw.tasks.is_empty() {
+        c.err("tasks", "no tasks: expected at least one task");
+    }
+    let mut tasks = Vec::new();
+    let mut seen = HashMap::new();
+    for (i, rt) in raw.tasks.iter().enumerate() {
+        let p = format!("tasks[{i}]");
+        if let Some(j) = seen.insert(rt.name.clone(), i) {
+            c.err(
+                format!("{p}.name"),
+                format!("duplicate task name '{}' (also tasks[{j}])", rt.name),
+            );
+        }
+        tasks.push(build_task(rt, &p, dnn.as_ref(), &network, &mut c));
+    }
+    if let (Some(rel), Some(dnn)) = (&raw.relevance_file, dnn.as_ref()) {
+        read_relevance_csv(&base.join(rel), dnn, &mut tasks, &mut c);
+    }
+
+    let objective = build_objective(raw.objective.as_ref(), &mut c);
+    let f = raw.constraints.unwrap_or_default();
+    let dflt = Families::default();
+    let families = Families {
+        selection: f.selection.unwrap_or(dflt.selection),
+        traffic: f.traffic.unwrap_or(dflt.traffic),
+        memory: f.memory.unwrap_or(dflt.memory),
+        delay: f.delay.unwrap_or(dflt.delay),
+        quality: f.quality.unwrap_or(dflt.quality),
+        noise: f.noise.unwrap_or(dflt.noise),
+        capacity: f.capacity.unwrap_or(dflt.capacity),
+        energy: f.energy.unwrap_or(dflt.energy),
+    };
+    let delay_model = match raw.delay_model.as_deref() {
+        None | Some("sequential") => DelayModel::Sequential,
+        Some("layered") => DelayModel::Layered,
+        Some(other) => {
+            c.err(
+                "delay_model",
+                format!("unknown delay model '{other}': expected 'sequential' or 'layered'"),
+            );
+            DelayModel::Sequential
+        }
+    };
+    let dnn = dnn?;
+    Some(Instance {
+        name: raw.name.unwrap_or_else(|| {
+            file.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        }),
+        description: raw.description.unwrap_or_default(),
+        path: Some(file.to_path_buf()),
+        dnn,
+        network,
+        tasks,
+        quantization,
+        objective,
+        families,
+        delay_model,
+    })
+}
+
+/// Builds the DNN; returns it with each atom's group name (resolved to an
+/// index once the quantization section is read).
+fn build_dnn(raw: RawDnn, prefix: &str, c: &mut Check) -> Option<(Dnn, Vec<Option<String>>)> {
+    let before = c.d.len();
+    let mut atoms: Vec<Atom> = Vec::new();
+    let mut groups: Vec<Option<String>> = Vec::new();
+    let mut ids: HashMap<String, String> = HashMap::new(); // atom id -> where declared
+    let mut layers: Vec<(String, Vec<usize>)> = Vec::new();
+    let mut layer_ix: HashMap<String, usize> = HashMap::new();
+
+    let mut add_atom = |c: &mut Check, where_: String, atom: Atom, group: Option<String>| {
+        if let Some(prev) = ids.get(&atom.id) {
+            c.err(
+                where_.clone(),
+                format!(
+                    "duplicate atom id '{}' (already declared at {prev})",
+                    atom.id
+                ),
+            );
+        } else {
+            ids.insert(atom.id.clone(), where_);
+        }
+        atoms.push(atom);
+        groups.push(group);
+        atoms.len() - 1
+    };
+    let mk = |id: String, layer: &str, flops, param_bytes, out_bytes, mandatory| Atom {
+        id,
+        layer: layer.to_string(),
+        flops,
+        param_bytes,
+        out_bytes,
+        level: 0,
+        group: None,
+        mandatory,
+    };
+
+    // Input atom.
+    let p_in = format!("{prefix}input");
+    let in_bytes = c.num(
+        &format!("{p_in}.out_bytes"),
+        raw.input.out_bytes.unwrap_or(0.0),
+        0.0,
+        false,
+        "number of bytes",
+    );
+    if raw.input.inputs.is_some() {
+        c.err(
+            format!("{p_in}.inputs"),
+            "the input atom has no inputs: remove this field",
+        );
+    }
+    let input = add_atom(
+        c,
+        p_in.clone(),
+        mk(
+            raw.input.name.clone(),
+            &raw.input.name,
+            0.0,
+            0.0,
+            in_bytes,
+            true,
+        ),
+        None,
+    );
+    layers.push((raw.input.name.clone(), vec![input]));
+    layer_ix.insert(raw.input.name.clone(), 0);
+
+    // Compute layers.
+    for (li, l) in raw.layers.iter().enumerate() {
+        let p = format!("{prefix}layers[{li}]");
+        if layer_ix.contains_key(&l.name) {
+            c.err(
+                format!("{p}.name"),
+                format!("duplicate layer name '{}'", l.name),
+            );
+        }
+        let num = |c: &mut Check, field: &str, v: Option<f64>| {
+            c.num(
+                &format!("{p}.{field}"),
+                v.unwrap_or(0.0),
+                0.0,
+                false,
+                "number",
+            )
+        };
+        let flops = num(c, "flops", l.flops);
+        let param_bytes = num(c, "param_bytes", l.param_bytes);
+        let out_bytes = num(c, "out_bytes", l.out_bytes);
+        let mandatory = l.mandatory.unwrap_or(false);
+        let mut members = Vec::new();
+        match (&l.atoms, l.count) {
+            (Some(_), Some(_)) => c.err(
+                format!("{p}.count"),
+                "a layer has either `count` or `atoms`, not both",
+            ),
+            (Some(list), None) => {
+                if list.is_empty() {
+                    c.err(
+                        format!("{p}.atoms"),
+                        "empty atom list: expected at least one atom",
+                    );
+                }
+                for (ai, ra) in list.iter().enumerate() {
+                    let pa = format!("{p}.atoms[{ai}]");
+                    let v = |c: &mut Check, f: &str, x: Option<f64>, d: f64| {
+                        c.num(&format!("{pa}.{f}"), x.unwrap_or(d), 0.0, false, "number")
+                    };
+                    let atom = mk(
+                        ra.name.clone(),
+                        &l.name,
+                        v(c, "flops", ra.flops, flops),
+                        v(c, "param_bytes", ra.param_bytes, param_bytes),
+                        v(c, "out_bytes", ra.out_bytes, out_bytes),
+                        ra.mandatory.unwrap_or(mandatory),
+                    );
+                    let g = ra.group.clone().or_else(|| l.group.clone());
+                    members.push(add_atom(c, format!("{pa}.name"), atom, g));
+                }
+            }
+            (None, count) => {
+                let n = count.unwrap_or(1);
+                if n == 0 {
+                    c.err(format!("{p}.count"), "count 0: expected at least 1 atom");
+                }
+                if n > 10_000_000 {
+                    c.err(
+                        format!("{p}.count"),
+                        format!("count {n} is too large: at most 10000000"),
+                    );
+                    continue;
+                }
+                for k in 0..n {
+                    let id = if n == 1 {
+                        l.name.clone()
+                    } else {
+                        format!("{}.{k}", l.name)
+                    };
+                    let atom = mk(id, &l.name, flops, param_bytes, out_bytes, mandatory);
+                    members.push(add_atom(c, format!("{p}.name"), atom, l.group.clone()));
+                }
+            }
+        }
+        layer_ix.insert(l.name.clone(), layers.len());
+        layers.push((l.name.clone(), members));
+    }
+
+    // Output atom.
+    let p_out = format!("{prefix}output");
+    if raw.output.out_bytes.is_some_and(|b| b != 0.0) {
+        c.err(
+            format!("{p_out}.out_bytes"),
+            "the output atom sends nothing on: remove this field",
+        );
+    }
+    let output = add_atom(
+        c,
+        p_out.clone(),
+        mk(
+            raw.output.name.clone(),
+            &raw.output.name,
+            0.0,
+            0.0,
+            0.0,
+            true,
+        ),
+        None,
+    );
+    if layer_ix.contains_key(&raw.output.name) {
+        c.err(
+            format!("{p_out}.name"),
+            format!("duplicate layer name '{}'", raw.output.name),
+        );
+    }
+    layer_ix.insert(raw.output.name.clone(), layers.len());
+    layers.push((raw.output.name.clone(), vec![output]));
+
+    if c.d.len() > before {
+        return None;
+    }
+
+    // Edges: dense from each `inputs` layer (default: the previous one).
+    let mut edges: Vec<(usize, usize)> = Vec::new();
+    let mut dense = |c: &mut Check, field: String, inputs: &Option<Vec<String>>, li: usize| {
+        let names: Vec<String> = match inputs {
+            Some(v) => v.clone(),
+            None => vec![layers[li - 1].0.clone()],
+        };
+        for (k, name) in names.iter().enumerate() {
+            match layer_ix.get(name) {
+                None => c.err(
+                    format!("{field}[{k}]"),
+                    format!("unknown layer '{name}': expected the name of the input or a layer"),
+                ),
+                Some(&src) if src == layers.len() - 1 => c.err(
+                    format!("{field}[{k}]"),
+                    format!("'{name}' is the output atom, which feeds nothing"),
+                ),
+                Some(&src) => {
+                    for &a in &layers[src].1 {
+                        for &b in &layers[li].1 {
+                            edges.push((a, b));
+                        }
+                    }
+                }
+            }
+        }
+    };
+    for (li, l) in raw.layers.iter().enumerate() {
+        dense(c, format!("{prefix}layers[{li}].inputs"), &l.inputs, li + 1);
+    }
+    dense(
+        c,
+        format!("{p_out}.inputs"),
+        &raw.output.inputs,
+        layers.len() - 1,
+    );
+    let atom_ix: HashMap<&str, usize> = atoms
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id.as_str(), i))
+        .collect();
+    let resolve = |name: &str| -> Option<Vec<usize>> {
+        if let Some(&a) = atom_ix.get(name) {
+            Some(vec![a])
+        } else {
+            layer_ix.get(name).map(|&l| layers[l].1.clone())
+        }
+    };
+    for (ei, (from, to)) in raw.edges.iter().enumerate() {
+        let p = format!("{prefix}edges[{ei}]");
+        let f = resolve(from);
+        let t = resolve(to);
+        if f.is_none() {
+            c.err(format!("{p}[0]"), format!("unknown atom or layer '{from}'"));
+        }
+        if t.is_none() {
+            c.err(format!("{p}[1]"), format!("unknown atom or layer '{to}'"));
+        }
+        if let (Some(f), Some(t)) = (f, t) {
+            for &a in &f {
+                for &b in &t {
+                    edges.push((a, b));
+                }
+            }
+        }
+    }
+    edges.sort_unstable();
+    edges.dedup();
+    for &(a, b) in &edges {
+        if a == b {
+            c.err(
+                format!("{prefix}edges"),
+                format!("self-loop on atom '{}': a DNN is acyclic", atoms[a].id),
+            );
+        }
+        if b == input {
+            c.err(
+                format!("{prefix}edges"),
+                format!(
+                    "edge '{}' -> '{}' enters the input atom, which has no predecessors",
+                    atoms[a].id, atoms[b].id
+                ),
+            );
+        }
+    }
+    if c.d.len() > before {
+        return None;
+    }
+
+    // Graph checks: acyclic, everything between input and output.
+    let n = atoms.len();
+    let mut g: petgraph::graph::DiGraph<(), ()> = petgraph::graph::DiGraph::new();
+    for _ in 0..n {
+        g.add_node(());
+    }
+    for &(a, b) in &edges {
+        g.add_edge(
+            petgraph::graph::NodeIndex::new(a),
+            petgraph::graph::NodeIndex::new(b),
+            (),
+        );
+    }
+    let mut cyclic = false;
+    for scc in petgraph::algo::tarjan_scc(&g) {
+        if scc.len() > 1 {
+            cyclic = true;
+            let mut names: Vec<&str> = scc.iter().map(|v| atoms[v.index()].id.as_str()).collect();
+            names.sort_unstable();
+            let shown = names.iter().take(8).copied().collect::<Vec<_>>().join(", ");
+            let more = if names.len() > 8 {
+                format!(" and {} more", names.len() - 8)
+            } else {
+                String::new()
+            };
+            c.err(
+                format!("{prefix}layers"),
+                format!(
+                    "the edges form a cycle through atoms {shown}{more}: a DNN must be acyclic"
+                ),
+            );
+        }
+    }
+    if cyclic {
+        return None;
+    }
+    let reach = |start: usize, rev: bool| -> Vec<bool> {
+        let mut seen = vec![false; n];
+        let dir = if rev {
+            petgraph::Direction::Incoming
+        } else {
+            petgraph::Direction::Outgoing
+        };
+        let mut stack = vec![start];
+        seen[start] = true;
+        while let Some(v) = stack.pop() {
+            for w in g.neighbors_directed(petgraph::graph::NodeIndex::new(v), dir) {
+                if !seen[w.index()] {
+                    seen[w.index()] = true;
+                    stack.push(w.index());
+                }
+            }
+        }
+        seen
+    };
+    let from_in = reach(input, false);
+    let to_out = reach(output, true);
+    let mut report = |what: &str, bad: Vec<&str>| {
+        if !bad.is_empty() {
+            let shown = bad.iter().take(8).copied().collect::<Vec<_>>().join(", ");
+            let more = if bad.len() > 8 {
+                format!(" and {} more", bad.len() - 8)
+            } else {
+                String::new()
+            };
+            c.err(
+                format!("{prefix}layers"),
+                format!("atoms {shown}{more} {what}"),
+            );
+        }
+    };
+    report(
+        "cannot be reached from the input atom: every atom must lie on a path from input to output",
+        (0..n)
+            .filter(|&a| !from_in[a])
+            .map(|a| atoms[a].id.as_str())
+            .collect(),
+    );
+    report(
+        "do not reach the output atom: every atom must lie on a path from input to output",
+        (0..n)
+            .filter(|&a| !to_out[a])
+            .map(|a| atoms[a].id.as_str())
+            .collect(),
+    );
+    if c.d.len() > before {
+        return None;
+    }
+    let name = raw.name.unwrap_or_else(|| "dnn".to_string());
+    Some((
+        Dnn::from_parts(name, atoms, &edges, input, output, layers),
+        groups,
+    ))
+}
+
+fn build_network(raw: &RawNetwork, c: &mut Check) -> Network {
+    let mut nodes = Vec::new();
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    if raw.nodes.is_empty() {
+        c.err("network.nodes", "no nodes: expected at least one node");
+    }
+    for (i, rn) in raw.nodes.iter().enumerate() {
+        let p = format!("network.nodes[{i}]");
+        if let Some(j) = names.insert(&rn.name, i) {
+            c.err(
+                format!("{p}.name"),
+                format!(
+                    "duplicate node name '{}' (also network.nodes[{j}])",
+                    rn.name
+                ),
+            );
+        }
+        let speed = c.num(&format!("{p}.speed"), rn.speed, 0.0, true, "FLOP/s");
+        let memory = c.num(
+            &format!("{p}.memory"),
+            rn.memory,
+            0.0,
+            false,
+            "number of bytes",
+        );
+        let power = c.num(
+            &format!("{p}.power"),
+            rn.power.unwrap_or(0.0),
+            0.0,
+            false,
+            "power in W",
+        );
+        let price = c.num(
+            &format!("{p}.price"),
+            rn.price.unwrap_or(0.0),
+            0.0,
+            false,
+            "price per second",
+        );
+        let qs = c.num(
+            &format!("{p}.quant_speedup"),
+            rn.quant_speedup.unwrap_or(1.0),
+            1.0,
+            false,
+            "speed-up",
+        );
+        let mu = rn
+            .max_utilization
+            .map(|v| c.num(&format!("{p}.max_utilization"), v, 0.0, true, "utilization"));
+        let mp = rn
+            .max_power
+            .map(|v| c.num(&format!("{p}.max_power"), v, 0.0, false, "power in W"));
+        nodes.push(Node {
+            name: rn.name.clone(),
+            speed: if speed.is_finite() && speed > 0.0 {
+                speed
+            } else {
+                1.0
+            },
+            memory,
+            power,
+            price,
+            quant_speedup: qs,
+            max_utilization: mu,
+            max_power: mp,
+        });
+    }
+    let mut links = Vec::new();
+    let mut pairs: HashMap<(usize, usize), String> = HashMap::new();
+    for (i, rl) in raw.links.iter().enumerate() {
+        let p = format!("network.links[{i}]");
+        let from = names.get(rl.from.as_str()).copied();
+        let to = names.get(rl.to.as_str()).copied();
+        let known = names.keys().copied().collect::<Vec<_>>().join(", ");
+        if from.is_none() {
+            c.err(
+                format!("{p}.from"),
+                format!("unknown node '{}': expected one of {known}", rl.from),
+            );
+        }
+        if to.is_none() {
+            c.err(
+                format!("{p}.to"),
+                format!("unknown node '{}': expected one of {known}", rl.to),
+            );
+        }
+        let bw = c.num(
+            &format!("{p}.bandwidth"),
+            rl.bandwidth,
+            0.0,
+            true,
+            "bandwidth in B/s",
+        );
+        let lat = c.num(
+            &format!("{p}.latency"),
+            rl.latency.unwrap_or(0.0),
+            0.0,
+            false,
+            "latency in s",
+        );
+        let pw = c.num(
+            &format!("{p}.power"),
+            rl.power.unwrap_or(0.0),
+            0.0,
+            false,
+            "power in W",
+        );
+        let pr = c.num(
+            &format!("{p}.price"),
+            rl.price.unwrap_or(0.0),
+            0.0,
+            false,
+            "price per byte",
+        );
+        let (Some(f), Some(t)) = (from, to) else {
+            continue;
+        };
+        if f == t {
+            c.err(
+                p.clone(),
+                format!(
+                    "link from '{}' to itself: transfers within a node are free",
+                    rl.from
+                ),
+            );
+            continue;
+        }
+        let mut dirs = vec![(f, t)];
+        if rl.symmetric.unwrap_or(false) {
+            dirs.push((t, f));
+        }
+        for (f, t) in dirs {
+            if let Some(prev) = pairs.insert((f, t), p.clone()) {
+                c.err(
+                    p.clone(),
+                    format!(
+                        "duplicate link {} -> {} (also {prev})",
+                        nodes[f].name, nodes[t].name
+                    ),
+                );
+            }
+            links.push(Link {
+                from: f,
+                to: t,
+                bandwidth: if bw > 0.0 && bw.is_finite() { bw } else { 1.0 },
+                latency: lat,
+                power: pw,
+                price: pr,
+            });
+        }
+    }
+    Network::new(nodes, links)
+}
+
+fn build_quantization(
+    raw: Option<&RawQuantization>,
+    atom_groups: &[Option<String>],
+    c: &mut Check,
+) -> Quantization {
+    let mut used: Vec<String> = Vec::new();
+    for g in atom_groups.iter().flatten() {
+        if !used.contains(g) {
+            used.push(g.clone());
+        }
+    }
+    let Some(raw) = raw else {
+        // No quantization section: the DNN's groups cannot be quantized
+        // (no noise model, factors 1), so they are dropped.
+        return Quantization {
+            groups: Vec::new(),
+            weight_factor: 1.0,
+            activation_factor: 1.0,
+            noise: NoiseModel::default(),
+            max_noise: None,
+        };
+    };
+    let groups = match &raw.groups {
+        None => used.clone(),
+        Some(list) => {
+            let mut seen = HashSet::new();
+            for (i, g) in list.iter().enumerate() {
+                if !seen.insert(g) {
+                    c.err(
+                        format!("quantization.groups[{i}]"),
+                        format!("duplicate group '{g}'"),
+                    );
+                }
+                if !used.contains(g) {
+                    c.err(
+                        format!("quantization.groups[{i}]"),
+                        format!("group '{g}' has no atoms: no layer or atom of the DNN names it"),
+                    );
+                }
+            }
+            for g in &used {
+                if !list.contains(g) {
+                    c.err(
+                        "quantization.groups",
+                        format!("the DNN puts atoms in group '{g}', which is not listed here"),
+                    );
+                }
+            }
+            list.clone()
+        }
+    };
+    let factor = |c: &mut Check, f: &str, v: Option<f64>| {
+        let v = v.unwrap_or(1.0);
+        if !(v.is_finite() && v > 0.0 && v <= 1.0) {
+            c.err(
+                format!("quantization.{f}"),
+                format!("value {v} is not allowed: expected a factor in (0, 1]"),
+            );
+        }
+        v
+    };
+    let weight_factor = factor(c, "weight_factor", raw.weight_factor);
+    let activation_factor = factor(c, "activation_factor", raw.activation_factor);
+    let mut noise = NoiseModel::default();
+    if let Some(rn) = &raw.noise {
+        noise.intercept = rn.intercept.unwrap_or(0.0);
+        if !noise.intercept.is_finite() {
+            c.err(
+                "quantization.noise.intercept",
+                format!(
+                    "value {} is not allowed: expected a finite number",
+                    noise.intercept
+                ),
+            );
+        }
+        for (i, t) in rn.terms.iter().enumerate() {
+            let p = format!("quantization.noise.terms[{i}]");
+            if !t.coef.is_finite() {
+                c.err(
+                    format!("{p}.coef"),
+                    format!("value {} is not allowed: expected a finite number", t.coef),
+                );
+            }
+            if t.groups.is_empty() {
+                c.err(
+                    format!("{p}.groups"),
+                    "empty monomial: the constant term is `intercept`",
+                );
+            }
+            let mut s = Vec::new();
+            for (k, g) in t.groups.iter().enumerate() {
+                match groups.iter().position(|x| x == g) {
+                    None => c.err(
+                        format!("{p}.groups[{k}]"),
+                        format!("unknown group '{g}': expected one of {}", groups.join(", ")),
+                    ),
+                    Some(gi) if s.contains(&gi) => c.err(
+                        format!("{p}.groups[{k}]"),
+                        format!(
+                            "group '{g}' repeated: q² = q, so a monomial lists each group once"
+                        ),
+                    ),
+                    Some(gi) => s.push(gi),
+                }
+            }
+            s.sort_unstable();
+            noise.terms.push((s, t.coef));
+        }
+    }
+    let max_noise = raw
+        .max_noise
+        .map(|v| c.num("quantization.max_noise", v, 0.0, false, "noise bound"));
+    Quantization {
+        groups,
+        weight_factor,
+        activation_factor,
+        noise,
+        max_noise,
+    }
+}
+
+fn build_task(rt: &RawTask, p: &str, dnn: Option<&Dnn>, net: &Network, c: &mut Check) -> Task {
+    let rate = c.num(
+        &format!("{p}.rate"),
+        rt.rate,
+        0.0,
+        true,
+        "rate in requests/s",
+    );
+    let node = |c: &mut Check, field: &str, name: &str| -> usize {
+        net.node_by_name(name).unwrap_or_else(|| {
+            let known = net
+                .nodes
+                .iter()
+                .map(|n| n.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            c.err(
+                format!("{p}.{field}"),
+                format!("unknown node '{name}': expected one of {known}"),
+            );
+            0
+        })
+    };
+    let source = node(c, "source", &rt.source);
+    let sink = match &rt.sink {
+        Some(s) => node(c, "sink", s),
+        None => source,
+    };
+    let max_delay = match rt.max_delay {
+        Some(v) => c.num(&format!("{p}.max_delay"), v, 0.0, true, "delay in s"),
+        None => f64::INFINITY,
+    };
+    let min_quality = rt.min_quality.unwrap_or(0.0);
+    if !min_quality.is_finite() {
+        c.err(
+            format!("{p}.min_quality"),
+            format!("value {min_quality} is not allowed: expected a finite number"),
+        );
+    }
+    let q = rt.quality.as_ref();
+    let curve = match q.and_then(|q| q.curve.as_ref()) {
+        None => AccuracyCurve::identity(),
+        Some(pts) => check_curve(pts, &format!("{p}.quality.curve"), c),
+    };
+    let noise_sensitivity = c.num(
+        &format!("{p}.quality.noise_sensitivity"),
+        q.and_then(|q| q.noise_sensitivity).unwrap_or(0.0),
+        0.0,
+        false,
+        "sensitivity",
+    );
+    let mut relevance = vec![0.0; dnn.map_or(0, Dnn::len)];
+    if let (Some(map), Some(dnn)) = (&rt.relevance, dnn) {
+        for (key, &v) in map {
+            let path = format!("{p}.relevance.{key}");
+            c.num(&path, v, 0.0, false, "relevance score");
+            set_relevance(dnn, key, v, &mut relevance, || {
+                c.err(path.clone(), format!("unknown atom or layer '{key}'"))
+            });
+        }
+    }
+    Task {
+        name: rt.name.clone(),
+        rate,
+        source,
+        sink,
+        max_delay,
+        min_quality,
+        relevance,
+        curve,
+        noise_sensitivity,
+    }
+}
+
+/// Sets σ for an atom id, or for every atom of a layer name.
+fn set_relevance(dnn: &Dnn, key: &str, v: f64, rel: &mut [f64], unknown: impl FnOnce()) {
+    if let Some(a) = dnn.atom_by_id(key) {
+        rel[a] = v;
+    } else if let Some((_, atoms)) = dnn.layers.iter().find(|(n, _)| n == key) {
+        for &a in atoms {
+            rel[a] = v;
+        }
+    } else {
+        unknown();
+    }
+}
+
+fn check_curve(pts: &[(f64, f64)], p: &str, c: &mut Check) -> AccuracyCurve {
+    let before = c.d.len();
+    if pts.len() < 2 {
+        c.err(
+            p,
+            format!(
+                "{} point(s): expected at least 2 points [x, accuracy] from x = 0 to x = 1",
+                pts.len()
+            ),
+        );
+        return AccuracyCurve::identity();
+    }
+    for (i, &(x, y)) in pts.iter().enumerate() {
+        if !x.is_finite() || !y.is_finite() {
+            c.err(
+                format!("{p}[{i}]"),
+                format!("[{x}, {y}] is not allowed: expected finite numbers"),
+            );
+        }
+    }
+    if c.d.len() > before {
+        return AccuracyCurve::identity();
+    }
+    if pts[0].0 != 0.0 {
+        c.err(
+            format!("{p}[0]"),
+            format!("x = {}: the curve must start at x = 0", pts[0].0),
+        );
+    }
+    if pts[pts.len() - 1].0 != 1.0 {
+        c.err(
+            format!("{p}[{}]", pts.len() - 1),
+            format!("x = {}: the curve must end at x = 1", pts[pts.len() - 1].0),
+        );
+    }
+    let mut prev_slope = f64::INFINITY;
+    for i in 1..pts.len() {
+        let (x0, y0) = pts[i - 1];
+        let (x1, y1) = pts[i];
+        if x1 <= x0 {
+            c.err(
+                format!("{p}[{i}]"),
+                format!("x = {x1} after x = {x0}: x must increase strictly"),
+            );
+            continue;
+        }
+        if y1 < y0 {
+            c.err(
+                format!("{p}[{i}]"),
+                format!("accuracy {y1} after {y0}: the curve must be non-decreasing"),
+            );
+        }
+        let s = (y1 - y0) / (x1 - x0);
+        if s > prev_slope * (1.0 + 1e-9) + 1e-12 {
+            c.err(
+                format!("{p}[{i}]"),
+                format!("slope {s:.6} after slope {prev_slope:.6}: the curve must be concave (slopes non-increasing)"),
+            );
+        }
+        prev_slope = s;
+    }
+    if c.d.len() > before {
+        return AccuracyCurve::identity();
+    }
+    AccuracyCurve {
+        points: pts.to_vec(),
+    }
+}
+
+fn read_relevance_csv(path: &Path, dnn: &Dnn, tasks: &mut [Task], c: &mut Check) {
+    let text = match read_text(path, &c.file.clone(), "relevance_file") {
+        Ok(t) => t,
+        Err(e) => {
+            c.d.extend(e.diagnostics().cloned().unwrap_or_default());
+            return;
+        }
+    };
+    let mut rc = Check {
+        d: c.d,
+        file: path.to_path_buf(),
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    match rdr.headers() {
+        Ok(h) if h.iter().collect::<Vec<_>>() == ["atom", "task", "score"] => {}
+        Ok(h) => {
+            rc.err(
+                "line 1",
+                format!(
+                    "header '{}': expected 'atom,task,score'",
+                    h.iter().collect::<Vec<_>>().join(",")
+                ),
+            );
+            return;
+        }
+        Err(e) => {
+            rc.err("line 1", format!("unreadable CSV header: {e}"));
+            return;
+        }
+    }
+    for rec in rdr.records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                rc.err("", format!("malformed CSV: {e}"));
+                return;
+            }
+        };
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let at = format!("line {line}");
+        let (atom, task, score) = (&rec[0], &rec[1], &rec[2]);
+        let Some(t) = tasks.iter().position(|t| t.name == task) else {
+            rc.err(at, format!("unknown task '{task}'"));
+            continue;
+        };
+        let Ok(v) = score.parse::<f64>() else {
+            rc.err(at, format!("score '{score}' is not a number"));
+            continue;
+        };
+        rc.num(&at, v, 0.0, false, "relevance score");
+        set_relevance(dnn, atom, v, &mut tasks[t].relevance, || {
+            rc.err(at.clone(), format!("unknown atom or layer '{atom}'"))
+        });
+    }
+}
+
+fn build_objective(raw: Option<&RawObjective>, c: &mut Check) -> Objective {
+    let weights = raw.and_then(|o| o.weights.as_ref());
+    let w = |c: &mut Check, f: &str, v: Option<f64>, d: f64| {
+        c.num(
+            &format!("objective.weights.{f}"),
+            v.unwrap_or(d),
+            0.0,
+            false,
+            "weight",
+        )
+    };
+    // Default: time only, the quantity every paper optimizes.
+    let weights = Tec {
+        time: w(
+            c,
+            "time",
+            weights.and_then(|x| x.time),
+            if weights.is_some() { 0.0 } else { 1.0 },
+        ),
+        energy: w(c, "energy", weights.and_then(|x| x.energy), 0.0),
+        cost: w(c, "cost", weights.and_then(|x| x.cost), 0.0),
+    };
+    if weights.time + weights.energy + weights.cost <= 0.0 {
+        c.err(
+            "objective.weights",
+            "all weights are 0: expected at least one positive weight",
+        );
+    }
+    let normalization = match raw.and_then(|o| o.normalization.as_ref()) {
+        None => Normalization::None,
+        Some(RawNormalization::Named(s)) if s == "none" => Normalization::None,
+        Some(RawNormalization::Named(s)) if s == "payoff" => Normalization::Payoff,
+        Some(RawNormalization::Named(s)) => {
+            c.err(
+                "objective.normalization",
+                format!("unknown normalization '{s}': expected 'none', 'payoff' or {{scales: {{time, energy, cost}}}}"),
+            );
+            Normalization::None
+        }
+        Some(RawNormalization::Scales { scales }) => {
+            let s = |c: &mut Check, f: &str, v: Option<f64>| {
+                c.num(
+                    &format!("objective.normalization.scales.{f}"),
+                    v.unwrap_or(1.0),
+                    0.0,
+                    true,
+                    "scale",
+                )
+            };
+            Normalization::Scales(Tec {
+                time: s(c, "time", scales.time),
+                energy: s(c, "energy", scales.energy),
+                cost: s(c, "cost", scales.cost),
+            })
+        }
+    };
+    Objective {
+        weights,
+        normalization,
+    }
+}

@@ -1,0 +1,317 @@
+//! The typed, validated problem instance (FORMULATION §1).
+//!
+//! [`load`] reads an instance file, resolves the files it refers to, and
+//! validates everything into an [`Instance`]; code past the loader never
+//! sees YAML.
+
+pub mod load;
+pub mod raw;
+
+use crate::dnn::{AtomIx, Dnn};
+use crate::network::{Network, NodeIx};
+use std::path::PathBuf;
+
+pub use load::{load, load_str};
+
+/// Index of a task in [`Instance::tasks`].
+pub type TaskIx = usize;
+/// Index of a quantization group in [`Quantization::groups`].
+pub type GroupIx = usize;
+
+/// A validated instance of the joint problem.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// Short name.
+    pub name: String,
+    /// Free text.
+    pub description: String,
+    /// The file it was loaded from, if any.
+    pub path: Option<PathBuf>,
+    /// The parent DNN.
+    pub dnn: Dnn,
+    /// Nodes, links, effective links.
+    pub network: Network,
+    /// Tasks (at least one).
+    pub tasks: Vec<Task>,
+    /// Quantization groups, factors and noise model.
+    pub quantization: Quantization,
+    /// Objective weights and normalization.
+    pub objective: Objective,
+    /// Constraint families on or off.
+    pub families: Families,
+    /// How per-task delay is computed.
+    pub delay_model: DelayModel,
+}
+
+/// An inference task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Task {
+    /// Name.
+    pub name: String,
+    /// λ, requests per second, > 0.
+    pub rate: f64,
+    /// Node where the input appears.
+    pub source: NodeIx,
+    /// Node where the output is delivered.
+    pub sink: NodeIx,
+    /// δ_max in seconds (`f64::INFINITY`: no limit).
+    pub max_delay: f64,
+    /// q_min.
+    pub min_quality: f64,
+    /// σ(a,t) per atom.
+    pub relevance: Vec<f64>,
+    /// F_t.
+    pub curve: AccuracyCurve,
+    /// γ(t).
+    pub noise_sensitivity: f64,
+}
+
+impl Task {
+    /// Σ_a σ(a,t).
+    pub fn total_relevance(&self) -> f64 {
+        self.relevance.iter().sum()
+    }
+
+    /// Retained relevance fraction of a set of atoms (1 when the task has no
+    /// relevance at all: nothing can be lost).
+    pub fn retained(&self, used: impl Iterator<Item = AtomIx>) -> f64 {
+        let total = self.total_relevance();
+        if total <= 0.0 {
+            return 1.0;
+        }
+        used.map(|a| self.relevance[a]).sum::<f64>() / total
+    }
+}
+
+/// A concave, non-decreasing piecewise-linear function on [0, 1].
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccuracyCurve {
+    /// Breakpoints `(x, F(x))`, x strictly increasing from 0 to 1.
+    pub points: Vec<(f64, f64)>,
+}
+
+impl AccuracyCurve {
+    /// The identity curve: accuracy = retained fraction.
+    pub fn identity() -> AccuracyCurve {
+        AccuracyCurve {
+            points: vec![(0.0, 0.0), (1.0, 1.0)],
+        }
+    }
+
+    /// F(x), x clamped to [0, 1].
+    pub fn value(&self, x: f64) -> f64 {
+        let x = x.clamp(0.0, 1.0);
+        // Concave: F is the minimum of its pieces' lines.
+        self.pieces()
+            .map(|(s, c)| s * x + c)
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// `(slope, intercept)` of each piece.
+    pub fn pieces(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        self.points.windows(2).map(|w| {
+            let (x0, y0) = w[0];
+            let (x1, y1) = w[1];
+            let s = (y1 - y0) / (x1 - x0);
+            (s, y0 - s * x0)
+        })
+    }
+}
+
+/// Quantization groups and their effects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantization {
+    /// Group names; index = [`GroupIx`].
+    pub groups: Vec<String>,
+    /// Multiplies `param_bytes` of quantized atoms, in (0, 1].
+    pub weight_factor: f64,
+    /// Multiplies `out_bytes` of quantized atoms, in (0, 1].
+    pub activation_factor: f64,
+    /// η(q).
+    pub noise: NoiseModel,
+    /// Noise family bound.
+    pub max_noise: Option<f64>,
+}
+
+/// The multilinear noise regressor η(q).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NoiseModel {
+    /// β_0, counted only when some group is quantized.
+    pub intercept: f64,
+    /// Monomials `(S, β_S)` with S sorted and distinct.
+    pub terms: Vec<(Vec<GroupIx>, f64)>,
+}
+
+impl NoiseModel {
+    /// η(q): zero when nothing is quantized.
+    pub fn eval(&self, quantized: &[bool]) -> f64 {
+        if !quantized.iter().any(|&q| q) {
+            return 0.0;
+        }
+        self.intercept
+            + self
+                .terms
+                .iter()
+                .filter(|(s, _)| s.iter().all(|&g| quantized[g]))
+                .map(|(_, b)| b)
+                .sum::<f64>()
+    }
+
+    /// Highest degree among the terms.
+    pub fn degree(&self) -> usize {
+        self.terms.iter().map(|(s, _)| s.len()).max().unwrap_or(0)
+    }
+}
+
+/// Weights on time, energy and cost (also used for scales and payoff rows).
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Tec {
+    /// Time T (s).
+    pub time: f64,
+    /// Energy E (W, energy per second).
+    pub energy: f64,
+    /// Cost C (price per second).
+    pub cost: f64,
+}
+
+/// The objective of the instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Objective {
+    /// w_T, w_E, w_C.
+    pub weights: Tec,
+    /// How the three totals are made comparable.
+    pub normalization: Normalization,
+}
+
+/// Normalization of T, E, C before weighting.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Normalization {
+    /// Raw units.
+    None,
+    /// X / scale.
+    Scales(Tec),
+    /// (X − ideal) / (nadir − ideal), from single-objective solves.
+    Payoff,
+}
+
+/// Ideal and nadir values of a payoff normalization.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PayoffTable {
+    /// Best value of each objective alone.
+    pub ideal: Tec,
+    /// Worst value of each objective over the other objectives' optima.
+    pub nadir: Tec,
+}
+
+impl Objective {
+    /// The weighted, normalized objective of totals `x`; `None` for payoff
+    /// normalization without a payoff table.
+    pub fn value(&self, x: Tec, payoff: Option<&PayoffTable>) -> Option<f64> {
+        let w = self.weights;
+        let (a, b) = self.affine(payoff)?;
+        Some(
+            w.time * (x.time - b.time) * a.time
+                + w.energy * (x.energy - b.energy) * a.energy
+                + w.cost * (x.cost - b.cost) * a.cost,
+        )
+    }
+
+    /// Multipliers and offsets with X_norm = (X − offset)·mult.
+    pub fn affine(&self, payoff: Option<&PayoffTable>) -> Option<(Tec, Tec)> {
+        let inv = |s: f64| if s > 0.0 { 1.0 / s } else { 0.0 };
+        match &self.normalization {
+            Normalization::None => Some((
+                Tec {
+                    time: 1.0,
+                    energy: 1.0,
+                    cost: 1.0,
+                },
+                Tec::default(),
+            )),
+            Normalization::Scales(s) => Some((
+                Tec {
+                    time: inv(s.time),
+                    energy: inv(s.energy),
+                    cost: inv(s.cost),
+                },
+                Tec::default(),
+            )),
+            Normalization::Payoff => {
+                let p = payoff?;
+                // A degenerate range (nadir = ideal) means the objective
+                // does not trade off: its normalized term is 0.
+                Some((
+                    Tec {
+                        time: inv(p.nadir.time - p.ideal.time),
+                        energy: inv(p.nadir.energy - p.ideal.energy),
+                        cost: inv(p.nadir.cost - p.ideal.cost),
+                    },
+                    p.ideal,
+                ))
+            }
+        }
+    }
+}
+
+/// Constraint families on (true) or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Families {
+    /// Connectivity of each task's sub-DNN.
+    pub selection: bool,
+    /// Transfers cost time, energy and money.
+    pub traffic: bool,
+    /// Node memory.
+    pub memory: bool,
+    /// Task delay.
+    pub delay: bool,
+    /// Task quality.
+    pub quality: bool,
+    /// Noise bound.
+    pub noise: bool,
+    /// Node utilization and link load.
+    pub capacity: bool,
+    /// Node average power.
+    pub energy: bool,
+}
+
+impl Default for Families {
+    fn default() -> Self {
+        Families {
+            selection: true,
+            traffic: true,
+            memory: true,
+            delay: true,
+            quality: true,
+            noise: true,
+            capacity: true,
+            energy: true,
+        }
+    }
+}
+
+/// Per-task delay model (FORMULATION §3.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DelayModel {
+    /// Every compute and transfer time adds up.
+    Sequential,
+    /// Atoms of one level run in parallel on different nodes.
+    Layered,
+}
+
+impl Instance {
+    /// Number of quantization groups.
+    pub fn group_count(&self) -> usize {
+        self.quantization.groups.len()
+    }
+
+    /// Task index by name.
+    pub fn task_by_name(&self, name: &str) -> Option<TaskIx> {
+        self.tasks.iter().position(|t| t.name == name)
+    }
+
+    /// Total request rate Σ_t rate(t).
+    pub fn total_rate(&self) -> f64 {
+        self.tasks.iter().map(|t| t.rate).sum()
+    }
+}

@@ -1,0 +1,21 @@
+//! edgesplit: joint atom selection, placement and quantization of DNNs
+//! across a device–edge–cloud continuum.
+//!
+//! Data flows one way: an instance file is loaded and validated into an
+//! [`instance::Instance`]; a plan (from a heuristic, a reference method or a
+//! solver) is checked and scored by [`eval::evaluate`], the single source of
+//! truth for every metric.
+#![deny(missing_docs)]
+
+pub mod dnn;
+pub mod error;
+pub mod eval;
+pub mod generate;
+pub mod instance;
+pub mod network;
+pub mod plan;
+pub mod reference;
+
+pub use error::{Diagnostics, Error, Problem, Result};
+pub use instance::{load, Instance};
+pub use plan::Plan;

@@ -1,0 +1,57 @@
+//! Reference plans that need no solver.
+
+use crate::instance::Instance;
+use crate::network::NodeIx;
+use crate::plan::Plan;
+
+/// The reference methods of `edgesplit plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReferenceMethod {
+    /// Every task runs the full parent DNN on the single most capable node
+    /// (TIDE's cost normalization unit), nothing quantized.
+    Centralized,
+    /// Every task runs the full parent DNN on its own source node.
+    AllOnSource,
+}
+
+impl ReferenceMethod {
+    /// The method's name as on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReferenceMethod::Centralized => "centralized",
+            ReferenceMethod::AllOnSource => "all-on-source",
+        }
+    }
+}
+
+/// The most capable node: highest speed, then most memory, then first.
+pub fn most_capable_node(inst: &Instance) -> NodeIx {
+    let nodes = &inst.network.nodes;
+    (0..nodes.len())
+        .max_by(|&a, &b| {
+            (nodes[a].speed, nodes[a].memory)
+                .partial_cmp(&(nodes[b].speed, nodes[b].memory))
+                .expect("validated numbers are finite")
+                .then(b.cmp(&a))
+        })
+        .expect("a validated instance has a node")
+}
+
+/// The plan of `method`: every atom used, input on the source, output on
+/// the sink, every compute atom on the method's node; nothing quantized.
+pub fn reference_plan(inst: &Instance, method: ReferenceMethod) -> Plan {
+    let central = most_capable_node(inst);
+    let mut plan = Plan::empty(inst);
+    for (t, task) in inst.tasks.iter().enumerate() {
+        let node = match method {
+            ReferenceMethod::Centralized => central,
+            ReferenceMethod::AllOnSource => task.source,
+        };
+        for a in 0..inst.dnn.len() {
+            plan.placement[t][a] = Some(node);
+        }
+        plan.placement[t][inst.dnn.input] = Some(task.source);
+        plan.placement[t][inst.dnn.output] = Some(task.sink);
+    }
+    plan
+}
