@@ -31,6 +31,8 @@ pub enum Family {
     Capacity,
     /// Node average power.
     Energy,
+    /// Placement rules.
+    Rules,
 }
 
 impl fmt::Display for Family {
@@ -258,6 +260,19 @@ pub fn evaluate(inst: &Instance, plan: &Plan, payoff: Option<&PayoffTable>) -> E
                         list(&no_succ)
                     ),
                 );
+            }
+        }
+
+        if fam.rules {
+            for rule in inst.rules.iter().filter(|r| r.tasks.contains(&t)) {
+                for &a in &rule.atoms {
+                    if let Some(n) = place[a].filter(|&n| !rule.allowed[n]) {
+                        v(
+                            Family::Rules,
+                            format!("task {tn}: atom '{}' on {} breaks rule '{}'", dnn.atoms[a].id, net.nodes[n].name, rule.name),
+                        );
+                    }
+                }
             }
         }
 

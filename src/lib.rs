@@ -12,6 +12,8 @@ pub mod error;
 pub mod eval;
 pub mod generate;
 pub mod instance;
+pub mod milp;
+pub mod solve;
 pub mod network;
 pub mod plan;
 pub mod reference;

@@ -5,6 +5,8 @@ use clap::{Parser, Subcommand};
 use edgesplit::eval::{evaluate, sig, Evaluation};
 use edgesplit::generate::{generate_yaml, GenParams};
 use edgesplit::reference::{reference_plan, ReferenceMethod};
+use edgesplit::milp::ObjectiveSpec;
+use edgesplit::solve::{solve_instance, BackendKind, SolveOptions, SolveReport, Status};
 use edgesplit::{Error, Instance, Plan};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -59,6 +61,46 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Solve an instance exactly with a MILP backend; the plan is re-scored
+    /// by the evaluator (exit 0 optimal or feasible at a limit, 1 infeasible
+    /// or no solution, 2 error or evaluator disagreement).
+    Solve {
+        /// Instance file.
+        instance: PathBuf,
+        #[command(flatten)]
+        solver: SolverArgs,
+        /// Write the plan here (YAML, or JSON by extension).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Write the full report here as JSON.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Print the report as JSON on stdout instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Explain an infeasible instance: which families, switched off one at a
+    /// time, make it feasible, and the smallest uniform relaxation of the
+    /// delay and memory limits that would.
+    Diagnose {
+        /// Instance file.
+        instance: PathBuf,
+        #[command(flatten)]
+        solver: SolverArgs,
+        /// Print the diagnosis as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the MILP of an instance as LP or MPS (by the output's extension).
+    Export {
+        /// Instance file.
+        instance: PathBuf,
+        /// Output file: `.lp` or `.mps`.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// List the MILP backends: which this build has and what each supports.
+    Solvers,
     /// Describe an instance: sizes, levels, fan-out classes, effective links.
     Info {
         /// Instance file.
@@ -66,7 +108,62 @@ enum Command {
     },
 }
 
+/// Options shared by every command that runs a MILP backend.
+#[derive(clap::Args, Debug, Clone)]
+struct SolverArgs {
+    /// Backend: highs, cbc, scip or microlp (see `edgesplit solvers`).
+    #[arg(long, default_value = "highs")]
+    solver: String,
+    /// Time limit in seconds per backend solve.
+    #[arg(long)]
+    time_limit: Option<f64>,
+    /// Relative MIP gap at which to stop (default 1e-9: prove optimality).
+    #[arg(long)]
+    gap: Option<f64>,
+    /// Threads for backends that use several.
+    #[arg(long)]
+    threads: Option<u32>,
+    /// Random seed for the backend.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Show the backend's log.
+    #[arg(long)]
+    verbose: bool,
+}
+
+impl SolverArgs {
+    fn kind(&self) -> Result<BackendKind> {
+        self.solver.parse::<BackendKind>().map_err(|e| anyhow::anyhow!(e))
+    }
+    fn options(&self) -> Result<SolveOptions> {
+        if let Some(t) = self.time_limit {
+            if !(t.is_finite() && t > 0.0) {
+                anyhow::bail!("--time-limit {t}: expected a positive number of seconds");
+            }
+        }
+        if let Some(g) = self.gap {
+            if !(g.is_finite() && g >= 0.0) {
+                anyhow::bail!("--gap {g}: expected a non-negative relative gap");
+            }
+        }
+        Ok(SolveOptions {
+            time_limit: self.time_limit,
+            rel_gap: self.gap,
+            threads: self.threads,
+            verbose: self.verbose,
+            seed: self.seed,
+            initial: None,
+        })
+    }
+}
+
 fn main() -> ExitCode {
+    // Die quietly on a closed pipe (`edgesplit ... | head`), like other
+    // command-line tools, instead of panicking inside println!.
+    // SAFETY: resetting a signal disposition at startup, before any thread.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -164,6 +261,100 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?
                 }
                 None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Solve { instance, solver, output, report, json } => {
+            let inst = load(&instance)?;
+            let kind = solver.kind()?;
+            if !kind.available() {
+                anyhow::bail!("{}", kind.backend().err().unwrap_or_default());
+            }
+            let opts = solver.options()?;
+            let rep = solve_instance(&inst, kind, &opts);
+            if let (Some(p), Some(plan)) = (&output, &rep.plan) {
+                plan.save(p, &inst, Some(&format!("milp:{}", kind.name()))).map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            if let Some(p) = &report {
+                std::fs::write(p, serde_json::to_string_pretty(&rep)?).with_context(|| format!("writing {}", p.display()))?;
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rep)?);
+            } else {
+                print_report(&inst, &rep);
+                if rep.status == Status::Infeasible {
+                    println!("the instance is infeasible: `edgesplit diagnose {}` says why", instance.display());
+                }
+            }
+            Ok(match rep.status {
+                Status::Optimal | Status::Feasible => ExitCode::SUCCESS,
+                Status::Infeasible | Status::NoSolution => ExitCode::from(1),
+                _ => ExitCode::from(2),
+            })
+        }
+        Command::Diagnose { instance, solver, json } => {
+            let inst = load(&instance)?;
+            let kind = solver.kind()?;
+            let d = edgesplit::solve::diagnose::diagnose(&inst, kind, &solver.options()?);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&d)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("instance {} as given: {}", inst.name, d.status);
+            for (fam, st) in &d.families_off {
+                let verdict = match st {
+                    Status::Optimal | Status::Feasible => "feasible",
+                    Status::Infeasible => "still infeasible",
+                    _ => "undecided",
+                };
+                println!("  without the {fam} family: {verdict} ({st})");
+            }
+            for (what, r, unit) in [("max_delay", &d.delay, "s"), ("memory", &d.memory, "B")] {
+                match r {
+                    None => println!("  relaxing every {what} alone cannot make it feasible"),
+                    Some(r) if r.factor <= 1e-9 => println!("  {what}: no relaxation needed"),
+                    Some(r) => {
+                        println!("  feasible if every {what} grew by {:.4}%:", 100.0 * r.factor);
+                        for (name, old, new) in &r.limits {
+                            println!("    {name}: {what} {} {unit} instead of {} {unit}", sig(*new), sig(*old));
+                        }
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { instance, output } => {
+            let inst = load(&instance)?;
+            let built = edgesplit::milp::build(&inst, ObjectiveSpec::Instance, None);
+            let text = match output.extension().and_then(|e| e.to_str()) {
+                Some("lp") => built.model.to_lp(),
+                Some("mps") => built.model.to_mps(),
+                _ => anyhow::bail!("{}: expected a .lp or .mps file name", output.display()),
+            };
+            if inst.objective.normalization == edgesplit::instance::Normalization::Payoff {
+                anyhow::bail!("payoff normalization needs single-objective solves first: export with `normalization: none` or fixed scales");
+            }
+            std::fs::write(&output, text).with_context(|| format!("writing {}", output.display()))?;
+            let s = built.model.size();
+            eprintln!("{}: {} rows, {} columns ({} binary), {} nonzeros", output.display(), s.rows, s.columns, s.binaries, s.nonzeros);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Solvers => {
+            println!("{:<8} {:<9} {:>10} {:>7} {:>7} {:>5} {:>10} {:>6}", "solver", "built-in", "time_limit", "gap", "threads", "seed", "warm_start", "bound");
+            for k in BackendKind::ALL {
+                let c = k.capabilities();
+                let yn = |b: bool| if b { "yes" } else { "no" };
+                println!(
+                    "{:<8} {:<9} {:>10} {:>7} {:>7} {:>5} {:>10} {:>6}",
+                    k.name(),
+                    yn(k.available()),
+                    yn(c.time_limit),
+                    yn(c.rel_gap),
+                    yn(c.threads),
+                    yn(c.seed),
+                    yn(c.warm_start),
+                    yn(c.bound)
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -348,5 +539,50 @@ fn normalization_name(inst: &Instance) -> &'static str {
         edgesplit::instance::Normalization::None => "no",
         edgesplit::instance::Normalization::Scales(_) => "fixed-scale",
         edgesplit::instance::Normalization::Payoff => "payoff",
+    }
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map(sig).unwrap_or_else(|| "-".into())
+}
+
+fn print_report(inst: &Instance, r: &SolveReport) {
+    println!("solver {}: status {}{}", r.solver, r.status, r.limit.as_deref().map(|l| format!(" (limit: {l})")).unwrap_or_default());
+    if let Some(m) = &r.message {
+        println!("message: {m}");
+    }
+    println!(
+        "model: {} rows, {} columns ({} binary), {} nonzeros; built in {} s",
+        r.model.rows,
+        r.model.columns,
+        r.model.binaries,
+        r.model.nonzeros,
+        sig(r.build_time_s)
+    );
+    let fams: Vec<String> = r.family_rows.iter().map(|(n, k)| format!("{n} {k}")).collect();
+    println!("rows by family: {}", fams.join(", "));
+    if let Some(p) = &r.payoff {
+        println!(
+            "payoff table ({} s): ideal T {} E {} C {}; nadir T {} E {} C {}",
+            sig(r.payoff_time_s),
+            sig(p.ideal.time),
+            sig(p.ideal.energy),
+            sig(p.ideal.cost),
+            sig(p.nadir.time),
+            sig(p.nadir.energy),
+            sig(p.nadir.cost)
+        );
+    }
+    println!(
+        "objective: MILP {}, evaluator {}; best bound {}; gap {}; solve {} s",
+        opt(r.milp_objective),
+        opt(r.evaluated_objective),
+        opt(r.best_bound),
+        opt(r.gap),
+        sig(r.solve_time_s)
+    );
+    if let Some(ev) = &r.evaluation {
+        println!();
+        print_evaluation(inst, ev);
     }
 }

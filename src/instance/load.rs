@@ -25,7 +25,8 @@ pub fn load_str(text: &str, path: Option<&Path>) -> Result<Instance> {
     let file = path
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("<input>"));
-    let raw: RawInstance = parse_yaml(text, &file, "an instance mapping with `version: 1`")?;
+    let raw: RawInstance = parse_yaml(text, &file, "an instance mapping with `version: 1`")
+        .map_err(|e| explain_untagged(e, text, &file))?;
     let base = path
         .and_then(Path::parent)
         .map(Path::to_path_buf)
@@ -45,7 +46,11 @@ pub(crate) fn read_text(path: &Path, referrer: &Path, field: &str) -> Result<Str
         let msg = if referrer == path {
             format!("cannot read file: {e}")
         } else {
-            format!("cannot read referenced file {}: {e}", path.display())
+            format!(
+                "cannot read referenced file {}: {e}: expected an existing file (a relative path is relative to the folder of {})",
+                path.display(),
+                referrer.display()
+            )
         };
         Error::invalid(referrer, field, msg)
     })?;
@@ -88,6 +93,19 @@ pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
         let path = if path == "." { String::new() } else { path };
         let inner = e.into_inner();
         let mut msg = inner.to_string();
+        // serde_yaml starts some messages with its own path (that of the
+        // enclosing mapping), which the problem already shows.
+        if let Some((head, rest)) = msg.split_once(": ") {
+            if !head.is_empty() && !head.contains(' ') && path.starts_with(head) {
+                msg = rest.to_string();
+            }
+        }
+        if path.is_empty()
+            && serde_yaml::from_str::<serde_yaml::Value>(text)
+                .is_ok_and(|v| v == serde_yaml::Value::Null)
+        {
+            msg = format!("the file is empty (only comments or null): expected {expected}");
+        }
         if let Some(loc) = inner.location() {
             // serde_yaml appends the position itself in most messages.
             let suffix = format!("line {} column {}", loc.line(), loc.column());
@@ -99,13 +117,78 @@ pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
     })
 }
 
-struct Check<'a> {
+/// serde says only "did not match any variant of untagged enum" for any
+/// mistake inside `dnn` or `objective.normalization`; find the real one.
+fn explain_untagged(e: Error, text: &str, file: &Path) -> Error {
+    let Some([p]) = e.diagnostics().map(|d| d.problems.as_slice()) else {
+        return e;
+    };
+    if !p.message.contains("untagged enum") {
+        return e;
+    }
+    let at = p
+        .message
+        .rsplit_once(" at line ")
+        .map(|(_, l)| format!(" at line {l}"))
+        .unwrap_or_default();
+    if p.path != "dnn" {
+        if p.message.contains("RawNormalization") {
+            return Error::invalid(
+                file,
+                p.path.clone(),
+                format!("expected 'none', 'payoff' or {{scales: {{time, energy, cost}}}} with numbers{at}"),
+            );
+        }
+        return e;
+    }
+    let Some(dnn) = serde_yaml::from_str::<serde_yaml::Value>(text)
+        .ok()
+        .and_then(|doc| doc.get("dnn").cloned())
+    else {
+        return e;
+    };
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct FileRef {
+        #[allow(dead_code)]
+        file: String,
+    }
+    let expected = "expected `{file: path}` or an inline DNN mapping (input, layers, output)";
+    let found = match &dnn {
+        serde_yaml::Value::Mapping(m) if m.contains_key("file") => {
+            serde_path_to_error::deserialize::<_, FileRef>(dnn.clone()).map(drop)
+        }
+        serde_yaml::Value::Mapping(_) => {
+            serde_path_to_error::deserialize::<_, RawDnn>(dnn.clone()).map(drop)
+        }
+        other => {
+            let mut shown = serde_yaml::to_string(other).unwrap_or_default();
+            shown = shown.trim().chars().take(40).collect();
+            return Error::invalid(file, "dnn", format!("found `{shown}`: {expected}{at}"));
+        }
+    };
+    match found {
+        Ok(()) => e,
+        Err(inner) => {
+            let sub = inner.path().to_string();
+            let path = if sub == "." {
+                "dnn".to_string()
+            } else {
+                format!("dnn.{sub}")
+            };
+            let msg = inner.into_inner().to_string();
+            Error::invalid(file, path, format!("{msg} (in the `dnn` section{at})"))
+        }
+    }
+}
+
+pub(crate) struct Check<'a> {
     d: &'a mut Diagnostics,
     file: PathBuf,
 }
 
 impl Check<'_> {
-    fn err(&mut self, path: impl Into<String>, msg: impl Into<String>) {
+    pub(crate) fn err(&mut self, path: impl Into<String>, msg: impl Into<String>) {
         self.d.push(&self.file, path, msg);
     }
 
@@ -165,7 +248,11 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
 
     // --- quantization ---
     let group_names = built.as_ref().map(|b| b.1.clone()).unwrap_or_default();
-    let quantization = build_quantization(raw.quantization.as_ref(), &group_names, &mut c);
+    let quantization = build_quantization(
+        raw.quantization.as_ref(),
+        built.as_ref().map(|b| b.1.as_slice()),
+        &mut c,
+    );
     let mut dnn = built.map(|b| b.0);
     if let Some(dnn) = dnn.as_mut() {
         for (a, g) in group_names.iter().enumerate() {
@@ -207,6 +294,7 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
         noise: f.noise.unwrap_or(dflt.noise),
         capacity: f.capacity.unwrap_or(dflt.capacity),
         energy: f.energy.unwrap_or(dflt.energy),
+        rules: f.rules.unwrap_or(dflt.rules),
     };
     let delay_model = match raw.delay_model.as_deref() {
         None | Some("sequential") => DelayModel::Sequential,
@@ -220,6 +308,15 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
         }
     };
     let dnn = dnn?;
+    let task_names: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
+    let rules = super::rules::build_rules(
+        &raw.placement_rules,
+        &dnn,
+        &network,
+        &task_names,
+        &quantization.groups,
+        &mut c,
+    );
     Some(Instance {
         name: raw.name.unwrap_or_else(|| {
             file.file_stem()
@@ -235,6 +332,7 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
         objective,
         families,
         delay_model,
+        rules,
     })
 }
 
@@ -253,7 +351,7 @@ fn build_dnn(raw: RawDnn, prefix: &str, c: &mut Check) -> Option<(Dnn, Vec<Optio
             c.err(
                 where_.clone(),
                 format!(
-                    "duplicate atom id '{}' (already declared at {prev})",
+                    "duplicate atom id '{}' (already declared at {prev}): expected ids unique in the DNN",
                     atom.id
                 ),
             );
@@ -420,13 +518,21 @@ fn build_dnn(raw: RawDnn, prefix: &str, c: &mut Check) -> Option<(Dnn, Vec<Optio
     }
 
     // Edges: dense from each `inputs` layer (default: the previous one).
+    // `origin` keeps the field that first wrote each edge, for messages.
     let mut edges: Vec<(usize, usize)> = Vec::new();
+    let mut origin: HashMap<(usize, usize), String> = HashMap::new();
     let mut dense = |c: &mut Check, field: String, inputs: &Option<Vec<String>>, li: usize| {
         let names: Vec<String> = match inputs {
             Some(v) => v.clone(),
             None => vec![layers[li - 1].0.clone()],
         };
         for (k, name) in names.iter().enumerate() {
+            // The implicit default input is attributed to the layer's name.
+            let at = if inputs.is_some() {
+                format!("{field}[{k}]")
+            } else {
+                field.trim_end_matches(".inputs").to_string() + ".name"
+            };
             match layer_ix.get(name) {
                 None => c.err(
                     format!("{field}[{k}]"),
@@ -440,6 +546,7 @@ fn build_dnn(raw: RawDnn, prefix: &str, c: &mut Check) -> Option<(Dnn, Vec<Optio
                     for &a in &layers[src].1 {
                         for &b in &layers[li].1 {
                             edges.push((a, b));
+                            origin.entry((a, b)).or_insert_with(|| at.clone());
                         }
                     }
                 }
@@ -481,6 +588,7 @@ fn build_dnn(raw: RawDnn, prefix: &str, c: &mut Check) -> Option<(Dnn, Vec<Optio
             for &a in &f {
                 for &b in &t {
                     edges.push((a, b));
+                    origin.entry((a, b)).or_insert_with(|| p.clone());
                 }
             }
         }
@@ -490,13 +598,16 @@ fn build_dnn(raw: RawDnn, prefix: &str, c: &mut Check) -> Option<(Dnn, Vec<Optio
     for &(a, b) in &edges {
         if a == b {
             c.err(
-                format!("{prefix}edges"),
-                format!("self-loop on atom '{}': a DNN is acyclic", atoms[a].id),
+                origin[&(a, b)].clone(),
+                format!(
+                    "self-loop on atom '{}': expected an acyclic DNN (a layer cannot feed itself)",
+                    atoms[a].id
+                ),
             );
         }
         if b == input {
             c.err(
-                format!("{prefix}edges"),
+                origin[&(a, b)].clone(),
                 format!(
                     "edge '{}' -> '{}' enters the input atom, which has no predecessors",
                     atoms[a].id, atoms[b].id
@@ -525,6 +636,23 @@ fn build_dnn(raw: RawDnn, prefix: &str, c: &mut Check) -> Option<(Dnn, Vec<Optio
     for scc in petgraph::algo::tarjan_scc(&g) {
         if scc.len() > 1 {
             cyclic = true;
+            // Atoms are numbered in declaration order, so every cycle has
+            // an edge back to an earlier atom: blame the field that wrote
+            // the first such edge.
+            let inside: HashSet<usize> = scc.iter().map(|v| v.index()).collect();
+            let back = edges
+                .iter()
+                .find(|&&(a, b)| b < a && inside.contains(&a) && inside.contains(&b));
+            let (field, via) = match back {
+                Some(&(a, b)) => (
+                    origin[&(a, b)].clone(),
+                    format!(
+                        "edge '{}' -> '{}' goes back to an earlier atom, and ",
+                        atoms[a].id, atoms[b].id
+                    ),
+                ),
+                None => (format!("{prefix}layers"), String::new()),
+            };
             let mut names: Vec<&str> = scc.iter().map(|v| atoms[v.index()].id.as_str()).collect();
             names.sort_unstable();
             let shown = names.iter().take(8).copied().collect::<Vec<_>>().join(", ");
@@ -534,9 +662,9 @@ fn build_dnn(raw: RawDnn, prefix: &str, c: &mut Check) -> Option<(Dnn, Vec<Optio
                 String::new()
             };
             c.err(
-                format!("{prefix}layers"),
+                field,
                 format!(
-                    "the edges form a cycle through atoms {shown}{more}: a DNN must be acyclic"
+                    "{via}the edges form a cycle through atoms {shown}{more}: expected an acyclic DNN"
                 ),
             );
         }
@@ -744,26 +872,32 @@ fn build_network(raw: &RawNetwork, c: &mut Check) -> Network {
                     ),
                 );
             }
+            // Invalid numbers are already reported; stand-ins keep the
+            // shortest paths of `Network::new` well defined meanwhile.
+            let ok = |v: f64| v.is_finite() && v >= 0.0;
             links.push(Link {
                 from: f,
                 to: t,
                 bandwidth: if bw > 0.0 && bw.is_finite() { bw } else { 1.0 },
-                latency: lat,
-                power: pw,
-                price: pr,
+                latency: if ok(lat) { lat } else { 0.0 },
+                power: if ok(pw) { pw } else { 0.0 },
+                price: if ok(pr) { pr } else { 0.0 },
             });
         }
     }
     Network::new(nodes, links)
 }
 
+/// `atom_groups` is `None` when the DNN is broken: the groups its atoms
+/// name are then unknown, and are not checked.
 fn build_quantization(
     raw: Option<&RawQuantization>,
-    atom_groups: &[Option<String>],
+    atom_groups: Option<&[Option<String>]>,
     c: &mut Check,
 ) -> Quantization {
+    let dnn_known = atom_groups.is_some();
     let mut used: Vec<String> = Vec::new();
-    for g in atom_groups.iter().flatten() {
+    for g in atom_groups.unwrap_or_default().iter().flatten() {
         if !used.contains(g) {
             used.push(g.clone());
         }
@@ -790,7 +924,7 @@ fn build_quantization(
                         format!("duplicate group '{g}'"),
                     );
                 }
-                if !used.contains(g) {
+                if dnn_known && !used.contains(g) {
                     c.err(
                         format!("quantization.groups[{i}]"),
                         format!("group '{g}' has no atoms: no layer or atom of the DNN names it"),
@@ -849,6 +983,8 @@ fn build_quantization(
             let mut s = Vec::new();
             for (k, g) in t.groups.iter().enumerate() {
                 match groups.iter().position(|x| x == g) {
+                    // Groups of a broken DNN are unknown: nothing to check.
+                    None if !dnn_known && raw.groups.is_none() => {}
                     None => c.err(
                         format!("{p}.groups[{k}]"),
                         format!("unknown group '{g}': expected one of {}", groups.join(", ")),
@@ -935,7 +1071,7 @@ fn build_task(rt: &RawTask, p: &str, dnn: Option<&Dnn>, net: &Network, c: &mut C
             let path = format!("{p}.relevance.{key}");
             c.num(&path, v, 0.0, false, "relevance score");
             set_relevance(dnn, key, v, &mut relevance, || {
-                c.err(path.clone(), format!("unknown atom or layer '{key}'"))
+                c.err(path.clone(), unknown_atom(key))
             });
         }
     }
@@ -950,6 +1086,10 @@ fn build_task(rt: &RawTask, p: &str, dnn: Option<&Dnn>, net: &Network, c: &mut C
         curve,
         noise_sensitivity,
     }
+}
+
+fn unknown_atom(key: &str) -> String {
+    format!("unknown atom or layer '{key}': expected an atom id or a layer name of the DNN")
 }
 
 /// Sets σ for an atom id, or for every atom of a layer name.
@@ -1014,14 +1154,14 @@ fn check_curve(pts: &[(f64, f64)], p: &str, c: &mut Check) -> AccuracyCurve {
         if y1 < y0 {
             c.err(
                 format!("{p}[{i}]"),
-                format!("accuracy {y1} after {y0}: the curve must be non-decreasing"),
+                format!("accuracy {y1} after {y0}: expected a non-decreasing curve"),
             );
         }
         let s = (y1 - y0) / (x1 - x0);
         if s > prev_slope * (1.0 + 1e-9) + 1e-12 {
             c.err(
                 format!("{p}[{i}]"),
-                format!("slope {s:.6} after slope {prev_slope:.6}: the curve must be concave (slopes non-increasing)"),
+                format!("point [{x1}, {y1}] makes slope {s:.6} after slope {prev_slope:.6}: expected a concave curve (slopes non-increasing)"),
             );
         }
         prev_slope = s;
@@ -1069,25 +1209,49 @@ fn read_relevance_csv(path: &Path, dnn: &Dnn, tasks: &mut [Task], c: &mut Check)
     for rec in rdr.records() {
         let rec = match rec {
             Ok(r) => r,
-            Err(e) => {
-                rc.err("", format!("malformed CSV: {e}"));
-                return;
-            }
+            Err(e) => match e.kind() {
+                csv::ErrorKind::UnequalLengths {
+                    pos: Some(pos),
+                    len,
+                    ..
+                } => {
+                    rc.err(
+                        format!("line {}", pos.line()),
+                        format!("{len} field(s): expected 3 (atom,task,score)"),
+                    );
+                    continue;
+                }
+                _ => {
+                    rc.err("", format!("malformed CSV: {e}"));
+                    return;
+                }
+            },
         };
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         let at = format!("line {line}");
         let (atom, task, score) = (&rec[0], &rec[1], &rec[2]);
         let Some(t) = tasks.iter().position(|t| t.name == task) else {
-            rc.err(at, format!("unknown task '{task}'"));
+            let known = tasks
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            rc.err(
+                at,
+                format!("unknown task '{task}': expected one of {known}"),
+            );
             continue;
         };
         let Ok(v) = score.parse::<f64>() else {
-            rc.err(at, format!("score '{score}' is not a number"));
+            rc.err(
+                at,
+                format!("score '{score}' is not a number: expected a number ≥ 0"),
+            );
             continue;
         };
         rc.num(&at, v, 0.0, false, "relevance score");
         set_relevance(dnn, atom, v, &mut tasks[t].relevance, || {
-            rc.err(at.clone(), format!("unknown atom or layer '{atom}'"))
+            rc.err(at.clone(), unknown_atom(atom))
         });
     }
 }

@@ -6,12 +6,14 @@
 
 pub mod load;
 pub mod raw;
+pub mod rules;
 
 use crate::dnn::{AtomIx, Dnn};
 use crate::network::{Network, NodeIx};
 use std::path::PathBuf;
 
 pub use load::{load, load_str};
+pub use rules::PlacementRule;
 
 /// Index of a task in [`Instance::tasks`].
 pub type TaskIx = usize;
@@ -41,6 +43,8 @@ pub struct Instance {
     pub families: Families,
     /// How per-task delay is computed.
     pub delay_model: DelayModel,
+    /// Placement rules (the `rules` family).
+    pub rules: Vec<PlacementRule>,
 }
 
 /// An inference task.
@@ -272,6 +276,8 @@ pub struct Families {
     pub capacity: bool,
     /// Node average power.
     pub energy: bool,
+    /// Placement rules.
+    pub rules: bool,
 }
 
 impl Default for Families {
@@ -285,6 +291,7 @@ impl Default for Families {
             noise: true,
             capacity: true,
             energy: true,
+            rules: true,
         }
     }
 }

@@ -41,11 +41,14 @@ pub struct RawInstance {
     /// `sequential` (default) or `layered`.
     #[serde(default)]
     pub delay_model: Option<String>,
+    /// Placement rules: atoms pinned to or forbidden on nodes.
+    #[serde(default)]
+    pub placement_rules: Vec<super::rules::RawRule>,
 }
 
 /// The DNN inline or by reference.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum RawDnnRef {
     /// `dnn: {file: ../models/x.yaml}`.
     File {
@@ -363,4 +366,7 @@ pub struct RawFamilies {
     /// Node max_power.
     #[serde(default)]
     pub energy: Option<bool>,
+    /// Placement rules.
+    #[serde(default)]
+    pub rules: Option<bool>,
 }

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what edgesplit needs and is missing; safe to run again.
+# Native MILP backends (see docs/solvers.md): cmake builds HiGHS from the
+# sources highs-sys ships; CBC links Debian's coinor-libcbc-dev; SCIP links
+# the libscip shipped in the pyscipopt wheel; highspy is the independent
+# HiGHS used by the tests to cross-check exported models.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+command -v cmake >/dev/null 2>&1 || missing+=(cmake)
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
+dpkg -s coinor-libcbc-dev >/dev/null 2>&1 || missing+=(coinor-libcbc-dev)
+# highs-sys generates its bindings with bindgen, which loads libclang.
+dpkg -s libclang-dev >/dev/null 2>&1 || missing+=(libclang-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]} with apt-get" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+PY="${PYTHON:-python3}"
+pip_missing=()
+"$PY" -c "import pyscipopt" >/dev/null 2>&1 || pip_missing+=("pyscipopt==6.3.0")
+"$PY" -c "import highspy" >/dev/null 2>&1 || pip_missing+=("highspy")
+if [ ${#pip_missing[@]} -gt 0 ]; then
+  echo "setup: installing ${pip_missing[*]} with pip" >&2
+  "$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore "${pip_missing[@]}"
+fi
+
+command -v cargo >/dev/null 2>&1 || { echo "setup: cargo not found: install Rust (rustup) first" >&2; exit 1; }

@@ -1,0 +1,61 @@
+//! Capacity (FORMULATION §3.8): node utilization
+//! `Σ_t rate(t)·Σ_a ct(a,n,t) ≤ max_utilization(n)` where set, and the load
+//! of each physical link, `Σ_t rate(t)·(bytes of every transfer whose path
+//! uses the link) ≤ bandwidth`.
+
+use super::Family;
+use crate::instance::Instance;
+use crate::milp::model::Sense;
+use crate::milp::Builder;
+
+pub struct Capacity;
+
+impl Family for Capacity {
+    fn name(&self) -> &'static str {
+        "capacity"
+    }
+    fn enabled(&self, inst: &Instance) -> bool {
+        inst.families.capacity
+    }
+    fn add(&self, b: &mut Builder) {
+        let inst = b.inst;
+        let net = &inst.network;
+        for (n, node) in net.nodes.iter().enumerate() {
+            let Some(max) = node.max_utilization else { continue };
+            let mut row = Vec::new();
+            for (t, task) in inst.tasks.iter().enumerate() {
+                for a in 0..inst.dnn.len() {
+                    for (v, c) in b.compute_time(a, n, t) {
+                        row.push((v, c * task.rate));
+                    }
+                }
+            }
+            b.row(format!("utilization({})", node.name), row, Sense::Le, max);
+        }
+        if !inst.families.traffic {
+            return;
+        }
+        let mut rows = vec![Vec::new(); net.links.len()];
+        for k in 0..net.len() {
+            for h in (0..net.len()).filter(|&h| h != k) {
+                let Some(e) = net.effective(k, h) else { continue };
+                for (t, task) in inst.tasks.iter().enumerate() {
+                    for a in 0..inst.dnn.len() {
+                        let bytes = b.sent_bytes(a, k, h, t);
+                        for &l in &e.path {
+                            rows[l].extend(bytes.iter().map(|&(v, c)| (v, c * task.rate)));
+                        }
+                    }
+                }
+            }
+        }
+        for (l, row) in rows.into_iter().enumerate() {
+            if row.is_empty() {
+                continue;
+            }
+            let link = &net.links[l];
+            let name = format!("link_load({},{})", net.nodes[link.from].name, net.nodes[link.to].name);
+            b.row(name, row, Sense::Le, link.bandwidth);
+        }
+    }
+}

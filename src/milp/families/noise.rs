@@ -1,0 +1,24 @@
+//! Noise (FORMULATION §3.7): `η(q) ≤ max_noise`, with η built by
+//! [`Builder::noise_terms`] (each monomial linearized only on the side its
+//! sign needs; the intercept through any_q so that η(0) = 0).
+
+use super::Family;
+use crate::instance::Instance;
+use crate::milp::model::Sense;
+use crate::milp::Builder;
+
+pub struct Noise;
+
+impl Family for Noise {
+    fn name(&self) -> &'static str {
+        "noise"
+    }
+    fn enabled(&self, inst: &Instance) -> bool {
+        inst.families.noise && inst.quantization.max_noise.is_some() && !inst.quantization.groups.is_empty()
+    }
+    fn add(&self, b: &mut Builder) {
+        let max = b.inst.quantization.max_noise.expect("checked by enabled");
+        let terms = b.noise_terms();
+        b.row("max_noise".into(), terms, Sense::Le, max);
+    }
+}

@@ -1,0 +1,43 @@
+//! Selection (FORMULATION §3.1): each task's sub-DNN is connected.
+//! `y(a,t) ≤ Σ_{b∈P(a)} y(b,t)` for a ≠ a_in and `y(a,t) ≤ Σ_{b∈S(a)} y(b,t)`
+//! for a ≠ a_out. Input, output and mandatory atoms are fixed to 1 by
+//! column bounds in [`Builder::new`].
+
+use super::Family;
+use crate::instance::Instance;
+use crate::milp::model::Sense;
+use crate::milp::Builder;
+
+pub struct Selection;
+
+impl Family for Selection {
+    fn name(&self) -> &'static str {
+        "selection"
+    }
+    fn enabled(&self, inst: &Instance) -> bool {
+        inst.families.selection
+    }
+    fn add(&self, b: &mut Builder) {
+        let inst = b.inst;
+        let dnn = &inst.dnn;
+        for (t, task) in inst.tasks.iter().enumerate() {
+            for a in 0..dnn.len() {
+                if b.model.columns[b.y[t][a].0].lb == 1.0 && a != dnn.input && a != dnn.output {
+                    // A fixed atom still needs a used neighbour on each side:
+                    // keep its rows (they force its neighbours in).
+                }
+                let id = &dnn.atoms[a].id;
+                if a != dnn.input {
+                    let mut row = vec![(b.y[t][a], 1.0)];
+                    row.extend(dnn.preds[a].iter().map(|&p| (b.y[t][p], -1.0)));
+                    b.row(format!("pred({id},{})", task.name), row, Sense::Le, 0.0);
+                }
+                if a != dnn.output {
+                    let mut row = vec![(b.y[t][a], 1.0)];
+                    row.extend(dnn.succs[a].iter().map(|&s| (b.y[t][s], -1.0)));
+                    b.row(format!("succ({id},{})", task.name), row, Sense::Le, 0.0);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,538 @@
+//! The joint MILP of FORMULATION §2–4, built once from an [`Instance`] and
+//! solved by any [`crate::solve::Backend`].
+//!
+//! [`Builder`] owns the model and the variables every family shares (y, z,
+//! q, and lazily the traffic variables and linearized products); each
+//! constraint family in [`families`] adds its own variables and rows
+//! through the [`families::Family`] trait and can be switched off from the
+//! instance's `constraints:` section.
+
+pub mod families;
+pub mod model;
+
+use crate::dnn::AtomIx;
+use crate::instance::{DelayModel, GroupIx, Instance, PayoffTable, Tec};
+use crate::network::NodeIx;
+use crate::plan::Plan;
+use model::{Model, Sense, Var};
+use std::collections::HashMap;
+
+/// Linear expression terms.
+pub type Terms = Vec<(Var, f64)>;
+
+/// What to optimize: the instance's own objective, one total alone (for
+/// payoff tables and ε-constraint fronts), or the relaxation factor of a
+/// diagnosis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ObjectiveSpec {
+    /// The instance's weights and normalization (payoff needs the table).
+    Instance,
+    /// Minimize T, E or C alone, unnormalized.
+    Single(Total),
+    /// Minimize s, the uniform relaxation of one kind of limit.
+    Relax(Relax),
+}
+
+/// One of the three totals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Total {
+    /// T, rate-weighted mean delay.
+    Time,
+    /// E, average power.
+    Energy,
+    /// C, cost per second.
+    Cost,
+}
+
+/// A limit scaled by a free factor (1 + s) to measure how far an
+/// infeasible instance is from feasibility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Relax {
+    /// Every max_delay(t) becomes max_delay(t)·(1 + s).
+    Delay,
+    /// Every memory(n) becomes memory(n)·(1 + s).
+    Memory,
+}
+
+/// The model under construction and the shared variables.
+pub struct Builder<'a> {
+    /// The instance.
+    pub inst: &'a Instance,
+    /// The MILP.
+    pub model: Model,
+    /// `y[t][a]`.
+    pub y: Vec<Vec<Var>>,
+    /// `z[t][a][n]`.
+    pub z: Vec<Vec<Vec<Var>>>,
+    /// `q[g]`.
+    pub q: Vec<Var>,
+    /// `u(a,n)`, created by the memory family.
+    pub u: HashMap<(AtomIx, NodeIx), Var>,
+    /// `x(a,k,h,t)`, created by the traffic family.
+    pub x: HashMap<(AtomIx, NodeIx, NodeIx, usize), Var>,
+    /// `v(C,k,h,t)`, created by the traffic family.
+    pub v: HashMap<(usize, NodeIx, NodeIx, usize), Var>,
+    /// The relaxation factor s of a diagnosis solve.
+    pub relax: Option<(Relax, Var)>,
+    /// Δ(t), created on first use.
+    delay: Vec<Option<Var>>,
+    zq: HashMap<(AtomIx, NodeIx, usize), Var>,
+    xq: HashMap<(AtomIx, NodeIx, NodeIx, usize), Var>,
+    eta: Option<Terms>,
+}
+
+impl<'a> Builder<'a> {
+    /// Creates y, z and q with the bounds that fix the input and output
+    /// atoms (placement is structural, so z always exists).
+    pub fn new(inst: &'a Instance) -> Builder<'a> {
+        let mut model = Model::default();
+        let dnn = &inst.dnn;
+        let net = &inst.network;
+        let mut y = Vec::new();
+        let mut z = Vec::new();
+        for (t, task) in inst.tasks.iter().enumerate() {
+            let mut yt = Vec::with_capacity(dnn.len());
+            let mut zt = Vec::with_capacity(dnn.len());
+            for (a, atom) in dnn.atoms.iter().enumerate() {
+                let yv = model.binary(format!("y({},{})", atom.id, task.name));
+                let fixed_node = if a == dnn.input {
+                    Some(task.source)
+                } else if a == dnn.output {
+                    Some(task.sink)
+                } else {
+                    None
+                };
+                if fixed_node.is_some() || atom.mandatory {
+                    model.columns[yv.0].lb = 1.0;
+                }
+                let zs = (0..net.len())
+                    .map(|n| {
+                        let zv = model.binary(format!("z({},{},{})", atom.id, net.nodes[n].name, task.name));
+                        match fixed_node {
+                            Some(f) if f == n => model.columns[zv.0].lb = 1.0,
+                            Some(_) => model.columns[zv.0].ub = 0.0,
+                            None => {}
+                        }
+                        zv
+                    })
+                    .collect();
+                yt.push(yv);
+                zt.push(zs);
+                let _ = t;
+            }
+            y.push(yt);
+            z.push(zt);
+        }
+        let q = inst
+            .quantization
+            .groups
+            .iter()
+            .map(|g| model.binary(format!("q({g})")))
+            .collect();
+        Builder {
+            inst,
+            model,
+            y,
+            z,
+            q,
+            u: HashMap::new(),
+            x: HashMap::new(),
+            v: HashMap::new(),
+            relax: None,
+            delay: vec![None; inst.tasks.len()],
+            zq: HashMap::new(),
+            xq: HashMap::new(),
+            eta: None,
+        }
+    }
+
+    /// Adds a row.
+    pub fn row(&mut self, name: String, terms: Terms, sense: Sense, rhs: f64) {
+        self.model.add_row(name, terms, sense, rhs);
+    }
+
+    fn group_of(&self, a: AtomIx) -> Option<GroupIx> {
+        self.inst.dnn.atoms[a].group
+    }
+
+    /// `ct(a,n,t)` = flops/speed·(z − (1 − 1/quant_speedup)·zq). The product
+    /// zq = z·q only ever lowers a ≤ row or the minimized objective, so only
+    /// its upper bounds zq ≤ z, zq ≤ q are needed.
+    pub fn compute_time(&mut self, a: AtomIx, n: NodeIx, t: usize) -> Terms {
+        let node = &self.inst.network.nodes[n];
+        let base = self.inst.dnn.atoms[a].flops / node.speed;
+        if base == 0.0 {
+            return Vec::new();
+        }
+        let z = self.z[t][a][n];
+        let mut terms = vec![(z, base)];
+        let discount = 1.0 - 1.0 / node.quant_speedup;
+        if let (Some(g), true) = (self.group_of(a), discount > 0.0) {
+            let zq = match self.zq.get(&(a, n, t)) {
+                Some(&v) => v,
+                None => {
+                    let name = format!(
+                        "zq({},{},{})",
+                        self.inst.dnn.atoms[a].id, node.name, self.inst.tasks[t].name
+                    );
+                    let v = self.model.continuous(name.clone(), 0.0, 1.0);
+                    let q = self.q[g];
+                    self.row(format!("{name}<=z"), vec![(v, 1.0), (z, -1.0)], Sense::Le, 0.0);
+                    self.row(format!("{name}<=q"), vec![(v, 1.0), (q, -1.0)], Sense::Le, 0.0);
+                    self.zq.insert((a, n, t), v);
+                    v
+                }
+            };
+            terms.push((zq, -base * discount));
+        }
+        terms
+    }
+
+    /// Bytes of a's output sent k → h for t:
+    /// out_bytes·(x − (1 − activation_factor)·xq), xq with upper bounds only.
+    /// Empty when traffic is off or a sends nothing.
+    pub fn sent_bytes(&mut self, a: AtomIx, k: NodeIx, h: NodeIx, t: usize) -> Terms {
+        let Some(&x) = self.x.get(&(a, k, h, t)) else {
+            return Vec::new();
+        };
+        let bytes = self.inst.dnn.atoms[a].out_bytes;
+        let mut terms = vec![(x, bytes)];
+        let discount = 1.0 - self.inst.quantization.activation_factor;
+        if let (Some(g), true) = (self.group_of(a), discount > 0.0) {
+            let xq = match self.xq.get(&(a, k, h, t)) {
+                Some(&v) => v,
+                None => {
+                    let net = &self.inst.network;
+                    let name = format!(
+                        "xq({},{},{},{})",
+                        self.inst.dnn.atoms[a].id, net.nodes[k].name, net.nodes[h].name, self.inst.tasks[t].name
+                    );
+                    let v = self.model.continuous(name.clone(), 0.0, 1.0);
+                    let q = self.q[g];
+                    self.row(format!("{name}<=x"), vec![(v, 1.0), (x, -1.0)], Sense::Le, 0.0);
+                    self.row(format!("{name}<=q"), vec![(v, 1.0), (q, -1.0)], Sense::Le, 0.0);
+                    self.xq.insert((a, k, h, t), v);
+                    v
+                }
+            };
+            terms.push((xq, -bytes * discount));
+        }
+        terms
+    }
+
+    /// Node pairs (k ≠ h) that carry traffic variables.
+    fn pairs(&self) -> Vec<(NodeIx, NodeIx)> {
+        let n = self.inst.network.len();
+        (0..n)
+            .flat_map(|k| (0..n).filter(move |&h| h != k).map(move |h| (k, h)))
+            .collect()
+    }
+
+    /// Δ(t) as a variable defined by equality rows (sequential) or by the
+    /// per-level τ/χ rows (layered).
+    pub fn delay_var(&mut self, t: usize) -> Var {
+        if let Some(v) = self.delay[t] {
+            return v;
+        }
+        let inst = self.inst;
+        let tn = inst.tasks[t].name.clone();
+        let d = self.model.continuous(format!("delay({tn})"), 0.0, f64::INFINITY);
+        let mut def = vec![(d, -1.0)];
+        match inst.delay_model {
+            DelayModel::Sequential => {
+                for a in 0..inst.dnn.len() {
+                    for n in 0..inst.network.len() {
+                        def.extend(self.compute_time(a, n, t));
+                    }
+                }
+                for (k, h) in self.pairs() {
+                    let Some(e) = inst.network.effective(k, h) else { continue };
+                    let (tb, lat) = (e.time_per_byte, e.latency);
+                    for a in 0..inst.dnn.len() {
+                        for (v, c) in self.sent_bytes(a, k, h, t) {
+                            def.push((v, c * tb));
+                        }
+                    }
+                    for c in 0..inst.dnn.classes.len() {
+                        if let Some(&v) = self.v.get(&(c, k, h, t)) {
+                            def.push((v, lat));
+                        }
+                    }
+                }
+            }
+            DelayModel::Layered => {
+                for (l, atoms) in inst.dnn.levels.clone().iter().enumerate() {
+                    let tau = self.model.continuous(format!("tau({l},{tn})"), 0.0, f64::INFINITY);
+                    def.push((tau, 1.0));
+                    for n in 0..inst.network.len() {
+                        let mut row = vec![(tau, -1.0)];
+                        for &a in atoms {
+                            row.extend(self.compute_time(a, n, t));
+                        }
+                        if row.len() > 1 {
+                            let name = format!("tau({l},{},{tn})", inst.network.nodes[n].name);
+                            self.row(name, row, Sense::Le, 0.0);
+                        }
+                    }
+                    let classes: Vec<usize> = {
+                        let mut cs: Vec<usize> = atoms.iter().filter_map(|&a| inst.dnn.class_of[a]).collect();
+                        cs.sort_unstable();
+                        cs.dedup();
+                        cs
+                    };
+                    if classes.is_empty() {
+                        continue;
+                    }
+                    let chi = self.model.continuous(format!("chi({l},{tn})"), 0.0, f64::INFINITY);
+                    def.push((chi, 1.0));
+                    for (k, h) in self.pairs() {
+                        let Some(e) = inst.network.effective(k, h) else { continue };
+                        let (tb, lat) = (e.time_per_byte, e.latency);
+                        let mut bytes_time = Vec::new();
+                        for &a in atoms {
+                            for (v, c) in self.sent_bytes(a, k, h, t) {
+                                bytes_time.push((v, c * tb));
+                            }
+                        }
+                        for &c in &classes {
+                            let Some(&v) = self.v.get(&(c, k, h, t)) else { continue };
+                            let mut row = bytes_time.clone();
+                            row.push((v, lat));
+                            row.push((chi, -1.0));
+                            let name = format!(
+                                "chi({l},{},{},{},{tn})",
+                                c, inst.network.nodes[k].name, inst.network.nodes[h].name
+                            );
+                            self.row(name, row, Sense::Le, 0.0);
+                        }
+                    }
+                }
+            }
+        }
+        self.row(format!("delay_def({tn})"), def, Sense::Eq, 0.0);
+        self.delay[t] = Some(d);
+        d
+    }
+
+    /// E(t) (power_j = true) or c(t): compute and transfer terms, per
+    /// inference; `only_from` restricts to work on / sent from one node.
+    pub fn energy_or_cost(&mut self, t: usize, energy: bool, only_from: Option<NodeIx>) -> Terms {
+        let inst = self.inst;
+        let mut terms = Vec::new();
+        for n in 0..inst.network.len() {
+            if only_from.is_some_and(|f| f != n) {
+                continue;
+            }
+            let node = &inst.network.nodes[n];
+            let per_s = if energy { node.power } else { node.price };
+            if per_s == 0.0 {
+                continue;
+            }
+            for a in 0..inst.dnn.len() {
+                for (v, c) in self.compute_time(a, n, t) {
+                    terms.push((v, c * per_s));
+                }
+            }
+        }
+        for (k, h) in self.pairs() {
+            if only_from.is_some_and(|f| f != k) {
+                continue;
+            }
+            let Some(e) = inst.network.effective(k, h) else { continue };
+            let per_byte = if energy { e.energy_per_byte } else { e.price_per_byte };
+            if per_byte == 0.0 {
+                continue;
+            }
+            for a in 0..inst.dnn.len() {
+                for (v, c) in self.sent_bytes(a, k, h, t) {
+                    terms.push((v, c * per_byte));
+                }
+            }
+        }
+        terms
+    }
+
+    /// η(q) as terms, linearizing each monomial only on the side its sign
+    /// needs (η is only ever bounded above or subtracted from quality):
+    /// β > 0 needs w ≥ Σq − (|S|−1), β < 0 needs w ≤ q_g. The intercept
+    /// counts through any_q (η(0) = 0).
+    pub fn noise_terms(&mut self) -> Terms {
+        if let Some(e) = &self.eta {
+            return e.clone();
+        }
+        let noise = self.inst.quantization.noise.clone();
+        let groups = self.inst.quantization.groups.clone();
+        let mut terms = Vec::new();
+        if !groups.is_empty() && noise.intercept != 0.0 {
+            let any = self.model.continuous("any_q".into(), 0.0, 1.0);
+            if noise.intercept > 0.0 {
+                for g in 0..groups.len() {
+                    let q = self.q[g];
+                    self.row(format!("any_q>=q({})", groups[g]), vec![(any, 1.0), (q, -1.0)], Sense::Ge, 0.0);
+                }
+            } else {
+                let mut row = vec![(any, 1.0)];
+                row.extend(self.q.iter().map(|&q| (q, -1.0)));
+                self.row("any_q<=sum_q".into(), row, Sense::Le, 0.0);
+            }
+            terms.push((any, noise.intercept));
+        }
+        for (s, beta) in &noise.terms {
+            if *beta == 0.0 {
+                continue;
+            }
+            if s.len() == 1 {
+                terms.push((self.q[s[0]], *beta));
+                continue;
+            }
+            let label = s.iter().map(|&g| groups[g].as_str()).collect::<Vec<_>>().join("*");
+            let w = self.model.continuous(format!("w({label})"), 0.0, 1.0);
+            if *beta > 0.0 {
+                let mut row = vec![(w, 1.0)];
+                row.extend(s.iter().map(|&g| (self.q[g], -1.0)));
+                self.row(format!("w({label})>=prod"), row, Sense::Ge, 1.0 - s.len() as f64);
+            } else {
+                for &g in s {
+                    let q = self.q[g];
+                    self.row(format!("w({label})<=q({})", groups[g]), vec![(w, 1.0), (q, -1.0)], Sense::Le, 0.0);
+                }
+            }
+            terms.push((w, *beta));
+        }
+        self.eta = Some(terms.clone());
+        terms
+    }
+
+    /// Terms of one total (T, E or C) over all tasks.
+    pub fn total(&mut self, which: Total) -> Terms {
+        let inst = self.inst;
+        let rate_sum = inst.total_rate();
+        let mut terms = Vec::new();
+        for (t, task) in inst.tasks.iter().enumerate() {
+            match which {
+                Total::Time => {
+                    let d = self.delay_var(t);
+                    terms.push((d, task.rate / rate_sum));
+                }
+                Total::Energy | Total::Cost => {
+                    for (v, c) in self.energy_or_cost(t, which == Total::Energy, None) {
+                        terms.push((v, c * task.rate));
+                    }
+                }
+            }
+        }
+        terms
+    }
+
+    /// Sets the objective.
+    pub fn set_objective(&mut self, spec: ObjectiveSpec, payoff: Option<&PayoffTable>) {
+        match spec {
+            ObjectiveSpec::Relax(_) => {
+                let (_, s) = self.relax.expect("set by build_with");
+                self.model.add_objective(&[(s, 1.0)], 1.0);
+            }
+            ObjectiveSpec::Single(which) => {
+                let terms = self.total(which);
+                self.model.add_objective(&terms, 1.0);
+            }
+            ObjectiveSpec::Instance => {
+                let obj = self.inst.objective.clone();
+                let (mult, offset) = obj
+                    .affine(payoff)
+                    .expect("payoff normalization needs the payoff table");
+                let w = obj.weights;
+                for (which, wt, m, off) in [
+                    (Total::Time, w.time, mult.time, offset.time),
+                    (Total::Energy, w.energy, mult.energy, offset.energy),
+                    (Total::Cost, w.cost, mult.cost, offset.cost),
+                ] {
+                    if wt * m == 0.0 {
+                        continue;
+                    }
+                    let terms = self.total(which);
+                    self.model.add_objective(&terms, wt * m);
+                    self.model.obj_constant -= wt * m * off;
+                }
+            }
+        }
+    }
+}
+
+/// A built model with the variables needed to read a plan back.
+pub struct Built {
+    /// The MILP.
+    pub model: Model,
+    z: Vec<Vec<Vec<Var>>>,
+    q: Vec<Var>,
+    /// Families that added rows, with their row counts.
+    pub family_rows: Vec<(&'static str, usize)>,
+}
+
+/// Builds the MILP of `inst` for `spec`.
+pub fn build(inst: &Instance, spec: ObjectiveSpec, payoff: Option<&PayoffTable>) -> Built {
+    build_with(inst, spec, payoff, &[])
+}
+
+/// Builds the MILP with extra rows `extra` of the form total ≤ bound (used
+/// by ε-constraint methods).
+pub fn build_with(
+    inst: &Instance,
+    spec: ObjectiveSpec,
+    payoff: Option<&PayoffTable>,
+    extra: &[(Total, f64)],
+) -> Built {
+    let mut b = Builder::new(inst);
+    if let ObjectiveSpec::Relax(kind) = spec {
+        let s = b.model.continuous("relax".into(), 0.0, f64::INFINITY);
+        b.relax = Some((kind, s));
+    }
+    let mut family_rows = Vec::new();
+    for fam in families::all() {
+        if fam.enabled(inst) {
+            let before = b.model.rows.len();
+            fam.add(&mut b);
+            family_rows.push((fam.name(), b.model.rows.len() - before));
+        }
+    }
+    b.set_objective(spec, payoff);
+    for &(which, bound) in extra {
+        let terms = b.total(which);
+        b.row(format!("eps({which:?})"), terms, Sense::Le, bound);
+    }
+    Built {
+        model: b.model,
+        z: b.z,
+        q: b.q,
+        family_rows,
+    }
+}
+
+impl Built {
+    /// The plan encoded by column values (binaries rounded).
+    pub fn plan(&self, values: &[f64]) -> Plan {
+        let placement = self
+            .z
+            .iter()
+            .map(|zt| {
+                zt.iter()
+                    .map(|zs| zs.iter().position(|v| values[v.0] > 0.5))
+                    .collect()
+            })
+            .collect();
+        Plan {
+            placement,
+            quantized: self.q.iter().map(|v| values[v.0] > 0.5).collect(),
+        }
+    }
+}
+
+/// Totals of an evaluation as a [`Tec`], for payoff tables.
+pub fn total_of(t: Tec, which: Total) -> f64 {
+    match which {
+        Total::Time => t.time,
+        Total::Energy => t.energy,
+        Total::Cost => t.cost,
+    }
+}

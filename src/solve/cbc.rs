@@ -1,0 +1,115 @@
+//! COIN-OR CBC through the `coin_cbc` crate (Debian's libcbc). CBC is not
+//! thread-safe within one process, so solves are serialized.
+
+use super::{guarded, rel_gap, Backend, SolveOptions, SolveOutcome, Status};
+use crate::milp::model::{Model, Sense, VarKind};
+use coin_cbc::raw::{SecondaryStatus, Status as CbcStatus};
+use std::sync::Mutex;
+use std::time::Instant;
+
+pub struct Cbc;
+
+static CBC_LOCK: Mutex<()> = Mutex::new(());
+
+impl Backend for Cbc {
+    fn solve(&self, model: &Model, opts: &SolveOptions) -> SolveOutcome {
+        let start = Instant::now();
+        let _guard = CBC_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+        guarded(start, || solve(model, opts, start))
+    }
+}
+
+fn solve(model: &Model, opts: &SolveOptions, start: Instant) -> SolveOutcome {
+    let mut m = coin_cbc::Model::default();
+    let cols: Vec<_> = model
+        .columns
+        .iter()
+        .map(|c| {
+            let col = m.add_col();
+            if c.kind == VarKind::Binary {
+                m.set_integer(col);
+            }
+            m.set_col_lower(col, c.lb);
+            m.set_col_upper(col, c.ub);
+            m.set_obj_coeff(col, c.obj);
+            col
+        })
+        .collect();
+    for r in &model.rows {
+        let row = m.add_row();
+        for &(v, c) in &r.terms {
+            m.set_weight(row, cols[v.0], c);
+        }
+        match r.sense {
+            Sense::Le => m.set_row_upper(row, r.rhs),
+            Sense::Ge => m.set_row_lower(row, r.rhs),
+            Sense::Eq => m.set_row_equal(row, r.rhs),
+        }
+    }
+    m.set_obj_sense(coin_cbc::Sense::Minimize);
+    m.set_parameter("log", if opts.verbose { "1" } else { "0" });
+    m.set_parameter("slogLevel", if opts.verbose { "1" } else { "0" });
+    m.set_parameter("primalTolerance", "1e-9");
+    m.set_parameter("integerTolerance", "1e-9");
+    m.set_parameter("ratioGap", &opts.rel_gap.unwrap_or(1e-9).to_string());
+    m.set_parameter("allowableGap", "1e-12");
+    if let Some(t) = opts.time_limit {
+        m.set_parameter("seconds", &t.to_string());
+    }
+    if let Some(s) = opts.seed {
+        m.set_parameter("randomCbcSeed", &(s % i32::MAX as u64).to_string());
+    }
+    if let Some(init) = &opts.initial {
+        for (i, &v) in init.iter().enumerate() {
+            m.set_col_initial_solution(cols[i], v);
+        }
+    }
+    let sol = m.solve();
+    let raw = sol.raw();
+    let elapsed = start.elapsed().as_secs_f64();
+    let values: Vec<f64> = cols.iter().map(|&c| sol.col(c)).collect();
+    let primary = raw.status();
+    let secondary = raw.secondary_status();
+    let has_sol = secondary == SecondaryStatus::HasSolution
+        || (matches!(secondary, SecondaryStatus::StoppedOnTime | SecondaryStatus::StoppedOnGap | SecondaryStatus::StoppedOnNodes | SecondaryStatus::StoppedOnSolutions | SecondaryStatus::StoppedOnIterationLimit)
+            && raw.obj_value() < 1e50);
+    let (status, limit) = if raw.is_proven_optimal() {
+        (Status::Optimal, None)
+    } else if raw.is_proven_infeasible() || secondary == SecondaryStatus::LinearRelaxationInfeasible {
+        (Status::Infeasible, None)
+    } else if raw.is_continuous_unbounded() || secondary == SecondaryStatus::LinearRelaxationUnbounded {
+        (Status::Unbounded, None)
+    } else if secondary == SecondaryStatus::StoppedOnGap && has_sol {
+        (Status::Optimal, Some("gap".to_string()))
+    } else if primary == CbcStatus::Stopped || secondary == SecondaryStatus::StoppedOnTime {
+        (if has_sol { Status::Feasible } else { Status::NoSolution }, Some("time".to_string()))
+    } else if primary == CbcStatus::Abandoned {
+        (Status::Error, None)
+    } else {
+        (if has_sol { Status::Feasible } else { Status::Error }, Some(format!("{secondary:?}")))
+    };
+    let has_sol = has_sol && matches!(status, Status::Optimal | Status::Feasible);
+    let objective = has_sol.then(|| model.objective_of(&values));
+    let bound = match status {
+        Status::Optimal | Status::Feasible => {
+            let b = raw.best_possible_value() + model.obj_constant;
+            (b.is_finite() && b.abs() < 1e50).then_some(b)
+        }
+        _ => None,
+    };
+    // CBC may report a bound a hair above its incumbent after rounding.
+    let bound = match (bound, objective) {
+        (Some(b), Some(o)) => Some(b.min(o)),
+        (b, _) => b,
+    };
+    SolveOutcome {
+        status,
+        objective,
+        best_bound: bound,
+        gap: objective.zip(bound).map(|(o, b)| rel_gap(o, b)),
+        solve_time_s: elapsed,
+        limit,
+        message: (status == Status::Error).then(|| format!("CBC ended with {primary:?}/{secondary:?}")),
+        values: has_sol.then_some(values),
+    }
+}

@@ -1,0 +1,101 @@
+//! HiGHS through the `highs` crate; the best bound and gap come from the
+//! HiGHS info values the crate does not wrap.
+
+use super::{guarded, rel_gap, Backend, SolveOptions, SolveOutcome, Status};
+use crate::milp::model::{Model, Sense, VarKind};
+use highs::{HighsModelStatus, RowProblem};
+use std::ffi::CString;
+use std::time::Instant;
+
+pub struct Highs;
+
+impl Backend for Highs {
+    fn solve(&self, model: &Model, opts: &SolveOptions) -> SolveOutcome {
+        let start = Instant::now();
+        guarded(start, || solve(model, opts, start))
+    }
+}
+
+fn solve(model: &Model, opts: &SolveOptions, start: Instant) -> SolveOutcome {
+    let mut pb = RowProblem::default();
+    let cols: Vec<_> = model
+        .columns
+        .iter()
+        .map(|c| {
+            let int = c.kind == VarKind::Binary;
+            pb.add_column_with_integrality(c.obj, c.lb..=c.ub, int)
+        })
+        .collect();
+    for r in &model.rows {
+        let terms = r.terms.iter().map(|&(v, c)| (cols[v.0], c));
+        match r.sense {
+            Sense::Le => pb.add_row(..=r.rhs, terms),
+            Sense::Ge => pb.add_row(r.rhs.., terms),
+            Sense::Eq => pb.add_row(r.rhs..=r.rhs, terms),
+        }
+    }
+    let mut m = match pb.try_optimise(highs::Sense::Minimise) {
+        Ok(m) => m,
+        Err(e) => return SolveOutcome::error(format!("HiGHS rejected the model: {e:?}"), start.elapsed().as_secs_f64()),
+    };
+    if !opts.verbose {
+        m.make_quiet();
+    }
+    m.set_option("primal_feasibility_tolerance", 1e-9);
+    m.set_option("mip_feasibility_tolerance", 1e-9);
+    if let Some(t) = opts.time_limit {
+        m.set_option("time_limit", t);
+    }
+    m.set_option("mip_rel_gap", opts.rel_gap.unwrap_or(1e-9));
+    m.set_option("mip_abs_gap", 1e-12);
+    if let Some(t) = opts.threads {
+        m.set_option("threads", t as i32);
+    }
+    if let Some(s) = opts.seed {
+        m.set_option("random_seed", (s % i32::MAX as u64) as i32);
+    }
+    if let Some(init) = &opts.initial {
+        if let Err(e) = m.try_set_solution(Some(init), None, None, None) {
+            let _ = e; // A rejected start is not fatal: HiGHS solves without it.
+        }
+    }
+    let solved = match m.try_solve() {
+        Ok(s) => s,
+        Err(e) => return SolveOutcome::error(format!("HiGHS failed: {e:?}"), start.elapsed().as_secs_f64()),
+    };
+    let elapsed = start.elapsed().as_secs_f64();
+    let info = |name: &str| {
+        let c = CString::new(name).expect("no NUL");
+        solved.double_info_value(&c).ok()
+    };
+    let status = solved.status();
+    let values: Vec<f64> = solved.get_solution().columns().to_vec();
+    let has_sol = values.len() == model.columns.len()
+        && solved.primal_solution_status() == highs::HighsSolutionStatus::Feasible;
+    let objective = has_sol.then(|| model.objective_of(&values));
+    let bound = info("mip_dual_bound").filter(|b| b.is_finite()).map(|b| b + 0.0);
+    let (st, limit) = match status {
+        HighsModelStatus::Optimal => (Status::Optimal, None),
+        HighsModelStatus::Infeasible => (Status::Infeasible, None),
+        HighsModelStatus::Unbounded | HighsModelStatus::UnboundedOrInfeasible => (Status::Unbounded, None),
+        HighsModelStatus::ReachedTimeLimit => (if has_sol { Status::Feasible } else { Status::NoSolution }, Some("time".to_string())),
+        HighsModelStatus::ReachedIterationLimit => (if has_sol { Status::Feasible } else { Status::NoSolution }, Some("iterations".to_string())),
+        other => (if has_sol { Status::Feasible } else { Status::Error }, Some(format!("{other:?}"))),
+    };
+    // HiGHS' own objective includes the offset we keep outside the model.
+    let bound = match st {
+        Status::Optimal | Status::Feasible => bound.map(|b| b + model.obj_constant),
+        _ => None,
+    };
+    let bound = if st == Status::Optimal { bound.or(objective) } else { bound };
+    SolveOutcome {
+        status: st,
+        objective,
+        best_bound: bound,
+        gap: objective.zip(bound).map(|(o, b)| rel_gap(o, b)),
+        solve_time_s: elapsed,
+        limit,
+        message: None,
+        values: if has_sol { Some(values) } else { None },
+    }
+}

@@ -1,0 +1,95 @@
+//! SCIP through `russcip` (libscip from a SCIP install or the pyscipopt
+//! wheel, see build.rs); the dual bound comes from SCIP's C API.
+
+use super::{guarded, rel_gap, Backend, SolveOptions, SolveOutcome, Status};
+use crate::milp::model::{Model, Sense, VarKind};
+use russcip::prelude::*;
+use russcip::{ffi, ObjSense, ProblemOrSolving, Status as ScipStatus, WithSolutions};
+use std::time::Instant;
+
+pub struct Scip;
+
+impl Backend for Scip {
+    fn solve(&self, model: &Model, opts: &SolveOptions) -> SolveOutcome {
+        let start = Instant::now();
+        guarded(start, || solve(model, opts, start))
+    }
+}
+
+fn solve(model: &Model, opts: &SolveOptions, start: Instant) -> SolveOutcome {
+    let mut m = russcip::Model::new()
+        .include_default_plugins()
+        .create_prob("edgesplit")
+        .set_obj_sense(ObjSense::Minimize);
+    m = if opts.verbose { m.show_output() } else { m.hide_output() };
+    let set = |m: russcip::Model<_>, name: &str, v: f64| m.set_real_param(name, v).unwrap_or_else(|_| panic!("SCIP parameter {name}"));
+    m = set(m, "numerics/feastol", 1e-9);
+    m = set(m, "limits/gap", opts.rel_gap.unwrap_or(1e-9));
+    m = set(m, "limits/absgap", 1e-12);
+    if let Some(t) = opts.time_limit {
+        m = set(m, "limits/time", t);
+    }
+    if let Some(s) = opts.seed {
+        m = m.set_int_param("randomization/randomseedshift", (s % i32::MAX as u64) as i32).expect("SCIP seed parameter");
+    }
+    let vars: Vec<_> = model
+        .columns
+        .iter()
+        .map(|c| {
+            let kind = if c.kind == VarKind::Binary { VarType::Integer } else { VarType::Continuous };
+            m.add_var(c.lb, c.ub, c.obj, &c.name, kind)
+        })
+        .collect();
+    for r in &model.rows {
+        let vs: Vec<&russcip::Variable> = r.terms.iter().map(|&(v, _)| &vars[v.0]).collect();
+        let cs: Vec<f64> = r.terms.iter().map(|&(_, c)| c).collect();
+        let (lhs, rhs) = match r.sense {
+            Sense::Le => (f64::NEG_INFINITY, r.rhs),
+            Sense::Ge => (r.rhs, f64::INFINITY),
+            Sense::Eq => (r.rhs, r.rhs),
+        };
+        m.add_cons(vs, &cs, lhs, rhs, &r.name);
+    }
+    if let Some(init) = &opts.initial {
+        let sol = m.create_orig_sol();
+        for (i, &v) in init.iter().enumerate() {
+            sol.set_val(&vars[i], v);
+        }
+        // A rejected start is not an error: SCIP solves without it.
+        let _ = m.add_sol(sol);
+    }
+    let solved = m.solve();
+    let elapsed = start.elapsed().as_secs_f64();
+    let st = solved.status();
+    let values: Option<Vec<f64>> = solved.best_sol().map(|s| vars.iter().map(|v| s.val(v)).collect());
+    let has_sol = values.is_some();
+    // SAFETY: the pointer is the live SCIP instance owned by `solved`.
+    let dual = unsafe { ffi::SCIPgetDualbound(solved.scip_ptr()) };
+    let (status, limit) = match st {
+        ScipStatus::Optimal | ScipStatus::GapLimit => (Status::Optimal, (st == ScipStatus::GapLimit).then(|| "gap".to_string())),
+        // Every edgesplit model is bounded below (its objective is a
+        // non-negative combination of bounded totals), so "infeasible or
+        // unbounded" means infeasible.
+        ScipStatus::Inforunbd | ScipStatus::Infeasible => (Status::Infeasible, None),
+        ScipStatus::Unbounded => (Status::Unbounded, None),
+        ScipStatus::TimeLimit => (if has_sol { Status::Feasible } else { Status::NoSolution }, Some("time".into())),
+        other => (if has_sol { Status::Feasible } else { Status::Error }, Some(format!("{other:?}"))),
+    };
+    let objective = values.as_ref().filter(|_| matches!(status, Status::Optimal | Status::Feasible)).map(|v| model.objective_of(v));
+    let bound = (matches!(status, Status::Optimal | Status::Feasible) && dual.is_finite() && dual.abs() < 1e20)
+        .then_some(dual + model.obj_constant);
+    let bound = match (bound, objective) {
+        (Some(b), Some(o)) => Some(b.min(o)),
+        (b, _) => b,
+    };
+    SolveOutcome {
+        status,
+        objective,
+        best_bound: bound,
+        gap: objective.zip(bound).map(|(o, b)| rel_gap(o, b)),
+        solve_time_s: elapsed,
+        limit,
+        message: (status == Status::Error).then(|| format!("SCIP ended with {st:?}")),
+        values: if objective.is_some() { values } else { None },
+    }
+}

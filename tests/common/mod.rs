@@ -1,0 +1,251 @@
+//! Test helpers: random tiny instances and a brute-force optimizer that
+//! enumerates every plan (test code only; exponential by design).
+#![allow(dead_code)]
+
+use edgesplit::eval::evaluate;
+use edgesplit::instance::{Instance, PayoffTable};
+use edgesplit::Plan;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::fmt::Write as _;
+
+/// A random valid instance small enough to enumerate: ≤ 3 compute atoms,
+/// ≤ 3 nodes, ≤ 2 tasks, ≤ 2 quantization groups. Limits are drawn so that
+/// a fair share of instances are infeasible or have binding constraints.
+pub fn tiny_instance(seed: u64) -> String {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    let nodes = r.gen_range(1..=3usize);
+    let tasks = r.gen_range(1..=2usize);
+    let mut s = String::new();
+    let _ = writeln!(s, "version: 1\nname: tiny-{seed}\ndescription: random tiny test instance");
+    // DNN: one or two layers, at most 3 compute atoms in all.
+    let layer1 = r.gen_range(1..=2usize);
+    let layer2 = if r.gen_bool(0.6) { r.gen_range(1..=(3 - layer1)) } else { 0 };
+    let groups: Vec<&str> = ["g1", "g2"][..r.gen_range(0..=2usize)].to_vec();
+    let in_bytes = r.gen_range(1e3..1e5f64).round();
+    let _ = writeln!(s, "dnn:\n  input: {{name: in, out_bytes: {in_bytes}}}\n  layers:");
+    let layer = |s: &mut String, r: &mut ChaCha8Rng, name: &str, count: usize, group: Option<&str>, inputs: Option<&str>| {
+        let _ = write!(
+            s,
+            "    - {{name: {name}, count: {count}, flops: {}, param_bytes: {}, out_bytes: {}",
+            r.gen_range(1e6..1e8f64).round(),
+            r.gen_range(1e3..1e5f64).round(),
+            r.gen_range(1e2..1e5f64).round()
+        );
+        if let Some(g) = group {
+            let _ = write!(s, ", group: {g}");
+        }
+        if r.gen_bool(0.2) {
+            let _ = write!(s, ", mandatory: true");
+        }
+        if let Some(i) = inputs {
+            let _ = write!(s, ", inputs: [{i}]");
+        }
+        let _ = writeln!(s, "}}");
+    };
+    let g1 = groups.first().copied().filter(|_| r.gen_bool(0.8));
+    layer(&mut s, &mut r, "a", layer1, g1, None);
+    if layer2 > 0 {
+        let g2 = groups.get(1).copied().or(groups.first().copied()).filter(|_| r.gen_bool(0.8));
+        let skip = r.gen_bool(0.3).then_some("in, a");
+        layer(&mut s, &mut r, "b", layer2, g2, skip);
+    }
+    let out_inputs = if layer2 > 0 && r.gen_bool(0.3) { "\n    inputs: [a, b]" } else { "" };
+    let _ = writeln!(s, "  output:\n    name: out{out_inputs}");
+    // Network.
+    let _ = writeln!(s, "network:\n  nodes:");
+    for n in 0..nodes {
+        let _ = write!(
+            s,
+            "    - {{name: n{n}, speed: {}, memory: {}, power: {}, price: {}, quant_speedup: {}",
+            r.gen_range(1e8..1e10f64).round(),
+            r.gen_range(5e3..4e5f64).round(),
+            r.gen_range(0.0..50.0f64),
+            r.gen_range(0.0..0.01f64),
+            r.gen_range(1.0..3.0f64)
+        );
+        if r.gen_bool(0.25) {
+            let _ = write!(s, ", max_utilization: {}", r.gen_range(0.05..1.0f64));
+        }
+        if r.gen_bool(0.25) {
+            let _ = write!(s, ", max_power: {}", r.gen_range(1.0..200.0f64));
+        }
+        let _ = writeln!(s, "}}");
+    }
+    let _ = writeln!(s, "  links:");
+    let mut any_link = false;
+    for k in 0..nodes {
+        for h in 0..nodes {
+            if k != h && r.gen_bool(0.75) {
+                any_link = true;
+                let _ = writeln!(
+                    s,
+                    "    - {{from: n{k}, to: n{h}, bandwidth: {}, latency: {}, power: {}, price: {}}}",
+                    r.gen_range(1e5..1e8f64).round(),
+                    r.gen_range(0.0..0.01f64),
+                    r.gen_range(0.0..2.0f64),
+                    r.gen_range(0.0..1e-8f64)
+                );
+            }
+        }
+    }
+    if !any_link {
+        s = s.replace("  links:\n", "  links: []\n");
+    }
+    // Tasks.
+    let _ = writeln!(s, "tasks:");
+    let atoms: Vec<String> = (0..layer1)
+        .map(|k| if layer1 == 1 { "a".to_string() } else { format!("a.{k}") })
+        .chain((0..layer2).map(|k| if layer2 == 1 { "b".to_string() } else { format!("b.{k}") }))
+        .collect();
+    for t in 0..tasks {
+        let src = r.gen_range(0..nodes);
+        let sink = r.gen_range(0..nodes);
+        let y1 = r.gen_range(0.3..0.8f64);
+        let y2 = y1 + r.gen_range(0.0..0.2f64);
+        let mid = r.gen_range(0.2..0.8f64);
+        let _ = writeln!(
+            s,
+            "  - name: t{t}\n    rate: {}\n    source: n{src}\n    sink: n{sink}\n    max_delay: {}\n    min_quality: {}\n    quality:\n      curve: [[0, 0], [{mid}, {}], [1, {}]]\n      noise_sensitivity: {}",
+            r.gen_range(0.5..10.0f64),
+            r.gen_range(0.002..0.2f64),
+            r.gen_range(0.0..0.8f64),
+            y1 * mid.max(0.5),
+            y2.max(y1 * mid.max(0.5)),
+            r.gen_range(0.0..3.0f64)
+        );
+        let _ = write!(s, "    relevance: {{");
+        for (i, a) in atoms.iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            let _ = write!(s, "{sep}{a}: {}", if r.gen_bool(0.2) { 0.0 } else { r.gen_range(0.0..1.0f64) });
+        }
+        let _ = writeln!(s, "}}");
+    }
+    if !groups.is_empty() {
+        // Only groups that some layer uses may be listed.
+        let _ = writeln!(
+            s,
+            "quantization:\n  weight_factor: {}\n  activation_factor: {}\n  noise:\n    intercept: {}\n    terms:",
+            r.gen_range(0.2..1.0f64),
+            r.gen_range(0.2..1.0f64),
+            r.gen_range(-0.01..0.03f64)
+        );
+        let _ = writeln!(s, "      - {{groups: [GROUP0], coef: {}}}", r.gen_range(-0.02..0.05f64));
+        let _ = writeln!(s, "      - {{groups: [GROUP1], coef: {}}}", r.gen_range(-0.02..0.05f64));
+        let _ = writeln!(s, "      - {{groups: [GROUP0, GROUP1], coef: {}}}", r.gen_range(-0.04..0.04f64));
+        if r.gen_bool(0.5) {
+            let _ = writeln!(s, "  max_noise: {}", r.gen_range(0.0..0.06f64));
+        }
+    }
+    let w = |r: &mut ChaCha8Rng| if r.gen_bool(0.3) { 0.0 } else { r.gen_range(0.0..2.0f64) };
+    let (wt, we, wc) = (w(&mut r), w(&mut r), w(&mut r));
+    let wt = if wt + we + wc == 0.0 { 1.0 } else { wt };
+    let _ = writeln!(s, "objective:\n  weights: {{time: {wt}, energy: {we}, cost: {wc}}}");
+    if r.gen_bool(0.4) {
+        let _ = writeln!(
+            s,
+            "  normalization: {{scales: {{time: {}, energy: {}, cost: {}}}}}",
+            r.gen_range(0.01..1.0f64),
+            r.gen_range(0.1..100.0f64),
+            r.gen_range(1e-4..1.0f64)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "constraints: {{capacity: {}, energy: {}, selection: {}, traffic: {}}}",
+        r.gen_bool(0.7),
+        r.gen_bool(0.7),
+        r.gen_bool(0.9),
+        r.gen_bool(0.9)
+    );
+    let _ = writeln!(s, "delay_model: {}", if r.gen_bool(0.5) { "sequential" } else { "layered" });
+    if r.gen_bool(0.25) {
+        let node = r.gen_range(0..nodes);
+        let kind = if r.gen_bool(0.5) { "only_on" } else { "never_on" };
+        let _ = writeln!(s, "placement_rules:\n  - {{name: rule, tasks: [t0], atoms: \"a*\", {kind}: [n{node}]}}");
+    }
+    fix_groups(s)
+}
+
+/// Drops quantization groups no layer uses and names the noise terms'
+/// groups after those that remain.
+fn fix_groups(s: String) -> String {
+    let used: Vec<&str> = ["g1", "g2"].into_iter().filter(|g| s.contains(&format!("group: {g}"))).collect();
+    if !s.contains("quantization:") {
+        return s;
+    }
+    if used.is_empty() {
+        // Cut the quantization section: no group to quantize.
+        let start = s.find("quantization:").unwrap();
+        let end = s.find("objective:").unwrap();
+        return format!("{}{}", &s[..start], &s[end..]);
+    }
+    let g0 = used[0];
+    let g1 = used.get(1).copied();
+    let mut out = String::new();
+    for line in s.lines() {
+        if line.contains("GROUP0, GROUP1") && g1.is_none() {
+            continue;
+        }
+        if line.contains("[GROUP1]") && g1.is_none() {
+            continue;
+        }
+        let l = line.replace("GROUP0", g0).replace("GROUP1", g1.unwrap_or(g0));
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}
+
+/// Every plan of `inst`: for every task, each atom unused or on any node
+/// (input and output at their fixed nodes), times every quantization.
+pub fn for_each_plan(inst: &Instance, mut f: impl FnMut(&Plan)) {
+    let dnn = &inst.dnn;
+    let n = inst.network.len();
+    let free: Vec<usize> = (0..dnn.len()).filter(|&a| a != dnn.input && a != dnn.output).collect();
+    let per_task = (n + 1).pow(free.len() as u32);
+    let tasks = inst.tasks.len();
+    let total = per_task.pow(tasks as u32);
+    let groups = inst.group_count();
+    let mut plan = Plan::empty(inst);
+    for (t, task) in inst.tasks.iter().enumerate() {
+        plan.placement[t][dnn.input] = Some(task.source);
+        plan.placement[t][dnn.output] = Some(task.sink);
+    }
+    for code in 0..total {
+        let mut c = code;
+        for t in 0..tasks {
+            for &a in &free {
+                let d = c % (n + 1);
+                c /= n + 1;
+                plan.placement[t][a] = if d == n { None } else { Some(d) };
+            }
+        }
+        for qmask in 0..(1usize << groups) {
+            for g in 0..groups {
+                plan.quantized[g] = qmask >> g & 1 == 1;
+            }
+            f(&plan);
+        }
+    }
+}
+
+/// The optimum by enumeration: `None` when no plan is feasible.
+pub fn brute_force(inst: &Instance, payoff: Option<&PayoffTable>) -> Option<(f64, Plan)> {
+    let mut best: Option<(f64, Plan)> = None;
+    for_each_plan(inst, |p| {
+        let ev = evaluate(inst, p, payoff);
+        if ev.feasible() {
+            let o = ev.objective.expect("objective defined");
+            if best.as_ref().is_none_or(|(b, _)| o < *b) {
+                best = Some((o, p.clone()));
+            }
+        }
+    });
+    best
+}
+
+/// |a − b| within the tolerance used to compare optima.
+pub fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1e-3)
+}
