@@ -374,6 +374,24 @@ fn relevance_csv_for_unknown_task() {
 }
 
 #[test]
+fn relevance_csv_with_short_rows() {
+    let inst = edit(
+        &default_instance(),
+        "quantization:\n",
+        "relevance_file: relevance.csv\nquantization:\n",
+    );
+    let case = Case::instance(&inst);
+    let csv = case.write(
+        "relevance.csv",
+        "atom,task,score\nconv1.0,cats\nconv1.1,dogs,0.4\nfc\n",
+    );
+    let problems = case.problems();
+    expect_problem(&problems, &csv, "line 2", &["2 field(s)", "expected 3"]);
+    expect_problem(&problems, &csv, "line 4", &["1 field(s)", "expected 3"]);
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+}
+
+#[test]
 fn relevance_csv_for_unknown_atom() {
     let inst = edit(
         &default_instance(),
@@ -430,7 +448,7 @@ fn string_where_rate_expected() {
         &problems,
         &case.instance,
         "tasks[2].rate",
-        &["\"fast\"", "expected f64", "line"],
+        &["\"fast\"", "expected a number", "line 39"],
     );
 }
 
@@ -465,7 +483,58 @@ fn wrong_type_inside_inline_dnn() {
         &problems,
         &case.instance,
         "dnn.layers[0].count",
-        &["\"four\"", "expected u64"],
+        &["\"four\"", "expected a whole number", "line 7"],
+    );
+}
+
+#[test]
+fn dnn_neither_file_nor_inline() {
+    let inst = edit(
+        &default_instance(),
+        &format!("dnn: {{file: {MODEL_REF}}}\n"),
+        "dnn: 5\n",
+    );
+    let case = Case::instance(&inst);
+    let problems = case.problems();
+    expect_problem(
+        &problems,
+        &case.instance,
+        "dnn",
+        &["`5`", "expected `{file: path}` or an inline DNN"],
+    );
+}
+
+#[test]
+fn dnn_file_reference_with_unknown_key() {
+    let inst = edit(
+        &default_instance(),
+        &format!("dnn: {{file: {MODEL_REF}}}\n"),
+        &format!("dnn: {{file: {MODEL_REF}, format: onnx}}\n"),
+    );
+    let case = Case::instance(&inst);
+    let problems = case.problems();
+    expect_problem(
+        &problems,
+        &case.instance,
+        "dnn.format",
+        &["unknown field `format`", "expected `file`"],
+    );
+}
+
+#[test]
+fn bad_normalization_scales() {
+    let inst = edit(
+        &default_instance(),
+        "normalization: none",
+        "normalization: {scales: {time: fast}}",
+    );
+    let case = Case::instance(&inst);
+    let problems = case.problems();
+    expect_problem(
+        &problems,
+        &case.instance,
+        "objective.normalization",
+        &["expected 'none', 'payoff' or {scales"],
     );
 }
 
@@ -549,6 +618,40 @@ fn fifty_megabytes_of_printable_garbage() {
     let p = &problems[0];
     assert_eq!(p.file, path);
     assert!(p.message.contains("line"), "{p}");
+}
+
+#[test]
+fn fifty_megabytes_of_open_brackets() {
+    // The YAML parser would read the whole nest (minutes, gigabytes) before
+    // serde's recursion limit applies.
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("brackets.yaml");
+    std::fs::write(&path, vec![b'['; GARBAGE_BYTES]).unwrap();
+    let start = Instant::now();
+    let problems = problems_of(&path);
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    expect_problem(&problems, &path, "line 1", &["nested more than", "expected"]);
+}
+
+#[test]
+fn deeply_nested_block_sequence() {
+    let case = Case::instance(&"- ".repeat(1 << 20));
+    let problems = case.problems();
+    expect_problem(&problems, &case.instance, "line 1", &["indentation", "expected"]);
+}
+
+#[test]
+fn huge_value_is_not_quoted_in_full() {
+    let case = Case::instance(&"a".repeat(5 << 20));
+    let problems = case.problems();
+    let p = expect_problem(
+        &problems,
+        &case.instance,
+        "",
+        &["invalid type: string \"aaa", "[…]", "expected an instance mapping"],
+    );
+    assert!(p.message.len() < 1000, "{} bytes", p.message.len());
 }
 
 // --- 12. duplicate atom ids ---

@@ -101,17 +101,18 @@ pub fn tiny_instance(seed: u64) -> String {
     for t in 0..tasks {
         let src = r.gen_range(0..nodes);
         let sink = r.gen_range(0..nodes);
-        let y1 = r.gen_range(0.3..0.8f64);
-        let y2 = y1 + r.gen_range(0.0..0.2f64);
+        // Concave: the middle point lies above the chord (λ ≥ mid).
+        let top = r.gen_range(0.4..0.9f64);
         let mid = r.gen_range(0.2..0.8f64);
+        let lambda = r.gen_range(mid..1.0);
         let _ = writeln!(
             s,
             "  - name: t{t}\n    rate: {}\n    source: n{src}\n    sink: n{sink}\n    max_delay: {}\n    min_quality: {}\n    quality:\n      curve: [[0, 0], [{mid}, {}], [1, {}]]\n      noise_sensitivity: {}",
             r.gen_range(0.5..10.0f64),
             r.gen_range(0.002..0.2f64),
             r.gen_range(0.0..0.8f64),
-            y1 * mid.max(0.5),
-            y2.max(y1 * mid.max(0.5)),
+            top * lambda,
+            top,
             r.gen_range(0.0..3.0f64)
         );
         let _ = write!(s, "    relevance: {{");
