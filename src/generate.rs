@@ -38,6 +38,10 @@ pub struct GenParams {
     /// Atoms per compute layer (filters for `tide`; ignored by `chain`).
     #[arg(long, default_value_t = 4)]
     pub atoms_per_layer: usize,
+    /// Exact atoms per compute layer, e.g. `32,64,96,128,128` (overrides
+    /// `--layers` and `--atoms-per-layer`).
+    #[arg(long, value_delimiter = ',')]
+    pub widths: Option<Vec<usize>>,
     /// Dense single-atom layers after the conv layers (`tide` only).
     #[arg(long, default_value_t = 1)]
     pub dense_layers: usize,
@@ -65,6 +69,7 @@ impl Default for GenParams {
             seed: 1,
             layers: 3,
             atoms_per_layer: 4,
+            widths: None,
             dense_layers: 1,
             tasks: 3,
             nodes: 3,
@@ -80,7 +85,7 @@ const F32: f64 = 4.0;
 /// Generates an instance; the result always loads.
 pub fn generate(p: &GenParams) -> RawInstance {
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
-    let layers_n = p.layers.max(1);
+    let layers_n = p.widths.as_ref().map_or(p.layers, Vec::len).max(1);
     let tasks_n = p.tasks.max(1);
     let nodes_n = p.nodes.max(1);
 
@@ -96,8 +101,9 @@ pub fn generate(p: &GenParams) -> RawInstance {
     let mut hw = side;
     let mut widths = Vec::new();
     for i in 0..layers_n {
-        let width = match p.family {
-            GenFamily::Chain => 1,
+        let width = match (p.family, &p.widths) {
+            (GenFamily::Chain, _) => 1,
+            (_, Some(w)) => w[i].max(1),
             _ => p.atoms_per_layer.max(1) + rng.gen_range(0..=p.atoms_per_layer / 4),
         };
         widths.push(width);
@@ -349,8 +355,8 @@ pub fn generate(p: &GenParams) -> RawInstance {
         version: 1,
         name: Some(format!("synthetic-{:?}-s{}", p.family, p.seed).to_lowercase()),
         description: Some(format!(
-            "SYNTHETIC instance from `edgesplit generate` (family {:?}, seed {}, {} layers, {} atoms/layer, {} tasks, {} nodes, {} groups, zipf {}); total {:.3e} FLOP. Not measured data.",
-            p.family, p.seed, layers_n, p.atoms_per_layer, tasks_n, nodes_n, groups_n, p.zipf, total_flops
+            "SYNTHETIC instance from `edgesplit generate` (family {:?}, seed {}, {} layers of widths {:?}, {} tasks, {} nodes, {} groups, zipf {}); total {:.3e} FLOP. Not measured data.",
+            p.family, p.seed, layers_n, widths, tasks_n, nodes_n, groups_n, p.zipf, total_flops
         )),
         dnn: RawDnnRef::Inline(dnn),
         network: RawNetwork { nodes, links },

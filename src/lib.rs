@@ -7,6 +7,7 @@
 //! truth for every metric.
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod dnn;
 pub mod error;
 pub mod eval;

@@ -101,6 +101,22 @@ enum Command {
     },
     /// List the MILP backends: which this build has and what each supports.
     Solvers,
+    /// Benchmarks: `build` (model building on the TIDE-sized instance) or
+    /// `solve` (every backend on generated instances of growing size).
+    Bench {
+        /// `build` or `solve`.
+        #[arg(value_parser = ["build", "solve"])]
+        what: String,
+        /// Backends for `solve` (default: every one built in but microlp).
+        #[arg(long, value_delimiter = ',')]
+        solvers: Option<Vec<String>>,
+        /// Time limit per solve, seconds.
+        #[arg(long, default_value_t = 60.0)]
+        time_limit: f64,
+        /// Build repetitions for `build`.
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+    },
     /// Describe an instance: sizes, levels, fan-out classes, effective links.
     Info {
         /// Instance file.
@@ -337,6 +353,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
             std::fs::write(&output, text).with_context(|| format!("writing {}", output.display()))?;
             let s = built.model.size();
             eprintln!("{}: {} rows, {} columns ({} binary), {} nonzeros", output.display(), s.rows, s.columns, s.binaries, s.nonzeros);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { what, solvers, time_limit, repeats } => {
+            if what == "build" {
+                print!("{}", edgesplit::bench::bench_build(repeats));
+                return Ok(ExitCode::SUCCESS);
+            }
+            let kinds: Vec<BackendKind> = match solvers {
+                Some(list) => list.iter().map(|s| s.parse::<BackendKind>().map_err(|e| anyhow::anyhow!(e))).collect::<Result<_>>()?,
+                None => BackendKind::built_in().into_iter().filter(|&k| k != BackendKind::Microlp).collect(),
+            };
+            for k in &kinds {
+                if !k.available() {
+                    anyhow::bail!("{}", k.backend().err().unwrap_or_default());
+                }
+            }
+            let start = std::time::Instant::now();
+            let table = edgesplit::bench::bench_solve(&kinds, time_limit, |what| {
+                eprintln!("[{:>6.0} s] solving {what}", start.elapsed().as_secs_f64());
+            });
+            print!("{table}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Solvers => {
