@@ -117,13 +117,13 @@ impl Network {
             price_per_byte: l.price,
         };
         let mut effective = vec![vec![None; n]; n];
-        for k in 0..n {
+        for (k, row) in effective.iter_mut().enumerate() {
             let dist = petgraph::algo::dijkstra(&g, NodeIndex::new(k), None, |e| {
                 cost_of(&links[*e.weight()])
             });
-            for h in 0..n {
+            for (h, cell) in row.iter_mut().enumerate() {
                 if h == k {
-                    effective[k][h] = Some(EffectiveLink::default());
+                    *cell = Some(EffectiveLink::default());
                     continue;
                 }
                 if !dist.contains_key(&NodeIndex::new(h)) {
@@ -151,7 +151,7 @@ impl Network {
                 let d = path
                     .iter()
                     .fold(PathCost::default(), |acc, &i| acc + cost_of(&links[i]));
-                effective[k][h] = Some(EffectiveLink {
+                *cell = Some(EffectiveLink {
                     latency: d.latency,
                     time_per_byte: d.time_per_byte,
                     energy_per_byte: d.energy_per_byte,

@@ -368,9 +368,9 @@ impl<'a> Builder<'a> {
         if !groups.is_empty() && noise.intercept != 0.0 {
             let any = self.model.continuous("any_q".into(), 0.0, 1.0);
             if noise.intercept > 0.0 {
-                for g in 0..groups.len() {
+                for (g, name) in groups.iter().enumerate() {
                     let q = self.q[g];
-                    self.row(format!("any_q>=q({})", groups[g]), vec![(any, 1.0), (q, -1.0)], Sense::Ge, 0.0);
+                    self.row(format!("any_q>=q({name})"), vec![(any, 1.0), (q, -1.0)], Sense::Ge, 0.0);
                 }
             } else {
                 let mut row = vec![(any, 1.0)];

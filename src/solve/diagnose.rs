@@ -39,7 +39,8 @@ pub fn diagnose(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -> Diag
     let status = status_of(inst, feasibility).status;
     let mut families_off = Vec::new();
     let f = inst.families;
-    let switches: [(&str, bool, fn(&mut Instance)); 9] = [
+    type Switch = (&'static str, bool, fn(&mut Instance));
+    let switches: [Switch; 9] = [
         ("selection", f.selection, |i| i.families.selection = false),
         ("rules", f.rules && !inst.rules.is_empty(), |i| i.families.rules = false),
         ("traffic", f.traffic, |i| i.families.traffic = false),

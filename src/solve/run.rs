@@ -89,7 +89,7 @@ pub fn solve_instance(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -
                 payoff = Some(p);
                 payoff_time = t;
             }
-            Err(o) => early = Some(o),
+            Err(o) => early = Some(*o),
         }
     }
     let (outcome, plan, size, fams, build_time) = match early {
@@ -154,7 +154,11 @@ fn disagreement(r: &SolveReport, ev: &Evaluation) -> Option<String> {
 
 /// Ideal and nadir of T, E and C from three single-objective solves; an
 /// error outcome if one of them fails.
-pub fn payoff_table(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -> Result<(PayoffTable, f64), SolveOutcome> {
+pub fn payoff_table(
+    inst: &Instance,
+    kind: BackendKind,
+    opts: &SolveOptions,
+) -> Result<(PayoffTable, f64), Box<SolveOutcome>> {
     let mut optima: Vec<Tec> = Vec::new();
     let mut time = 0.0;
     for which in [Total::Time, Total::Energy, Total::Cost] {
@@ -167,7 +171,7 @@ pub fn payoff_table(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -> 
                 o.status,
                 o.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
             ));
-            return Err(o);
+            return Err(Box::new(o));
         };
         optima.push(evaluate(inst, &plan, None).totals);
     }
