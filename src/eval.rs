@@ -5,12 +5,12 @@
 
 use crate::instance::{DelayModel, Instance, PayoffTable, Tec};
 use crate::plan::Plan;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// Constraint families of FORMULATION §3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Family {
     /// Input/output, mandatory atoms, connectivity.
@@ -43,7 +43,7 @@ impl fmt::Display for Family {
 }
 
 /// A violated constraint.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Violation {
     /// The family it belongs to.
     pub family: Family,
@@ -52,7 +52,7 @@ pub struct Violation {
 }
 
 /// Per-task metrics (one inference).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskReport {
     /// Task name.
     pub name: String,
@@ -79,7 +79,7 @@ pub struct TaskReport {
 }
 
 /// Per-node metrics.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NodeReport {
     /// Node name.
     pub name: String,
@@ -96,7 +96,7 @@ pub struct NodeReport {
 }
 
 /// Per-physical-link load.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkReport {
     /// Sender name.
     pub from: String,
@@ -109,7 +109,7 @@ pub struct LinkReport {
 }
 
 /// Everything the evaluator computes for a plan.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
     /// Per task.
     pub tasks: Vec<TaskReport>,

@@ -78,6 +78,23 @@ enum Command {
         /// Print the report as JSON on stdout instead of tables.
         #[arg(long)]
         json: bool,
+        /// With a time limit the backend runs in a child process, so that a
+        /// native crash or an overrun cannot take this process down; this
+        /// flag keeps it in-process.
+        #[arg(long)]
+        in_process: bool,
+    },
+    /// Internal: solve in a child process for `solve` and the server, and
+    /// write the report as JSON to `--out`.
+    #[command(hide = true)]
+    Worker {
+        /// Instance file.
+        instance: PathBuf,
+        #[command(flatten)]
+        solver: SolverArgs,
+        /// Where to write the report.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Explain an infeasible instance: which families, switched off one at a
     /// time, make it feasible, and the smallest uniform relaxation of the
@@ -280,14 +297,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Solve { instance, solver, output, report, json } => {
+        Command::Solve { instance, solver, output, report, json, in_process } => {
             let inst = load(&instance)?;
             let kind = solver.kind()?;
             if !kind.available() {
                 anyhow::bail!("{}", kind.backend().err().unwrap_or_default());
             }
             let opts = solver.options()?;
-            let rep = solve_instance(&inst, kind, &opts);
+            let rep = if opts.time_limit.is_some() && !in_process {
+                let exe = std::env::current_exe().context("locating the edgesplit binary")?;
+                edgesplit::solve::isolate::solve_isolated(&exe, &instance, &inst, kind, &opts)
+            } else {
+                solve_instance(&inst, kind, &opts)
+            };
             if let (Some(p), Some(plan)) = (&output, &rep.plan) {
                 plan.save(p, &inst, Some(&format!("milp:{}", kind.name()))).map_err(|e| anyhow::anyhow!("{e}"))?;
             }
@@ -307,6 +329,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Status::Infeasible | Status::NoSolution => ExitCode::from(1),
                 _ => ExitCode::from(2),
             })
+        }
+        Command::Worker { instance, solver, out } => {
+            // Fault injection for the isolation tests.
+            match std::env::var("EDGESPLIT_WORKER_FAULT").as_deref() {
+                Ok("abort") => std::process::abort(),
+                Ok("hang") => loop {
+                    std::thread::sleep(std::time::Duration::from_secs(3600));
+                },
+                _ => {}
+            }
+            let inst = load(&instance)?;
+            let rep = solve_instance(&inst, solver.kind()?, &solver.options()?);
+            let plan = rep.plan.as_ref().map(|p| p.to_file(&inst, Some(&format!("milp:{}", solver.solver))));
+            let w = edgesplit::solve::isolate::WorkerOutput { report: rep, plan };
+            std::fs::write(&out, serde_json::to_string(&w)?).with_context(|| format!("writing {}", out.display()))?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Diagnose { instance, solver, json } => {
             let inst = load(&instance)?;

@@ -56,7 +56,7 @@ pub struct Row {
 }
 
 /// Sizes of a model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct ModelSize {
     /// Rows.
     pub rows: usize,

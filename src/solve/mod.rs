@@ -12,12 +12,13 @@ mod microlp;
 #[cfg(feature = "scip")]
 mod scip;
 pub mod diagnose;
+pub mod isolate;
 pub mod run;
 
 pub use run::{solve_instance, SolveReport};
 
 use crate::milp::model::Model;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
@@ -40,7 +41,7 @@ pub struct SolveOptions {
 }
 
 /// How a solve ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Status {

@@ -7,11 +7,11 @@ use crate::instance::{Instance, Normalization, PayoffTable, Tec};
 use crate::milp::model::ModelSize;
 use crate::milp::{build_with, total_of, ObjectiveSpec, Total};
 use crate::plan::Plan;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
 /// Everything `edgesplit solve` reports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SolveReport {
     /// Instance name.
     pub instance: String,
@@ -116,16 +116,22 @@ pub fn solve_instance(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -
         plan: None,
     };
     if let Some(plan) = plan {
-        let ev = evaluate(inst, &plan, report.payoff.as_ref());
-        report.evaluated_objective = ev.objective;
-        if let Some(problem) = disagreement(&report, &ev) {
-            report.status = Status::Error;
-            report.message = Some(problem);
-        }
-        report.evaluation = Some(ev);
-        report.plan = Some(plan);
+        attach_plan(inst, &mut report, plan);
     }
     report
+}
+
+/// Re-scores `plan` with the evaluator and attaches it; a disagreement with
+/// the solver turns the report into an error.
+pub fn attach_plan(inst: &Instance, report: &mut SolveReport, plan: Plan) {
+    let ev = evaluate(inst, &plan, report.payoff.as_ref());
+    report.evaluated_objective = ev.objective;
+    if let Some(problem) = disagreement(report, &ev) {
+        report.status = Status::Error;
+        report.message = Some(problem);
+    }
+    report.evaluation = Some(ev);
+    report.plan = Some(plan);
 }
 
 /// Why the evaluator's view of the returned plan contradicts the solver, if

@@ -1,0 +1,140 @@
+//! Solving in a child process (`edgesplit worker`), so that a native solver
+//! that aborts, crashes or ignores its time limit cannot take the caller
+//! down: the caller gets a report saying what happened.
+
+use super::run::{attach_plan, SolveReport};
+use super::{BackendKind, SolveOptions, Status};
+use crate::instance::{Instance, Normalization};
+use crate::milp::model::ModelSize;
+use crate::plan::{Plan, PlanFile};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What a worker writes back: the report and the plan in file form.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct WorkerOutput {
+    /// The worker's report (its `plan` field is not serialized).
+    pub report: SolveReport,
+    /// The plan, if any.
+    pub plan: Option<PlanFile>,
+}
+
+/// Seconds a worker may overrun its time limits before it is killed.
+pub const GRACE_S: f64 = 10.0;
+
+/// Solves the instance at `path` (already loaded as `inst`) in a child
+/// process running `exe worker`. The child is killed if it outlives its
+/// time limits (one per backend solve) plus [`GRACE_S`].
+pub fn solve_isolated(exe: &Path, path: &Path, inst: &Instance, kind: BackendKind, opts: &SolveOptions) -> SolveReport {
+    let dir = match tempfile::tempdir() {
+        Ok(d) => d,
+        Err(e) => return failed(inst, kind, format!("cannot create a temporary directory: {e}"), 0.0),
+    };
+    let out = dir.path().join("report.json");
+    let mut cmd = Command::new(exe);
+    cmd.arg("worker").arg(path).arg("--solver").arg(kind.name()).arg("--out").arg(&out);
+    if let Some(t) = opts.time_limit {
+        cmd.arg("--time-limit").arg(t.to_string());
+    }
+    if let Some(g) = opts.rel_gap {
+        cmd.arg("--gap").arg(g.to_string());
+    }
+    if let Some(t) = opts.threads {
+        cmd.arg("--threads").arg(t.to_string());
+    }
+    if let Some(s) = opts.seed {
+        cmd.arg("--seed").arg(s.to_string());
+    }
+    if opts.verbose {
+        cmd.arg("--verbose");
+    }
+    cmd.stdin(Stdio::null());
+    let start = Instant::now();
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return failed(inst, kind, format!("cannot start the worker {}: {e}", exe.display()), 0.0),
+    };
+    let solves = if inst.objective.normalization == Normalization::Payoff { 4.0 } else { 1.0 };
+    let deadline = opts.time_limit.map(|t| Duration::from_secs_f64(t * solves + GRACE_S));
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(st)) => break st,
+            Ok(None) => {}
+            Err(e) => return failed(inst, kind, format!("lost the worker: {e}"), start.elapsed().as_secs_f64()),
+        }
+        if deadline.is_some_and(|d| start.elapsed() > d) {
+            let _ = child.kill();
+            let _ = child.wait();
+            let secs = start.elapsed().as_secs_f64();
+            return failed(
+                inst,
+                kind,
+                format!("the solver overran its time limit by more than {GRACE_S} s and was killed after {secs:.1} s"),
+                secs,
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let secs = start.elapsed().as_secs_f64();
+    if !status.success() {
+        use std::os::unix::process::ExitStatusExt;
+        let how = match status.signal() {
+            Some(sig) => format!("was killed by signal {sig}{}", signal_name(sig)),
+            None => format!("exited with code {}", status.code().unwrap_or(-1)),
+        };
+        return failed(inst, kind, format!("the solver process {how} after {secs:.1} s"), secs);
+    }
+    let parsed: Result<WorkerOutput, String> = std::fs::read_to_string(&out)
+        .map_err(|e| e.to_string())
+        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()));
+    let w = match parsed {
+        Ok(w) => w,
+        Err(e) => return failed(inst, kind, format!("unreadable worker report: {e}"), secs),
+    };
+    let mut report = w.report;
+    report.evaluation = None;
+    report.evaluated_objective = None;
+    if let Some(pf) = w.plan {
+        match Plan::from_file(&pf, inst, &out) {
+            Ok(plan) => attach_plan(inst, &mut report, plan),
+            Err(e) => {
+                report.status = Status::Error;
+                report.message = Some(format!("the worker's plan does not fit the instance: {e}"));
+            }
+        }
+    }
+    report
+}
+
+fn failed(inst: &Instance, kind: BackendKind, message: String, secs: f64) -> SolveReport {
+    SolveReport {
+        instance: inst.name.clone(),
+        solver: kind.name().into(),
+        status: Status::Error,
+        limit: None,
+        message: Some(message),
+        milp_objective: None,
+        evaluated_objective: None,
+        best_bound: None,
+        gap: None,
+        build_time_s: 0.0,
+        solve_time_s: secs,
+        payoff_time_s: 0.0,
+        model: ModelSize::default(),
+        family_rows: Vec::new(),
+        payoff: None,
+        evaluation: None,
+        plan: None,
+    }
+}
+
+fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        6 => " (SIGABRT: the native solver aborted)",
+        9 => " (SIGKILL)",
+        11 => " (SIGSEGV: the native solver crashed)",
+        _ => "",
+    }
+}
