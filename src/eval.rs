@@ -144,6 +144,10 @@ fn exceeds(value: f64, limit: f64) -> bool {
     value > limit + TOLERANCE * limit.abs().max(1.0)
 }
 
+fn falls_short(value: f64, limit: f64) -> bool {
+    value < limit - TOLERANCE * limit.abs().max(1.0)
+}
+
 /// A number with 4 significant digits, for messages.
 pub fn sig(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
@@ -378,7 +382,7 @@ pub fn evaluate(inst: &Instance, plan: &Plan, payoff: Option<&PayoffTable>) -> E
                 ),
             );
         }
-        if fam.quality && exceeds(task.min_quality, quality) {
+        if fam.quality && falls_short(quality, task.min_quality) {
             v(
                 Family::Quality,
                 format!(

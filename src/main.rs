@@ -162,13 +162,16 @@ struct SolverArgs {
     /// Show the backend's log.
     #[arg(long)]
     verbose: bool,
+    /// Start from this plan (warm start) where the backend takes one.
+    #[arg(long)]
+    warm_start: Option<PathBuf>,
 }
 
 impl SolverArgs {
     fn kind(&self) -> Result<BackendKind> {
         self.solver.parse::<BackendKind>().map_err(|e| anyhow::anyhow!(e))
     }
-    fn options(&self) -> Result<SolveOptions> {
+    fn options(&self, inst: &Instance) -> Result<SolveOptions> {
         if let Some(t) = self.time_limit {
             if !(t.is_finite() && t > 0.0) {
                 anyhow::bail!("--time-limit {t}: expected a positive number of seconds");
@@ -185,7 +188,10 @@ impl SolverArgs {
             threads: self.threads,
             verbose: self.verbose,
             seed: self.seed,
-            initial: None,
+            initial: match &self.warm_start {
+                Some(p) => Some(Plan::load(p, inst).map_err(|e| anyhow::anyhow!("{e}"))?),
+                None => None,
+            },
         })
     }
 }
@@ -303,7 +309,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if !kind.available() {
                 anyhow::bail!("{}", kind.backend().err().unwrap_or_default());
             }
-            let opts = solver.options()?;
+            let opts = solver.options(&inst)?;
             let rep = if opts.time_limit.is_some() && !in_process {
                 let exe = std::env::current_exe().context("locating the edgesplit binary")?;
                 edgesplit::solve::isolate::solve_isolated(&exe, &instance, &inst, kind, &opts)
@@ -340,7 +346,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 _ => {}
             }
             let inst = load(&instance)?;
-            let rep = solve_instance(&inst, solver.kind()?, &solver.options()?);
+            let rep = solve_instance(&inst, solver.kind()?, &solver.options(&inst)?);
             let plan = rep.plan.as_ref().map(|p| p.to_file(&inst, Some(&format!("milp:{}", solver.solver))));
             let w = edgesplit::solve::isolate::WorkerOutput { report: rep, plan };
             std::fs::write(&out, serde_json::to_string(&w)?).with_context(|| format!("writing {}", out.display()))?;
@@ -349,7 +355,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Diagnose { instance, solver, json } => {
             let inst = load(&instance)?;
             let kind = solver.kind()?;
-            let d = edgesplit::solve::diagnose::diagnose(&inst, kind, &solver.options()?);
+            if !kind.available() {
+                anyhow::bail!("{}", kind.backend().err().unwrap_or_default());
+            }
+            let d = edgesplit::solve::diagnose::diagnose(&inst, kind, &solver.options(&inst)?);
             if json {
                 println!("{}", serde_json::to_string_pretty(&d)?);
                 return Ok(ExitCode::SUCCESS);
@@ -379,15 +388,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Export { instance, output } => {
             let inst = load(&instance)?;
+            if inst.objective.normalization == edgesplit::instance::Normalization::Payoff {
+                anyhow::bail!("payoff normalization needs single-objective solves first: export with `normalization: none` or fixed scales");
+            }
             let built = edgesplit::milp::build(&inst, ObjectiveSpec::Instance, None);
             let text = match output.extension().and_then(|e| e.to_str()) {
                 Some("lp") => built.model.to_lp(),
                 Some("mps") => built.model.to_mps(),
                 _ => anyhow::bail!("{}: expected a .lp or .mps file name", output.display()),
             };
-            if inst.objective.normalization == edgesplit::instance::Normalization::Payoff {
-                anyhow::bail!("payoff normalization needs single-objective solves first: export with `normalization: none` or fixed scales");
-            }
             std::fs::write(&output, text).with_context(|| format!("writing {}", output.display()))?;
             let s = built.model.size();
             eprintln!("{}: {} rows, {} columns ({} binary), {} nonzeros", output.display(), s.rows, s.columns, s.binaries, s.nonzeros);

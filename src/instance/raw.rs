@@ -26,7 +26,8 @@ pub struct RawInstance {
     /// Inference tasks.
     pub tasks: Vec<RawTask>,
     /// CSV file `atom,task,score` with relevance scores, relative to the
-    /// instance file; adds to the tasks' inline relevance maps.
+    /// instance file; a score given there overrides the task's inline score
+    /// for the same atom.
     #[serde(default)]
     pub relevance_file: Option<String>,
     /// Quantization groups, factors and noise model.

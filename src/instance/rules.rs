@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRule {
-    /// Label used in messages (default `rules[i]`).
+    /// Label used in messages (default `placement_rules[i]`).
     #[serde(default)]
     pub name: Option<String>,
     /// Tasks it applies to (default: all).

@@ -316,7 +316,7 @@ impl<'a> Builder<'a> {
         d
     }
 
-    /// E(t) (power_j = true) or c(t): compute and transfer terms, per
+    /// E(t) (`energy` = true) or c(t): compute and transfer terms, per
     /// inference; `only_from` restricts to work on / sent from one node.
     pub fn energy_or_cost(&mut self, t: usize, energy: bool, only_from: Option<NodeIx>) -> Terms {
         let inst = self.inst;
@@ -464,6 +464,7 @@ impl<'a> Builder<'a> {
 pub struct Built {
     /// The MILP.
     pub model: Model,
+    y: Vec<Vec<Var>>,
     z: Vec<Vec<Vec<Var>>>,
     q: Vec<Var>,
     /// Families that added rows, with their row counts.
@@ -503,6 +504,7 @@ pub fn build_with(
     }
     Built {
         model: b.model,
+        y: b.y,
         z: b.z,
         q: b.q,
         family_rows,
@@ -510,6 +512,24 @@ pub fn build_with(
 }
 
 impl Built {
+    /// Column values of a plan's decisions (y, z, q), to start a backend.
+    pub fn start_values(&self, plan: &Plan) -> Vec<(usize, f64)> {
+        let mut out = Vec::new();
+        for (t, zt) in self.z.iter().enumerate() {
+            for (a, zs) in zt.iter().enumerate() {
+                let node = plan.placement[t][a];
+                out.push((self.y[t][a].0, node.is_some() as u8 as f64));
+                for (n, v) in zs.iter().enumerate() {
+                    out.push((v.0, (node == Some(n)) as u8 as f64));
+                }
+            }
+        }
+        for (g, v) in self.q.iter().enumerate() {
+            out.push((v.0, plan.quantized[g] as u8 as f64));
+        }
+        out
+    }
+
     /// The plan encoded by column values (binaries rounded).
     pub fn plan(&self, values: &[f64]) -> Plan {
         let placement = self

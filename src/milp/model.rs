@@ -45,7 +45,7 @@ pub enum Sense {
 /// A linear constraint.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    /// Readable name, e.g. `delay(cats)`.
+    /// Readable name, e.g. `max_delay(cats)`.
     pub name: String,
     /// Non-zero coefficients (each column at most once).
     pub terms: Vec<(Var, f64)>,

@@ -12,14 +12,14 @@ pub struct Cbc;
 static CBC_LOCK: Mutex<()> = Mutex::new(());
 
 impl Backend for Cbc {
-    fn solve(&self, model: &Model, opts: &SolveOptions) -> SolveOutcome {
+    fn solve(&self, model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)]) -> SolveOutcome {
         let start = Instant::now();
         let _guard = CBC_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-        guarded(start, || solve(model, opts, start))
+        guarded(start, || solve(model, opts, start_cols, start))
     }
 }
 
-fn solve(model: &Model, opts: &SolveOptions, start: Instant) -> SolveOutcome {
+fn solve(model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)], start: Instant) -> SolveOutcome {
     let mut m = coin_cbc::Model::default();
     let cols: Vec<_> = model
         .columns
@@ -59,12 +59,14 @@ fn solve(model: &Model, opts: &SolveOptions, start: Instant) -> SolveOutcome {
     if let Some(s) = opts.seed {
         m.set_parameter("randomCbcSeed", &(s % i32::MAX as u64).to_string());
     }
-    if let Some(init) = &opts.initial {
-        for (i, &v) in init.iter().enumerate() {
-            m.set_col_initial_solution(cols[i], v);
-        }
+    for &(i, v) in start_cols {
+        m.set_col_initial_solution(cols[i], v);
     }
+    // CBC prints some messages (e.g. about a start) whatever its log level:
+    // keep stdout clean for reports unless the user asked for the log.
+    let silence = (!opts.verbose).then(Silence::stdout);
     let sol = m.solve();
+    drop(silence);
     let raw = sol.raw();
     let elapsed = start.elapsed().as_secs_f64();
     let values: Vec<f64> = cols.iter().map(|&c| sol.col(c)).collect();
@@ -111,5 +113,44 @@ fn solve(model: &Model, opts: &SolveOptions, start: Instant) -> SolveOutcome {
         limit,
         message: (status == Status::Error).then(|| format!("CBC ended with {primary:?}/{secondary:?}")),
         values: has_sol.then_some(values),
+    }
+}
+
+/// Redirects file descriptor 1 to /dev/null while alive.
+struct Silence {
+    saved: i32,
+}
+
+impl Silence {
+    fn stdout() -> Silence {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        // SAFETY: plain POSIX descriptor calls; the saved descriptor is
+        // restored and closed in drop.
+        unsafe {
+            libc::fflush(std::ptr::null_mut());
+            let saved = libc::dup(1);
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+            if saved >= 0 && null >= 0 {
+                libc::dup2(null, 1);
+            }
+            if null >= 0 {
+                libc::close(null);
+            }
+            Silence { saved }
+        }
+    }
+}
+
+impl Drop for Silence {
+    fn drop(&mut self) {
+        // SAFETY: restores the descriptor saved in `stdout`.
+        unsafe {
+            libc::fflush(std::ptr::null_mut());
+            if self.saved >= 0 {
+                libc::dup2(self.saved, 1);
+                libc::close(self.saved);
+            }
+        }
     }
 }

@@ -47,7 +47,9 @@ pub fn diagnose(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -> Diag
         ("memory", f.memory, |i| i.families.memory = false),
         ("delay", f.delay, |i| i.families.delay = false),
         ("quality", f.quality, |i| i.families.quality = false),
-        ("noise", f.noise && inst.quantization.max_noise.is_some(), |i| i.families.noise = false),
+        ("noise", f.noise && inst.quantization.max_noise.is_some() && !inst.quantization.groups.is_empty(), |i| {
+            i.families.noise = false
+        }),
         ("capacity", f.capacity, |i| i.families.capacity = false),
         ("energy", f.energy && inst.network.nodes.iter().any(|n| n.max_power.is_some()), |i| i.families.energy = false),
     ];

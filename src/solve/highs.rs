@@ -10,13 +10,13 @@ use std::time::Instant;
 pub struct Highs;
 
 impl Backend for Highs {
-    fn solve(&self, model: &Model, opts: &SolveOptions) -> SolveOutcome {
+    fn solve(&self, model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)]) -> SolveOutcome {
         let start = Instant::now();
-        guarded(start, || solve(model, opts, start))
+        guarded(start, || solve(model, opts, start_cols, start))
     }
 }
 
-fn solve(model: &Model, opts: &SolveOptions, start: Instant) -> SolveOutcome {
+fn solve(model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)], start: Instant) -> SolveOutcome {
     let mut pb = RowProblem::default();
     let cols: Vec<_> = model
         .columns
@@ -54,10 +54,15 @@ fn solve(model: &Model, opts: &SolveOptions, start: Instant) -> SolveOutcome {
     if let Some(s) = opts.seed {
         m.set_option("random_seed", (s % i32::MAX as u64) as i32);
     }
-    if let Some(init) = &opts.initial {
-        if let Err(e) = m.try_set_solution(Some(init), None, None, None) {
-            let _ = e; // A rejected start is not fatal: HiGHS solves without it.
+    if !start_cols.is_empty() {
+        // Unset columns start at 0; HiGHS fixes the integer columns of an
+        // infeasible start and solves an LP for the rest.
+        let mut init = vec![0.0; model.columns.len()];
+        for &(i, v) in start_cols {
+            init[i] = v;
         }
+        // A rejected start is not fatal: HiGHS then solves without it.
+        let _ = m.try_set_solution(Some(&init), None, None, None);
     }
     let solved = match m.try_solve() {
         Ok(s) => s,
@@ -82,7 +87,8 @@ fn solve(model: &Model, opts: &SolveOptions, start: Instant) -> SolveOutcome {
         HighsModelStatus::ReachedIterationLimit => (if has_sol { Status::Feasible } else { Status::NoSolution }, Some("iterations".to_string())),
         other => (if has_sol { Status::Feasible } else { Status::Error }, Some(format!("{other:?}"))),
     };
-    // HiGHS' own objective includes the offset we keep outside the model.
+    // The objective constant is kept outside the HiGHS model: add it to the
+    // bound (the incumbent's value is computed from the model itself).
     let bound = match st {
         Status::Optimal | Status::Feasible => bound.map(|b| b + model.obj_constant),
         _ => None,

@@ -50,6 +50,14 @@ pub fn solve_isolated(exe: &Path, path: &Path, inst: &Instance, kind: BackendKin
     if opts.verbose {
         cmd.arg("--verbose");
     }
+    // The worker reads the warm start back from a plan file.
+    if let Some(plan) = &opts.initial {
+        let p = dir.path().join("start.yaml");
+        if let Err(e) = plan.save(&p, inst, Some("warm start")) {
+            return failed(inst, kind, format!("cannot write the warm start: {e}"), 0.0);
+        }
+        cmd.arg("--warm-start").arg(p);
+    }
     cmd.stdin(Stdio::null());
     let start = Instant::now();
     let mut child = match cmd.spawn() {

@@ -10,9 +10,8 @@ use std::time::Instant;
 pub struct Microlp;
 
 impl Backend for Microlp {
-    fn solve(&self, model: &Model, opts: &SolveOptions) -> SolveOutcome {
+    fn solve(&self, model: &Model, _opts: &SolveOptions, _start_cols: &[(usize, f64)]) -> SolveOutcome {
         let start = Instant::now();
-        let _ = opts;
         guarded(start, || solve(model, start))
     }
 }

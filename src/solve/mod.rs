@@ -36,8 +36,9 @@ pub struct SolveOptions {
     pub verbose: bool,
     /// Random seed.
     pub seed: Option<u64>,
-    /// A starting solution (one value per column).
-    pub initial: Option<Vec<f64>>,
+    /// A starting solution as a plan: its y, z and q are handed to the
+    /// backend, which completes the continuous columns itself.
+    pub initial: Option<crate::plan::Plan>,
 }
 
 /// How a solve ended.
@@ -81,7 +82,7 @@ pub struct SolveOutcome {
     pub solve_time_s: f64,
     /// Which limit stopped it (`time`), if any.
     pub limit: Option<String>,
-    /// Backend messages (errors, ignored options).
+    /// Backend messages (errors, why a solve failed).
     pub message: Option<String>,
     /// Column values of the incumbent.
     #[serde(skip)]
@@ -106,9 +107,10 @@ impl SolveOutcome {
 
 /// A MILP solver.
 pub trait Backend {
-    /// Solves `model`. Never panics for a model it accepts: failures are
-    /// [`Status::Error`] outcomes.
-    fn solve(&self, model: &Model, opts: &SolveOptions) -> SolveOutcome;
+    /// Solves `model`, starting from the column values `start` (sparse,
+    /// possibly empty) where the backend takes a start. Never panics for a
+    /// model it accepts: failures are [`Status::Error`] outcomes.
+    fn solve(&self, model: &Model, opts: &SolveOptions, start: &[(usize, f64)]) -> SolveOutcome;
 }
 
 /// The backends this build may have.
@@ -182,7 +184,9 @@ impl BackendKind {
             bound: true,
         };
         match self {
-            BackendKind::Highs | BackendKind::Scip => full,
+            BackendKind::Highs => full,
+            // SCIP's sequential solver: one thread.
+            BackendKind::Scip => Capabilities { threads: false, ..full },
             // CBC from Debian is built without threads support in its C API.
             BackendKind::Cbc => Capabilities { threads: false, ..full },
             BackendKind::Microlp => Capabilities {

@@ -69,8 +69,9 @@ pub fn solve_spec(
     let build_time = t0.elapsed().as_secs_f64();
     let size = built.model.size();
     let fams = built.family_rows.iter().map(|(n, r)| (n.to_string(), *r)).collect();
+    let start = opts.initial.as_ref().map(|p| built.start_values(p)).unwrap_or_default();
     let outcome = match kind.backend() {
-        Ok(b) => b.solve(&built.model, opts),
+        Ok(b) => b.solve(&built.model, opts, &start),
         Err(e) => SolveOutcome::error(e, 0.0),
     };
     let plan = outcome.values.as_ref().map(|v| built.plan(v));
@@ -126,6 +127,12 @@ pub fn solve_instance(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -
 pub fn attach_plan(inst: &Instance, report: &mut SolveReport, plan: Plan) {
     let ev = evaluate(inst, &plan, report.payoff.as_ref());
     report.evaluated_objective = ev.objective;
+    // At a limit the plan's true objective can be below the MILP's value of
+    // the incumbent (one-sided linearizations may be slack there); the gap
+    // then counts from the true value, the better upper bound.
+    if let (Some(e), Some(b), Status::Feasible) = (ev.objective, report.best_bound, report.status) {
+        report.gap = Some(super::rel_gap(e, b).min(report.gap.unwrap_or(f64::INFINITY)));
+    }
     if let Some(problem) = disagreement(report, &ev) {
         report.status = Status::Error;
         report.message = Some(problem);

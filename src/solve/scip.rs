@@ -10,13 +10,13 @@ use std::time::Instant;
 pub struct Scip;
 
 impl Backend for Scip {
-    fn solve(&self, model: &Model, opts: &SolveOptions) -> SolveOutcome {
+    fn solve(&self, model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)]) -> SolveOutcome {
         let start = Instant::now();
-        guarded(start, || solve(model, opts, start))
+        guarded(start, || solve(model, opts, start_cols, start))
     }
 }
 
-fn solve(model: &Model, opts: &SolveOptions, start: Instant) -> SolveOutcome {
+fn solve(model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)], start: Instant) -> SolveOutcome {
     let mut m = russcip::Model::new()
         .include_default_plugins()
         .create_prob("edgesplit")
@@ -50,12 +50,13 @@ fn solve(model: &Model, opts: &SolveOptions, start: Instant) -> SolveOutcome {
         };
         m.add_cons(vs, &cs, lhs, rhs, &r.name);
     }
-    if let Some(init) = &opts.initial {
-        let sol = m.create_orig_sol();
-        for (i, &v) in init.iter().enumerate() {
+    if !start_cols.is_empty() {
+        // A partial solution: SCIP's completesol heuristic fills in the
+        // continuous columns. A rejected start is not an error.
+        let sol = m.create_partial_sol();
+        for &(i, v) in start_cols {
             sol.set_val(&vars[i], v);
         }
-        // A rejected start is not an error: SCIP solves without it.
         let _ = m.add_sol(sol);
     }
     let solved = m.solve();

@@ -22,10 +22,6 @@ impl Family for Selection {
         let dnn = &inst.dnn;
         for (t, task) in inst.tasks.iter().enumerate() {
             for a in 0..dnn.len() {
-                if b.model.columns[b.y[t][a].0].lb == 1.0 && a != dnn.input && a != dnn.output {
-                    // A fixed atom still needs a used neighbour on each side:
-                    // keep its rows (they force its neighbours in).
-                }
                 let id = &dnn.atoms[a].id;
                 if a != dnn.input {
                     let mut row = vec![(b.y[t][a], 1.0)];
