@@ -311,10 +311,7 @@ fn missing_dnn_file() {
     );
     // The message shows where the relative path was looked for.
     let resolved = case.dir.path().join("models/nope.yaml");
-    assert!(
-        p.message.contains(&resolved.display().to_string()),
-        "{p}"
-    );
+    assert!(p.message.contains(&resolved.display().to_string()), "{p}");
     assert!(p.message.contains("relative to"), "{p}");
 }
 
@@ -470,7 +467,11 @@ fn number_where_node_list_expected() {
 fn wrong_type_inside_inline_dnn() {
     // An inline DNN goes through the `file`-or-inline choice; the message
     // must still name the field, not just "did not match any variant".
-    let model = edit(&default_model(), "    count: 4                  # atoms", "    count: four                  # atoms");
+    let model = edit(
+        &default_model(),
+        "    count: 4                  # atoms",
+        "    count: four                  # atoms",
+    );
     let model: String = model.lines().map(|l| format!("  {l}\n")).collect();
     let inst = edit(
         &default_instance(),
@@ -540,14 +541,23 @@ fn bad_normalization_scales() {
 
 #[test]
 fn misspelt_field() {
-    let inst = edit(&default_instance(), "max_delay: 0.06\n", "max_dealy: 0.06\n");
+    let inst = edit(
+        &default_instance(),
+        "max_delay: 0.06\n",
+        "max_dealy: 0.06\n",
+    );
     let case = Case::instance(&inst);
     let problems = case.problems();
     expect_problem(
         &problems,
         &case.instance,
         "tasks[0].max_dealy",
-        &["unknown field `max_dealy`", "expected one of", "max_delay", "line 21"],
+        &[
+            "unknown field `max_dealy`",
+            "expected one of",
+            "max_delay",
+            "line 21",
+        ],
     );
     // The path is not repeated inside the message.
     assert!(!problems[0].message.contains("tasks[0]"), "{}", problems[0]);
@@ -631,14 +641,24 @@ fn fifty_megabytes_of_open_brackets() {
     let problems = problems_of(&path);
     let took = start.elapsed();
     assert!(took < Duration::from_secs(20), "took {took:?}");
-    expect_problem(&problems, &path, "line 1", &["nested more than", "expected"]);
+    expect_problem(
+        &problems,
+        &path,
+        "line 1",
+        &["nested more than", "expected"],
+    );
 }
 
 #[test]
 fn deeply_nested_block_sequence() {
     let case = Case::instance(&"- ".repeat(1 << 20));
     let problems = case.problems();
-    expect_problem(&problems, &case.instance, "line 1", &["indentation", "expected"]);
+    expect_problem(
+        &problems,
+        &case.instance,
+        "line 1",
+        &["indentation", "expected"],
+    );
 }
 
 #[test]
@@ -649,7 +669,11 @@ fn huge_value_is_not_quoted_in_full() {
         &problems,
         &case.instance,
         "",
-        &["invalid type: string \"aaa", "[…]", "expected an instance mapping"],
+        &[
+            "invalid type: string \"aaa",
+            "[…]",
+            "expected an instance mapping",
+        ],
     );
     assert!(p.message.len() < 1000, "{} bytes", p.message.len());
 }
