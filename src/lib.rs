@@ -17,6 +17,7 @@ pub mod milp;
 pub mod solve;
 pub mod network;
 pub mod plan;
+pub mod plot;
 pub mod reference;
 
 pub use error::{Diagnostics, Error, Problem, Result};

@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use edgesplit::eval::{evaluate, sig, Evaluation};
 use edgesplit::generate::{generate_yaml, GenParams};
 use edgesplit::reference::{reference_plan, ReferenceMethod};
-use edgesplit::milp::ObjectiveSpec;
+use edgesplit::milp::{ObjectiveSpec, Total};
 use edgesplit::solve::{solve_instance, BackendKind, SolveOptions, SolveReport, Status};
 use edgesplit::{Error, Instance, Plan};
 use std::path::{Path, PathBuf};
@@ -107,6 +107,48 @@ enum Command {
         /// Print the diagnosis as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Solve once per noise limit (and per set of allowed nodes) and write
+    /// a CSV and an SVG plot of latency against the noise limit.
+    Sweep {
+        /// Instance file.
+        instance: PathBuf,
+        /// The max_noise values, e.g. 0,0.01,0.02,0.05.
+        #[arg(long, value_delimiter = ',', required = true)]
+        noise_limits: Vec<f64>,
+        /// Nodes that may host compute atoms, e.g. `--nodes device,edge`;
+        /// repeat for one curve per set (default: one curve, all nodes).
+        #[arg(long)]
+        nodes: Vec<String>,
+        #[command(flatten)]
+        solver: SolverArgs,
+        /// CSV output.
+        #[arg(short, long, default_value = "sweep.csv")]
+        output: PathBuf,
+        /// SVG output (default: the CSV's name with .svg).
+        #[arg(long)]
+        svg: Option<PathBuf>,
+    },
+    /// The exact Pareto front of two objectives by the ε-constraint method,
+    /// as CSV and SVG.
+    Pareto {
+        /// Instance file.
+        instance: PathBuf,
+        /// Two of time, energy, cost: the first is minimized, the second
+        /// bounded by ε.
+        #[arg(long, value_delimiter = ',', required = true)]
+        objectives: Vec<String>,
+        /// At most this many points.
+        #[arg(long, default_value_t = 20)]
+        points: usize,
+        #[command(flatten)]
+        solver: SolverArgs,
+        /// CSV output.
+        #[arg(short, long, default_value = "pareto.csv")]
+        output: PathBuf,
+        /// SVG output (default: the CSV's name with .svg).
+        #[arg(long)]
+        svg: Option<PathBuf>,
     },
     /// Write the MILP of an instance as LP or MPS (by the output's extension).
     Export {
@@ -384,6 +426,113 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     }
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sweep { instance, noise_limits, nodes, solver, output, svg } => {
+            let inst = load(&instance)?;
+            let kind = available(&solver)?;
+            for l in &noise_limits {
+                if !(l.is_finite() && *l >= 0.0) {
+                    anyhow::bail!("--noise-limits: {l} is not a noise limit: expected finite numbers ≥ 0");
+                }
+            }
+            let mut sets = Vec::new();
+            for spec in &nodes {
+                let mut set = Vec::new();
+                for name in spec.split(',').map(str::trim) {
+                    let n = inst.network.node_by_name(name).with_context(|| {
+                        let known: Vec<&str> = inst.network.nodes.iter().map(|n| n.name.as_str()).collect();
+                        format!("--nodes {spec}: unknown node '{name}': expected some of {}", known.join(", "))
+                    })?;
+                    set.push(n);
+                }
+                sets.push(set);
+            }
+            let mut pb = progress_bar((noise_limits.len() * sets.len().max(1)) as u64);
+            let points = edgesplit::solve::sweep::noise_sweep(&inst, &noise_limits, &sets, kind, &solver.options(&inst)?, |m| {
+                pb.inc_msg(m)
+            })
+            .map_err(|e| anyhow::anyhow!(e))?;
+            pb.finish();
+            let mut w = csv::Writer::from_path(&output).with_context(|| format!("writing {}", output.display()))?;
+            w.write_record(["curve", "limit", "status", "T", "E", "C", "objective", "noise", "quantized", "gap", "solve_time_s"])?;
+            let f = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+            for p in &points {
+                w.write_record([
+                    p.curve.clone(),
+                    p.limit.to_string(),
+                    p.status.to_string(),
+                    f(p.time),
+                    f(p.energy),
+                    f(p.cost),
+                    f(p.objective),
+                    f(p.noise),
+                    p.quantized.join(";"),
+                    f(p.gap),
+                    p.solve_time_s.to_string(),
+                ])?;
+                println!(
+                    "{:<24} max_noise {:<8} {:<12} T {:<10} noise {:<8} quantized [{}]",
+                    p.curve,
+                    sig(p.limit),
+                    p.status.to_string(),
+                    p.time.map(sig).unwrap_or_else(|| "-".into()),
+                    p.noise.map(sig).unwrap_or_else(|| "-".into()),
+                    p.quantized.join(", ")
+                );
+            }
+            w.flush()?;
+            let svg = svg.unwrap_or_else(|| output.with_extension("svg"));
+            let mut curves: Vec<edgesplit::plot::Series> = Vec::new();
+            for p in &points {
+                if curves.last().is_none_or(|c| c.name != p.curve) {
+                    curves.push(edgesplit::plot::Series { name: p.curve.clone(), points: Vec::new() });
+                }
+                if let Some(t) = p.time {
+                    curves.last_mut().expect("pushed").points.push((p.limit, t));
+                }
+            }
+            edgesplit::plot::line_chart(&svg, &format!("{}: latency vs noise limit", inst.name), "max_noise", "T (s)", &curves)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            eprintln!("wrote {} and {}", output.display(), svg.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Pareto { instance, objectives, points, solver, output, svg } => {
+            let inst = load(&instance)?;
+            let kind = available(&solver)?;
+            let parse = |s: &str| match s {
+                "time" => Ok(Total::Time),
+                "energy" => Ok(Total::Energy),
+                "cost" => Ok(Total::Cost),
+                other => Err(anyhow::anyhow!("--objectives: unknown objective '{other}': expected time, energy or cost")),
+            };
+            if objectives.len() != 2 || objectives[0] == objectives[1] {
+                anyhow::bail!("--objectives: expected two different objectives, e.g. time,energy");
+            }
+            let (f1, f2) = (parse(&objectives[0])?, parse(&objectives[1])?);
+            let mut pb = progress_bar(points as u64);
+            let front = edgesplit::solve::sweep::pareto(&inst, f1, f2, points, kind, &solver.options(&inst)?, |m| pb.inc_msg(m));
+            pb.finish();
+            let mut w = csv::Writer::from_path(&output).with_context(|| format!("writing {}", output.display()))?;
+            w.write_record([objectives[0].as_str(), objectives[1].as_str(), "T", "E", "C", "quantized", "proven"])?;
+            for p in &front {
+                w.write_record([
+                    p.first.to_string(),
+                    p.second.to_string(),
+                    p.time.to_string(),
+                    p.energy.to_string(),
+                    p.cost.to_string(),
+                    p.quantized.join(";"),
+                    p.proven.to_string(),
+                ])?;
+                println!("{} {:<12} {} {:<12} {}", objectives[0], sig(p.first), objectives[1], sig(p.second), if p.proven { "" } else { "(not proven: a limit stopped a solve)" });
+            }
+            w.flush()?;
+            let svg = svg.unwrap_or_else(|| output.with_extension("svg"));
+            let series = [edgesplit::plot::Series { name: "Pareto front".into(), points: front.iter().map(|p| (p.first, p.second)).collect() }];
+            edgesplit::plot::line_chart(&svg, &format!("{}: Pareto front", inst.name), &objectives[0], &objectives[1], &series)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            eprintln!("{} points; wrote {} and {}", front.len(), output.display(), svg.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { instance, output } => {
@@ -669,4 +818,30 @@ fn print_report(inst: &Instance, r: &SolveReport) {
         println!();
         print_evaluation(inst, ev);
     }
+}
+
+fn available(solver: &SolverArgs) -> Result<BackendKind> {
+    let kind = solver.kind()?;
+    if !kind.available() {
+        anyhow::bail!("{}", kind.backend().err().unwrap_or_default());
+    }
+    Ok(kind)
+}
+
+/// A progress line on stderr: `[k/n] what is running`.
+struct Progress {
+    done: u64,
+    total: u64,
+}
+
+fn progress_bar(total: u64) -> Progress {
+    Progress { done: 0, total }
+}
+
+impl Progress {
+    fn inc_msg(&mut self, what: &str) {
+        self.done += 1;
+        eprintln!("[{}/{}] {what}", self.done, self.total);
+    }
+    fn finish(self) {}
 }

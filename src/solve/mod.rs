@@ -14,6 +14,7 @@ mod scip;
 pub mod diagnose;
 pub mod isolate;
 pub mod run;
+pub mod sweep;
 
 pub use run::{solve_instance, SolveReport};
 

@@ -69,13 +69,20 @@ pub fn solve_spec(
     let build_time = t0.elapsed().as_secs_f64();
     let size = built.model.size();
     let fams = built.family_rows.iter().map(|(n, r)| (n.to_string(), *r)).collect();
+    let (outcome, plan) = solve_built(&built, kind, opts);
+    (outcome, plan, size, fams, build_time)
+}
+
+/// Solves an already built model (sweeps change a bound and solve again)
+/// and reads the plan back.
+pub fn solve_built(built: &crate::milp::Built, kind: BackendKind, opts: &SolveOptions) -> (SolveOutcome, Option<Plan>) {
     let start = opts.initial.as_ref().map(|p| built.start_values(p)).unwrap_or_default();
     let outcome = match kind.backend() {
         Ok(b) => b.solve(&built.model, opts, &start),
         Err(e) => SolveOutcome::error(e, 0.0),
     };
     let plan = outcome.values.as_ref().map(|v| built.plan(v));
-    (outcome, plan, size, fams, build_time)
+    (outcome, plan)
 }
 
 /// Solves `inst` with its own objective (computing the payoff table first
