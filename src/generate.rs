@@ -347,6 +347,7 @@ pub fn generate(p: &GenParams) -> RawInstance {
         noise: Some(RawNoise {
             intercept: Some(0.002),
             terms,
+            fit: None,
         }),
         max_noise: Some(0.05),
     });

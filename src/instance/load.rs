@@ -335,6 +335,7 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
     let quantization = build_quantization(
         raw.quantization.as_ref(),
         built.as_ref().map(|b| b.1.as_slice()),
+        base,
         &mut c,
     );
     let mut dnn = built.map(|b| b.0);
@@ -977,6 +978,7 @@ fn build_network(raw: &RawNetwork, c: &mut Check) -> Network {
 fn build_quantization(
     raw: Option<&RawQuantization>,
     atom_groups: Option<&[Option<String>]>,
+    base: &Path,
     c: &mut Check,
 ) -> Quantization {
     let dnn_known = atom_groups.is_some();
@@ -1084,6 +1086,16 @@ fn build_quantization(
             }
             s.sort_unstable();
             noise.terms.push((s, t.coef));
+        }
+        if let Some(f) = &rn.fit {
+            if rn.intercept.is_some() || !rn.terms.is_empty() {
+                c.err(
+                    "quantization.noise.fit",
+                    "give either `fit` or `intercept` and `terms`, not both",
+                );
+            } else if let Some(fitted) = fit_at_load(f, &groups, base, c) {
+                noise = fitted;
+            }
         }
     }
     let max_noise = raw
@@ -1399,5 +1411,55 @@ fn build_objective(raw: Option<&RawObjective>, c: &mut Check) -> Objective {
     Objective {
         weights,
         normalization,
+    }
+}
+
+/// Fits the noise regressor named by `quantization.noise.fit` (samples
+/// relative to the instance file), reproducibly: the same samples, degree
+/// and ridge always give the same coefficients.
+fn fit_at_load(f: &RawNoiseFit, groups: &[String], base: &Path, c: &mut Check) -> Option<NoiseModel> {
+    let path = base.join(&f.samples);
+    let samples = match crate::noise::read_samples(&path) {
+        Ok(s) => s,
+        Err(e) => {
+            c.err("quantization.noise.fit.samples", format!("{}", e).replace('\n', "; "));
+            return None;
+        }
+    };
+    let mut column_group = Vec::new();
+    for name in &samples.groups {
+        match groups.iter().position(|g| g == name) {
+            Some(g) => column_group.push(g),
+            None => {
+                c.err(
+                    "quantization.noise.fit.samples",
+                    format!("{}: column '{name}' is not a quantization group (expected some of {})", path.display(), groups.join(", ")),
+                );
+                return None;
+            }
+        }
+    }
+    let ridge = f.ridge.unwrap_or(0.0);
+    if !(ridge.is_finite() && ridge >= 0.0) {
+        c.err("quantization.noise.fit.ridge", format!("value {ridge} is not allowed: expected a finite λ ≥ 0"));
+        return None;
+    }
+    match crate::noise::fit(&samples, f.degree, ridge) {
+        Ok(fit) => Some(NoiseModel {
+            intercept: fit.intercept,
+            terms: fit
+                .terms
+                .into_iter()
+                .map(|(m, coef)| {
+                    let mut s: Vec<usize> = m.into_iter().map(|k| column_group[k]).collect();
+                    s.sort_unstable();
+                    (s, coef)
+                })
+                .collect(),
+        }),
+        Err(e) => {
+            c.err("quantization.noise.fit", format!("{}: {e}", path.display()));
+            None
+        }
     }
 }

@@ -287,6 +287,22 @@ pub struct RawNoise {
     /// Monomials.
     #[serde(default)]
     pub terms: Vec<RawNoiseTerm>,
+    /// Fit the coefficients at load from measured samples instead.
+    #[serde(default)]
+    pub fit: Option<RawNoiseFit>,
+}
+
+/// `fit: {samples: noise.csv, degree: 2, ridge: 0}`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNoiseFit {
+    /// Samples CSV, relative to the instance file.
+    pub samples: String,
+    /// Highest monomial degree.
+    pub degree: usize,
+    /// Ridge λ (default 0).
+    #[serde(default)]
+    pub ridge: Option<f64>,
 }
 
 /// One monomial `coef · Π_{g ∈ groups} q_g`.
