@@ -142,3 +142,73 @@ pub fn bench_solve(kinds: &[BackendKind], time_limit: f64, mut progress: impl Fn
     }
     out
 }
+
+/// The sweep benchmark: 10 noise limits on a generated chain of 60 layer
+/// atoms, 3 nodes, 12 quantization groups and a degree-3 regressor fitted
+/// to synthetic samples; the sweep should cost under 10 single solves,
+/// since it builds the model once and only changes the bound.
+pub fn bench_sweep(kind: BackendKind, time_limit: f64) -> String {
+    use crate::noise::{fit, parse_samples, synthetic_samples};
+    let p = GenParams {
+        family: GenFamily::Chain,
+        seed: 3,
+        layers: 60,
+        tasks: 3,
+        nodes: 3,
+        groups: 12,
+        ..GenParams::default()
+    };
+    let mut inst = generated(&p);
+    let groups = inst.quantization.groups.clone();
+    let csv = synthetic_samples(&groups, 3, 3, Some(600), 0.02);
+    let samples = parse_samples(&csv, std::path::Path::new("synthetic")).expect("synthetic samples parse");
+    let f = fit(&samples, 3, 0.0).expect("600 samples determine 299 terms");
+    inst.quantization.noise = crate::instance::NoiseModel {
+        intercept: f.intercept,
+        terms: f.terms.clone(),
+    };
+    let max_eta = f.predict(&vec![true; groups.len()]).max(1e-3);
+    let limits: Vec<f64> = (0..10).map(|i| max_eta * i as f64 / 9.0).collect();
+    let opts = SolveOptions {
+        time_limit: Some(time_limit),
+        threads: Some(1),
+        ..SolveOptions::default()
+    };
+    let mut single = inst.clone();
+    single.quantization.max_noise = Some(limits[5]);
+    let t0 = Instant::now();
+    let one = solve_instance(&single, kind, &opts);
+    let single_s = t0.elapsed().as_secs_f64();
+    let t0 = Instant::now();
+    let points = crate::solve::sweep::noise_sweep(&inst, &limits, &[], kind, &opts, |_| {}).expect("the instance has groups");
+    let sweep_s = t0.elapsed().as_secs_f64();
+    let mut out = format!(
+        "chain of {} atoms, {} tasks, {} nodes, {} groups, degree-3 regressor with {} terms; solver {kind}\n\n",
+        inst.dnn.len(),
+        inst.tasks.len(),
+        inst.network.len(),
+        groups.len(),
+        f.terms.len() + 1
+    );
+    out += &format!(
+        "| single solve (max_noise {:.4}) | sweep of {} limits | ratio |\n|---:|---:|---:|\n| {:.2} s ({}) | {:.2} s | {:.2}× |\n\n",
+        limits[5],
+        limits.len(),
+        single_s,
+        one.status,
+        sweep_s,
+        sweep_s / single_s
+    );
+    out += "| max_noise | status | T (s) | noise | groups quantized |\n|---:|---|---:|---:|---:|\n";
+    for p in &points {
+        out += &format!(
+            "| {:.4} | {} | {} | {} | {} |\n",
+            p.limit,
+            p.status,
+            p.time.map(|t| format!("{t:.6}")).unwrap_or_else(|| "-".into()),
+            p.noise.map(|t| format!("{t:.4}")).unwrap_or_else(|| "-".into()),
+            p.quantized.len()
+        );
+    }
+    out
+}

@@ -150,6 +150,48 @@ enum Command {
         #[arg(long)]
         svg: Option<PathBuf>,
     },
+    /// Fit the quantization noise regressor to samples (one 0/1 column per
+    /// group and a `noise` column) and write the `quantization.noise` block.
+    FitNoise {
+        /// Samples CSV.
+        samples: PathBuf,
+        /// Highest monomial degree.
+        #[arg(long)]
+        degree: usize,
+        /// Ridge λ (λ‖β‖²), for samples that cannot determine every term.
+        #[arg(long, default_value_t = 0.0)]
+        ridge: f64,
+        /// Cross-validation folds (sample i in fold i mod K).
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        /// Output YAML (default: stdout).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Generate demo noise samples (synthetic, for tests and examples only).
+    SampleNoise {
+        /// Required: these samples are made up, not measured.
+        #[arg(long, required = true)]
+        synthetic: bool,
+        /// Group names, e.g. conv1,conv2,fc.
+        #[arg(long, value_delimiter = ',', required = true)]
+        groups: Vec<String>,
+        /// Random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Degree of the hidden polynomial.
+        #[arg(long, default_value_t = 2)]
+        degree: usize,
+        /// Number of random samples (default: every q in {0,1}^G).
+        #[arg(long)]
+        samples: Option<usize>,
+        /// Relative jitter added to each sample.
+        #[arg(long, default_value_t = 0.05)]
+        jitter: f64,
+        /// Output CSV (default: stdout).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Write the MILP of an instance as LP or MPS (by the output's extension).
     Export {
         /// Instance file.
@@ -160,11 +202,33 @@ enum Command {
     },
     /// List the MILP backends: which this build has and what each supports.
     Solvers,
-    /// Benchmarks: `build` (model building on the TIDE-sized instance) or
-    /// `solve` (every backend on generated instances of growing size).
+    /// For a `kind: pipeline` instance: every Fig. 3 pipeline's latency,
+    /// data exchanged and device energy and the optimal choice for each Q,
+    /// as CSV and SVG plots; prints the crossover points.
+    SweepQ {
+        /// Pipeline instance file.
+        instance: PathBuf,
+        /// Range of Q, inclusive: FROM..TO.
+        #[arg(long, default_value = "1..5000")]
+        q: String,
+        /// Pruned variant of the Fig. 3 curves (default: the most pruned one
+        /// meeting min_accuracy after fine-tuning).
+        #[arg(long)]
+        pruning_factor: Option<f64>,
+        /// Output folder for sweep.csv and the SVG plots.
+        #[arg(short, long, default_value = "target/sweep-q")]
+        out_dir: PathBuf,
+        /// Find the optimum at each Q with this MILP backend (checked
+        /// against enumeration) instead of enumeration alone.
+        #[arg(long)]
+        solver: Option<String>,
+    },
+    /// Benchmarks: `build` (model building on the TIDE-sized instance),
+    /// `solve` (every backend on generated instances of growing size) or
+    /// `sweep` (a 10-limit noise sweep against a single solve).
     Bench {
         /// `build` or `solve`.
-        #[arg(value_parser = ["build", "solve"])]
+        #[arg(value_parser = ["build", "solve", "sweep"])]
         what: String,
         /// Backends for `solve` (default: every one built in but microlp).
         #[arg(long, value_delimiter = ',')]
@@ -180,6 +244,44 @@ enum Command {
     Info {
         /// Instance file.
         instance: PathBuf,
+    },
+    /// Run a heuristic or benchmark (TIDE, TIDE+Q, the paper's baselines)
+    /// and print the evaluator's verdict (exit 1 if no feasible plan).
+    Heuristic {
+        /// Instance file.
+        instance: PathBuf,
+        /// Which method.
+        #[arg(long, value_enum)]
+        method: edgesplit::heuristic::Method,
+        /// Write the plan here (YAML, or JSON by extension).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Print the evaluation as JSON instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every method on every instance, scored by the evaluator, with the gap
+    /// to the MILP: a Markdown table on stdout, optionally CSV and JSON.
+    Compare {
+        /// Instance files.
+        #[arg(required = true)]
+        instances: Vec<PathBuf>,
+        /// Methods: tide, tide-q, prune, multi-prune, orthogonalize,
+        /// centralized, milp:BACKEND.
+        #[arg(long, value_delimiter = ',', default_value = "tide,tide-q,prune,multi-prune,orthogonalize,centralized,milp:highs")]
+        methods: Vec<String>,
+        /// Time limit per MILP solve, seconds.
+        #[arg(long)]
+        time_limit: Option<f64>,
+        /// Run each instance once per common q_min (every task's), e.g. 0.5,0.6,0.7.
+        #[arg(long, value_delimiter = ',')]
+        min_quality: Vec<f64>,
+        /// Write the rows as CSV here.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// Write the rows as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
     },
 }
 
@@ -264,6 +366,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Validate { files } => {
             let mut bad = 0;
             for f in &files {
+                if edgesplit::pipeline::is_pipeline_file(f) {
+                    if !edgesplit::pipeline::cli::validate(f, &mut std::io::stdout())? {
+                        bad += 1;
+                    }
+                    continue;
+                }
                 match edgesplit::load(f) {
                     Ok(inst) => println!(
                         "{}: ok ({} atoms, {} edges, {} tasks, {} nodes, {} quantization groups)",
@@ -298,6 +406,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             plan,
             json,
         } => {
+            if edgesplit::pipeline::is_pipeline_file(&instance) {
+                let code = edgesplit::pipeline::cli::evaluate(&instance, &plan, json, &mut std::io::stdout())
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                return Ok(ExitCode::from(code));
+            }
             let inst = load(&instance)?;
             let plan = Plan::load(&plan, &inst).map_err(|e| anyhow::anyhow!("{e}"))?;
             let ev = evaluate(&inst, &plan, None);
@@ -346,6 +459,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Solve { instance, solver, output, report, json, in_process } => {
+            if edgesplit::pipeline::is_pipeline_file(&instance) {
+                // The choice MILP is tiny: always solved in-process.
+                let _ = in_process;
+                let kind = solver.kind()?;
+                if !kind.available() {
+                    anyhow::bail!("{}", kind.backend().err().unwrap_or_default());
+                }
+                let code = edgesplit::pipeline::cli::solve(
+                    &instance,
+                    kind,
+                    &pipeline_options(&solver)?,
+                    output.as_deref(),
+                    report.as_deref(),
+                    json,
+                    &mut std::io::stdout(),
+                )
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                return Ok(ExitCode::from(code));
+            }
             let inst = load(&instance)?;
             let kind = solver.kind()?;
             if !kind.available() {
@@ -535,6 +667,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("{} points; wrote {} and {}", front.len(), output.display(), svg.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::FitNoise { samples, degree, ridge, folds, output } => {
+            if !(ridge.is_finite() && ridge >= 0.0) {
+                anyhow::bail!("--ridge {ridge}: expected a finite λ ≥ 0");
+            }
+            let s = edgesplit::noise::read_samples(&samples).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let fit = edgesplit::noise::fit(&s, degree, ridge).map_err(|e| anyhow::anyhow!("{}: {e}", samples.display()))?;
+            eprintln!("{} samples, {} groups, degree {degree}, ridge {ridge}", s.q.len(), s.groups.len());
+            match edgesplit::noise::cross_validate(&s, degree, ridge, folds) {
+                Ok(cv) => eprintln!("{folds}-fold cross-validation: R² {:.4}, RMSE {}, MAE {}", cv.r2, sig(cv.rmse), sig(cv.mae)),
+                Err(e) => eprintln!("{folds}-fold cross-validation not possible: {e}"),
+            }
+            let mut text = format!("# fitted by `edgesplit fit-noise {} --degree {degree} --ridge {ridge}`\n", samples.display());
+            text += &fit.to_yaml();
+            match output {
+                Some(p) => std::fs::write(&p, &text).with_context(|| format!("writing {}", p.display()))?,
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::SampleNoise { synthetic: _, groups, seed, degree, samples, jitter, output } => {
+            let text = edgesplit::noise::synthetic_samples(&groups, seed, degree, samples, jitter);
+            match output {
+                Some(p) => std::fs::write(&p, &text).with_context(|| format!("writing {}", p.display()))?,
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Export { instance, output } => {
             let inst = load(&instance)?;
             if inst.objective.normalization == edgesplit::instance::Normalization::Payoff {
@@ -556,6 +715,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 print!("{}", edgesplit::bench::bench_build(repeats));
                 return Ok(ExitCode::SUCCESS);
             }
+            if what == "sweep" {
+                let kind = match &solvers {
+                    Some(list) if list.len() == 1 => list[0].parse::<BackendKind>().map_err(|e| anyhow::anyhow!(e))?,
+                    Some(_) => anyhow::bail!("bench sweep takes one solver"),
+                    None => BackendKind::Highs,
+                };
+                print!("{}", edgesplit::bench::bench_sweep(kind, time_limit));
+                return Ok(ExitCode::SUCCESS);
+            }
             let kinds: Vec<BackendKind> = match solvers {
                 Some(list) => list.iter().map(|s| s.parse::<BackendKind>().map_err(|e| anyhow::anyhow!(e))).collect::<Result<_>>()?,
                 None => BackendKind::built_in().into_iter().filter(|&k| k != BackendKind::Microlp).collect(),
@@ -571,6 +739,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             });
             print!("{table}");
             Ok(ExitCode::SUCCESS)
+        }
+        Command::SweepQ { instance, q, pruning_factor, out_dir, solver } => {
+            let kind = match solver {
+                Some(s) => {
+                    let k = s.parse::<BackendKind>().map_err(|e| anyhow::anyhow!(e))?;
+                    if !k.available() {
+                        anyhow::bail!("{}", k.backend().err().unwrap_or_default());
+                    }
+                    Some(k)
+                }
+                None => None,
+            };
+            let code = edgesplit::pipeline::cli::sweep_q(&instance, &q, pruning_factor, &out_dir, kind, &mut std::io::stdout())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            Ok(ExitCode::from(code))
         }
         Command::Solvers => {
             println!("{:<8} {:<9} {:>10} {:>7} {:>7} {:>5} {:>10} {:>6}", "solver", "built-in", "time_limit", "gap", "threads", "seed", "warm_start", "bound");
@@ -596,7 +779,80 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print_info(&inst);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Heuristic { instance, method, output, json } => run_heuristic(&instance, method, output.as_deref(), json),
+        Command::Compare { instances, methods, time_limit, min_quality, csv, json } => {
+            run_compare(&instances, &methods, time_limit, &min_quality, csv.as_deref(), json.as_deref())
+        }
     }
+}
+
+fn run_heuristic(instance: &Path, method: edgesplit::heuristic::Method, output: Option<&Path>, json: bool) -> Result<ExitCode> {
+    let inst = load(instance)?;
+    let out = edgesplit::heuristic::run(&inst, method, None);
+    if let (Some(p), Some(plan)) = (output, &out.plan) {
+        plan.save(p, &inst, Some(method.name())).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    match &out.evaluation {
+        Some(ev) if json => println!("{}", serde_json::to_string_pretty(ev)?),
+        Some(ev) => print_evaluation(&inst, ev),
+        None => {}
+    }
+    eprintln!(
+        "{}: {} in {} s{}",
+        method.name(),
+        if out.feasible() { "feasible plan" } else { "NO feasible plan" },
+        sig(out.wall_time_s),
+        out.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default()
+    );
+    Ok(if out.feasible() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn run_compare(instances: &[PathBuf], methods: &[String], time_limit: Option<f64>, min_quality: &[f64], csv: Option<&Path>, json: Option<&Path>) -> Result<ExitCode> {
+    use edgesplit::heuristic::compare::{compare_instance, with_min_quality, CompareMethod};
+    let methods: Vec<CompareMethod> = methods.iter().map(|m| m.parse::<CompareMethod>().map_err(|e| anyhow::anyhow!(e))).collect::<Result<_>>()?;
+    for m in &methods {
+        if let CompareMethod::Milp(k) = m {
+            if !k.available() {
+                anyhow::bail!("{}", k.backend().err().unwrap_or_default());
+            }
+        }
+    }
+    if let Some(t) = time_limit {
+        if !(t.is_finite() && t > 0.0) {
+            anyhow::bail!("--time-limit {t}: expected a positive number of seconds");
+        }
+    }
+    let insts: Vec<Instance> = instances.iter().map(|p| load(p)).collect::<Result<_>>()?;
+    let levels: Vec<Option<f64>> = if min_quality.is_empty() { vec![None] } else { min_quality.iter().map(|&q| Some(q)).collect() };
+    let milps = methods.iter().filter(|m| matches!(m, CompareMethod::Milp(_))).count();
+    // A MILP is solved twice (quantization on and off) when the instance
+    // has groups and a method that cannot quantize is compared.
+    let plain = methods.iter().any(|m| matches!(m, CompareMethod::Heuristic(h) if !h.quantizes()));
+    let steps: usize = insts.iter().map(|i| methods.len() + if plain && i.group_count() > 0 { milps } else { 0 }).sum();
+    let bar = indicatif::ProgressBar::new((steps * levels.len()) as u64);
+    bar.set_style(indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}").expect("valid template"));
+    let mut rows = Vec::new();
+    for inst in &insts {
+        for &q in &levels {
+            let variant = match q {
+                Some(q) => with_min_quality(inst, q),
+                None => inst.clone(),
+            };
+            rows.extend(compare_instance(&variant, q, &methods, time_limit, |what| {
+                bar.set_message(what.to_string());
+                bar.inc(1);
+            }));
+        }
+    }
+    bar.finish_and_clear();
+    print!("{}", edgesplit::heuristic::compare::markdown(&rows));
+    if let Some(p) = csv {
+        std::fs::write(p, edgesplit::heuristic::compare::csv(&rows)).with_context(|| format!("writing {}", p.display()))?;
+    }
+    if let Some(p) = json {
+        std::fs::write(p, serde_json::to_string_pretty(&rows)?).with_context(|| format!("writing {}", p.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn write_plan(plan: &Plan, inst: &Instance, method: &str, output: Option<&Path>) -> Result<()> {
@@ -844,4 +1100,30 @@ impl Progress {
         eprintln!("[{}/{}] {what}", self.done, self.total);
     }
     fn finish(self) {}
+}
+
+/// Solver options for a `kind: pipeline` instance (a warm start is a joint
+/// plan, which this kind has no use for).
+fn pipeline_options(a: &SolverArgs) -> Result<SolveOptions> {
+    if a.warm_start.is_some() {
+        anyhow::bail!("--warm-start takes a joint plan: pipeline instances do not use it");
+    }
+    if let Some(t) = a.time_limit {
+        if !(t.is_finite() && t > 0.0) {
+            anyhow::bail!("--time-limit {t}: expected a positive number of seconds");
+        }
+    }
+    if let Some(g) = a.gap {
+        if !(g.is_finite() && g >= 0.0) {
+            anyhow::bail!("--gap {g}: expected a non-negative relative gap");
+        }
+    }
+    Ok(SolveOptions {
+        time_limit: a.time_limit,
+        rel_gap: a.gap,
+        threads: a.threads,
+        verbose: a.verbose,
+        seed: a.seed,
+        initial: None,
+    })
 }

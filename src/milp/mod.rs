@@ -512,6 +512,11 @@ pub fn build_with(
 }
 
 impl Built {
+    /// The column of each q_g, to fix or read a quantization choice.
+    pub fn q_columns(&self) -> &[Var] {
+        &self.q
+    }
+
     /// Column values of a plan's decisions (y, z, q), to start a backend.
     pub fn start_values(&self, plan: &Plan) -> Vec<(usize, f64)> {
         let mut out = Vec::new();

@@ -1,0 +1,381 @@
+//! `edgesplit compare`: every method on every instance, scored by the one
+//! evaluator, with the gap to the MILP.
+//!
+//! A method that cannot quantize is compared with the MILP solved with
+//! quantization off (the instance with no quantization groups); TIDE+Q with
+//! the MILP with quantization on. The gap is relative to the MILP optimum
+//! when it is proven, or to its best bound when the time limit stopped it.
+
+use super::{run, Method};
+use crate::eval::Evaluation;
+use crate::instance::{Instance, NoiseModel, PayoffTable};
+use crate::plan::Plan;
+use crate::solve::{solve_instance, BackendKind, SolveOptions, SolveReport, Status};
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::time::Instant;
+
+/// A method of the comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareMethod {
+    /// A heuristic or benchmark.
+    Heuristic(Method),
+    /// The MILP with a backend (`milp:highs`).
+    Milp(BackendKind),
+}
+
+impl std::str::FromStr for CompareMethod {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.strip_prefix("milp:") {
+            Some(b) => b
+                .parse::<BackendKind>()
+                .map(CompareMethod::Milp)
+                .map_err(|e| e.to_string()),
+            None => s.parse::<Method>().map(CompareMethod::Heuristic),
+        }
+    }
+}
+
+/// One line of the comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// Instance name.
+    pub instance: String,
+    /// The common q_min imposed on every task, if one was.
+    pub q_min: Option<f64>,
+    /// Method name (`tide`, `milp:highs`, `milp:highs (q off)`).
+    pub method: String,
+    /// Decisions the method was allowed (y atoms, z placement, q quantization).
+    pub decisions: String,
+    /// `feasible`, `infeasible`, or the MILP status.
+    pub status: String,
+    /// The evaluator found the plan feasible.
+    pub feasible: bool,
+    /// Objective per the evaluator.
+    pub objective: Option<f64>,
+    /// T (s).
+    pub time: Option<f64>,
+    /// E (W).
+    pub energy: Option<f64>,
+    /// C (per s).
+    pub cost: Option<f64>,
+    /// Mean atoms per task (input and output atoms included).
+    pub atoms_mean: Option<f64>,
+    /// Fewest atoms of a task.
+    pub atoms_min: Option<usize>,
+    /// Most atoms of a task.
+    pub atoms_max: Option<usize>,
+    /// Atoms used by some task.
+    pub atoms_union: Option<usize>,
+    /// Wall-clock seconds.
+    pub wall_time_s: f64,
+    /// The MILP row the gap refers to.
+    pub reference: Option<String>,
+    /// `optimum` or `bound`.
+    pub reference_kind: Option<String>,
+    /// (objective − reference) / |reference|.
+    pub gap: Option<f64>,
+    /// Notes.
+    pub message: Option<String>,
+}
+
+/// The instance with quantization switched off (no groups, no noise).
+pub fn without_quantization(inst: &Instance) -> Instance {
+    let mut i = inst.clone();
+    i.quantization.groups.clear();
+    i.quantization.noise = NoiseModel::default();
+    for a in &mut i.dnn.atoms {
+        a.group = None;
+    }
+    i
+}
+
+/// The instance with every task's q_min set to `q`.
+pub fn with_min_quality(inst: &Instance, q: f64) -> Instance {
+    let mut i = inst.clone();
+    for t in &mut i.tasks {
+        t.min_quality = q;
+    }
+    i
+}
+
+fn fill(row: &mut Row, plan: Option<&Plan>, ev: Option<&Evaluation>) {
+    let (Some(plan), Some(ev)) = (plan, ev) else {
+        return;
+    };
+    row.feasible = ev.feasible();
+    row.objective = ev.objective;
+    row.time = Some(ev.totals.time);
+    row.energy = Some(ev.totals.energy);
+    row.cost = Some(ev.totals.cost);
+    let counts: Vec<usize> = ev.tasks.iter().map(|t| t.atoms_used).collect();
+    row.atoms_mean = Some(counts.iter().sum::<usize>() as f64 / counts.len().max(1) as f64);
+    row.atoms_min = counts.iter().copied().min();
+    row.atoms_max = counts.iter().copied().max();
+    let an = plan.placement.first().map_or(0, Vec::len);
+    row.atoms_union = Some(
+        (0..an)
+            .filter(|&a| plan.placement.iter().any(|r| r[a].is_some()))
+            .count(),
+    );
+}
+
+fn empty_row(instance: &str, q_min: Option<f64>, method: String, decisions: &str) -> Row {
+    Row {
+        instance: instance.to_string(),
+        q_min,
+        method,
+        decisions: decisions.to_string(),
+        status: String::new(),
+        feasible: false,
+        objective: None,
+        time: None,
+        energy: None,
+        cost: None,
+        atoms_mean: None,
+        atoms_min: None,
+        atoms_max: None,
+        atoms_union: None,
+        wall_time_s: 0.0,
+        reference: None,
+        reference_kind: None,
+        gap: None,
+        message: None,
+    }
+}
+
+/// The MILP's reference value: the optimum, or the best bound at a limit.
+fn reference_value(rep: &SolveReport) -> Option<(f64, &'static str)> {
+    match rep.status {
+        Status::Optimal => rep.evaluated_objective.map(|o| (o, "optimum")),
+        Status::Feasible | Status::NoSolution => rep.best_bound.map(|b| (b, "bound")),
+        _ => None,
+    }
+}
+
+fn milp_row(
+    inst: &Instance,
+    name: &str,
+    q_min: Option<f64>,
+    kind: BackendKind,
+    rep: &SolveReport,
+    q_off: bool,
+    secs: f64,
+) -> Row {
+    let label = if q_off {
+        format!("milp:{} (q off)", kind.name())
+    } else {
+        format!("milp:{}", kind.name())
+    };
+    let mut row = empty_row(name, q_min, label, if q_off { "y, z" } else { "y, z, q" });
+    row.status = rep.status.to_string();
+    row.wall_time_s = secs;
+    let plan = rep.plan.as_ref().map(|p| Plan {
+        placement: p.placement.clone(),
+        quantized: if q_off {
+            vec![false; inst.group_count()]
+        } else {
+            p.quantized.clone()
+        },
+    });
+    let ev = plan
+        .as_ref()
+        .map(|p| crate::eval::evaluate(inst, p, rep.payoff.as_ref()));
+    fill(&mut row, plan.as_ref(), ev.as_ref());
+    if let Some((v, k)) = reference_value(rep) {
+        if let Some(o) = row.objective {
+            row.gap = Some(gap(o, v));
+            row.reference = Some(row.method.clone());
+            row.reference_kind = Some(k.into());
+        }
+    }
+    row.message = rep
+        .limit
+        .clone()
+        .map(|l| format!("limit: {l}"))
+        .or(rep.message.clone());
+    row
+}
+
+/// A MILP row usable as a reference: quantization off?, its label, and
+/// its optimum or bound.
+type Reference = (bool, String, Option<(f64, &'static str)>);
+
+fn gap(obj: f64, reference: f64) -> f64 {
+    (obj - reference) / reference.abs().max(1e-12)
+}
+
+/// Every method on one instance; `progress` is called after each method.
+pub fn compare_instance(
+    inst: &Instance,
+    q_min: Option<f64>,
+    methods: &[CompareMethod],
+    time_limit: Option<f64>,
+    mut progress: impl FnMut(&str),
+) -> Vec<Row> {
+    let name = inst.name.as_str();
+    let opts = SolveOptions {
+        time_limit,
+        ..SolveOptions::default()
+    };
+    let mut rows = Vec::new();
+    // MILPs first: their payoff table (if any) and reference values serve
+    // the heuristics.
+    let mut refs: Vec<Reference> = Vec::new();
+    let mut payoff: Option<PayoffTable> = None;
+    let has_groups = inst.group_count() > 0;
+    let need_off = has_groups
+        && methods
+            .iter()
+            .any(|m| matches!(m, CompareMethod::Heuristic(h) if !h.quantizes()));
+    for m in methods {
+        let CompareMethod::Milp(kind) = *m else {
+            continue;
+        };
+        let t0 = Instant::now();
+        let rep = solve_instance(inst, kind, &opts);
+        let secs = t0.elapsed().as_secs_f64();
+        payoff = payoff.or(rep.payoff);
+        let row = milp_row(inst, name, q_min, kind, &rep, false, secs);
+        refs.push((false, row.method.clone(), reference_value(&rep)));
+        if !has_groups {
+            refs.push((true, row.method.clone(), reference_value(&rep)));
+        }
+        rows.push(row);
+        progress(&format!("{name}: milp:{}", kind.name()));
+        if need_off {
+            let off = without_quantization(inst);
+            let t0 = Instant::now();
+            let rep = solve_instance(&off, kind, &opts);
+            let secs = t0.elapsed().as_secs_f64();
+            let row = milp_row(inst, name, q_min, kind, &rep, true, secs);
+            refs.push((true, row.method.clone(), reference_value(&rep)));
+            rows.push(row);
+            progress(&format!("{name}: milp:{} (q off)", kind.name()));
+        }
+    }
+    for m in methods {
+        let CompareMethod::Heuristic(h) = *m else {
+            continue;
+        };
+        let out = run(inst, h, payoff.as_ref());
+        let mut row = empty_row(name, q_min, h.name().into(), h.decisions());
+        row.wall_time_s = out.wall_time_s;
+        fill(&mut row, out.plan.as_ref(), out.evaluation.as_ref());
+        row.status = if out.feasible() {
+            "feasible"
+        } else {
+            "infeasible"
+        }
+        .into();
+        row.message = out.message.clone();
+        let want_off = !h.quantizes();
+        if let Some((_, label, Some((v, k)))) = refs.iter().find(|r| r.0 == want_off) {
+            if let (Some(o), true) = (row.objective, row.feasible) {
+                row.gap = Some(gap(o, *v));
+                row.reference = Some(label.clone());
+                row.reference_kind = Some((*k).into());
+            }
+        }
+        rows.push(row);
+        progress(&format!("{name}: {}", h.name()));
+    }
+    rows
+}
+
+fn num(x: Option<f64>) -> String {
+    x.map(crate::eval::sig).unwrap_or_else(|| "–".into())
+}
+
+/// The rows as a Markdown table.
+pub fn markdown(rows: &[Row]) -> String {
+    let mut s = String::from(
+        "| instance | q_min | method | decisions | status | objective | T (s) | E (W) | C (/s) | atoms/task mean (min–max) | union | wall (s) | gap | vs |\n|---|---:|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|\n",
+    );
+    for r in rows {
+        let atoms = match (r.atoms_mean, r.atoms_min, r.atoms_max) {
+            (Some(m), Some(a), Some(b)) => format!("{m:.1} ({a}–{b})"),
+            _ => "–".into(),
+        };
+        let gap = r
+            .gap
+            .map(|g| format!("{:.2}%", 100.0 * g))
+            .unwrap_or_else(|| "–".into());
+        let vs = match (&r.reference, &r.reference_kind) {
+            (Some(m), Some(k)) => format!("{k} of {m}"),
+            _ => "–".into(),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {} | {} |",
+            r.instance,
+            num(r.q_min),
+            r.method,
+            r.decisions,
+            r.status,
+            num(r.objective),
+            num(r.time),
+            num(r.energy),
+            num(r.cost),
+            atoms,
+            r.atoms_union.map_or("–".into(), |u| u.to_string()),
+            r.wall_time_s,
+            gap,
+            vs
+        );
+    }
+    s
+}
+
+/// The rows as CSV.
+pub fn csv(rows: &[Row]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let _ = w.write_record([
+        "instance",
+        "q_min",
+        "method",
+        "decisions",
+        "status",
+        "feasible",
+        "objective",
+        "time",
+        "energy",
+        "cost",
+        "atoms_mean",
+        "atoms_min",
+        "atoms_max",
+        "atoms_union",
+        "wall_time_s",
+        "reference",
+        "reference_kind",
+        "gap",
+        "message",
+    ]);
+    let o = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+    let u = |x: Option<usize>| x.map(|v| v.to_string()).unwrap_or_default();
+    for r in rows {
+        let _ = w.write_record([
+            r.instance.clone(),
+            o(r.q_min),
+            r.method.clone(),
+            r.decisions.clone(),
+            r.status.clone(),
+            r.feasible.to_string(),
+            o(r.objective),
+            o(r.time),
+            o(r.energy),
+            o(r.cost),
+            o(r.atoms_mean),
+            u(r.atoms_min),
+            u(r.atoms_max),
+            u(r.atoms_union),
+            r.wall_time_s.to_string(),
+            r.reference.clone().unwrap_or_default(),
+            r.reference_kind.clone().unwrap_or_default(),
+            o(r.gap),
+            r.message.clone().unwrap_or_default(),
+        ]);
+    }
+    String::from_utf8(w.into_inner().expect("in-memory CSV")).expect("CSV is UTF-8")
+}
