@@ -50,6 +50,7 @@ proptest! {
 #[test]
 fn tiny_instances_cover_the_cases() {
     let (mut infeasible, mut layered, mut quantized, mut rules, mut scaled) = (0, 0, 0, 0, 0);
+    let mut chain_edges = 0;
     for seed in 0..200 {
         let inst = load_str(&tiny_instance(seed), None).unwrap();
         infeasible += brute_force(&inst, None).is_none() as usize;
@@ -57,8 +58,20 @@ fn tiny_instances_cover_the_cases() {
         quantized += (inst.group_count() > 0) as usize;
         rules += (!inst.rules.is_empty()) as usize;
         scaled += matches!(inst.objective.normalization, Normalization::Scales(_)) as usize;
+        // Mandatory chain edges get the traffic family's transportation rows.
+        let d = &inst.dnn;
+        chain_edges += d.classes.iter().any(|c| {
+            c.successors.len() == 1 && d.atoms[c.successors[0]].mandatory && c.atoms.iter().any(|&a| d.atoms[a].mandatory && a != d.input)
+        }) as usize;
     }
-    for (what, n) in [("infeasible", infeasible), ("layered", layered), ("quantized", quantized), ("rules", rules), ("scaled", scaled)] {
+    for (what, n) in [
+        ("infeasible", infeasible),
+        ("layered", layered),
+        ("quantized", quantized),
+        ("rules", rules),
+        ("scaled", scaled),
+        ("with a mandatory chain edge", chain_edges),
+    ] {
         assert!(n >= 10, "only {n} of 200 tiny instances are {what}");
     }
     assert!(infeasible <= 150, "{infeasible} of 200 tiny instances are infeasible");

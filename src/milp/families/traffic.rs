@@ -6,6 +6,14 @@
 //! x, r, v are continuous in [0, 1]: they only appear with non-negative
 //! costs, so at an optimum they equal the max of binaries. A pair with no
 //! path gets x ≤ 0, which forbids the placement.
+//!
+//! Strengthening for mandatory chain edges: when a mandatory atom a feeds
+//! only one atom b, also mandatory (a layer-level model is all such
+//! edges), both are used by every task, so the pair's placements form a
+//! transportation problem: `f(a,k,h,t) ≥ 0` with `Σ_h f = z(a,k,t)`,
+//! `Σ_k f = z(b,h,t)` and `x(a,k,h,t) ≥ f(a,k,h,t)`. For binary z the only
+//! solution is f = z(a,k)·z(b,h), so these rows cut off no plan, but they
+//! make the LP relaxation of such edges exact.
 
 use super::Family;
 use crate::instance::Instance;
@@ -61,6 +69,59 @@ impl Family for Traffic {
                         b.v.insert((c, k, h, t), v);
                     }
                 }
+            }
+            for (c, class) in dnn.classes.iter().enumerate() {
+                let [succ] = class.successors[..] else { continue };
+                if !dnn.atoms[succ].mandatory {
+                    continue;
+                }
+                for &a in class.atoms.iter().filter(|&&a| dnn.atoms[a].mandatory) {
+                    chain_edge(b, t, c, a, succ);
+                }
+            }
+        }
+    }
+}
+
+/// The transportation rows of a mandatory chain edge a → s for task t.
+fn chain_edge(b: &mut Builder, t: usize, _class: usize, a: usize, s: usize) {
+    let inst = b.inst;
+    let net = &inst.network;
+    let n = net.len();
+    let id = format!("{}>{}", inst.dnn.atoms[a].id, inst.dnn.atoms[s].id);
+    let tn = &inst.tasks[t].name;
+    let mut f = vec![vec![None; n]; n];
+    for (k, row) in f.iter_mut().enumerate() {
+        for (h, cell) in row.iter_mut().enumerate() {
+            let possible = b.model.columns[b.z[t][a][k].0].ub > 0.0 && b.model.columns[b.z[t][s][h].0].ub > 0.0;
+            if possible {
+                let name = format!("f({id},{},{},{tn})", net.nodes[k].name, net.nodes[h].name);
+                *cell = Some(b.model.continuous(name, 0.0, 1.0));
+            }
+        }
+    }
+    for k in 0..n {
+        let mut row: Vec<_> = (0..n).filter_map(|h| f[k][h]).map(|v| (v, 1.0)).collect();
+        row.push((b.z[t][a][k], -1.0));
+        b.row(format!("f_out({id},{},{tn})", net.nodes[k].name), row, Sense::Eq, 0.0);
+    }
+    for h in 0..n {
+        let mut row: Vec<_> = (0..n).filter_map(|k| f[k][h]).map(|v| (v, 1.0)).collect();
+        row.push((b.z[t][s][h], -1.0));
+        b.row(format!("f_in({id},{},{tn})", net.nodes[h].name), row, Sense::Eq, 0.0);
+    }
+    for k in 0..n {
+        for h in (0..n).filter(|&h| h != k) {
+            let Some(fv) = f[k][h] else { continue };
+            match b.x.get(&(a, k, h, t)) {
+                Some(&x) => b.row(
+                    format!("x>=f({id},{},{},{tn})", net.nodes[k].name, net.nodes[h].name),
+                    vec![(x, 1.0), (fv, -1.0)],
+                    Sense::Ge,
+                    0.0,
+                ),
+                // No transfer variable: the pair cannot be used at all.
+                None => b.model.columns[fv.0].ub = 0.0,
             }
         }
     }
