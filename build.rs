@@ -23,7 +23,10 @@ fn main() {
             link(&lib, &lib);
             return;
         }
-        println!("cargo:warning=SCIPOPTDIR={} has no lib/libscip.so; trying pyscipopt", lib.display());
+        println!(
+            "cargo:warning=SCIPOPTDIR={} has no lib/libscip.so; trying pyscipopt",
+            lib.display()
+        );
     }
     let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
     let probe = Command::new(&python)

@@ -12,9 +12,13 @@ fn model_building(c: &mut Criterion) {
     let inst = generated(&tide_sized_params());
     let mut g = c.benchmark_group("tide-sized");
     g.sample_size(10);
-    g.bench_function("build_milp", |b| b.iter(|| build(&inst, ObjectiveSpec::Instance, None)));
+    g.bench_function("build_milp", |b| {
+        b.iter(|| build(&inst, ObjectiveSpec::Instance, None))
+    });
     let plan = reference_plan(&inst, ReferenceMethod::Centralized);
-    g.bench_function("evaluate_centralized", |b| b.iter(|| evaluate(&inst, &plan, None)));
+    g.bench_function("evaluate_centralized", |b| {
+        b.iter(|| evaluate(&inst, &plan, None))
+    });
     g.finish();
 }
 

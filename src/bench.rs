@@ -55,7 +55,10 @@ pub fn bench_build(repeats: usize) -> String {
     );
     out += "| rows | columns | binaries | nonzeros | build time (best of ";
     out += &format!("{}) |\n|---:|---:|---:|---:|---:|\n", repeats.max(1));
-    out += &format!("| {} | {} | {} | {} | {:.3} s |\n\n", s.rows, s.columns, s.binaries, s.nonzeros, best);
+    out += &format!(
+        "| {} | {} | {} | {} | {:.3} s |\n\n",
+        s.rows, s.columns, s.binaries, s.nonzeros, best
+    );
     out += "| family | rows |\n|---|---:|\n";
     for (f, r) in &b.family_rows {
         out += &format!("| {f} | {r} |\n");
@@ -74,7 +77,11 @@ pub struct SolveRow {
 /// Solve times of `kinds` on generated TIDE-family instances of growing
 /// size, each with `time_limit` seconds, as a Markdown table. `progress` is
 /// called before each solve.
-pub fn bench_solve(kinds: &[BackendKind], time_limit: f64, mut progress: impl FnMut(&str)) -> String {
+pub fn bench_solve(
+    kinds: &[BackendKind],
+    time_limit: f64,
+    mut progress: impl FnMut(&str),
+) -> String {
     let sizes: &[(usize, usize, usize, usize)] = &[
         // (atoms per conv layer, conv layers, tasks, nodes)
         (2, 2, 2, 3),
@@ -133,7 +140,9 @@ pub fn bench_solve(kinds: &[BackendKind], time_limit: f64, mut progress: impl Fn
             let r = solve_instance(inst, k, &opts);
             let cell = match (r.status, r.gap) {
                 (crate::solve::Status::Optimal, _) => format!("optimal in {:.2} s", r.solve_time_s),
-                (crate::solve::Status::Feasible, Some(g)) => format!("gap {:.1}% at {:.0} s", 100.0 * g, r.solve_time_s),
+                (crate::solve::Status::Feasible, Some(g)) => {
+                    format!("gap {:.1}% at {:.0} s", 100.0 * g, r.solve_time_s)
+                }
                 (st, _) => format!("{st} after {:.1} s", r.solve_time_s),
             };
             out += &format!(" {cell} |");
@@ -161,7 +170,8 @@ pub fn bench_sweep(kind: BackendKind, time_limit: f64) -> String {
     let mut inst = generated(&p);
     let groups = inst.quantization.groups.clone();
     let csv = synthetic_samples(&groups, 3, 3, Some(600), 0.02);
-    let samples = parse_samples(&csv, std::path::Path::new("synthetic")).expect("synthetic samples parse");
+    let samples =
+        parse_samples(&csv, std::path::Path::new("synthetic")).expect("synthetic samples parse");
     let f = fit(&samples, 3, 0.0).expect("600 samples determine 299 terms");
     inst.quantization.noise = crate::instance::NoiseModel {
         intercept: f.intercept,
@@ -180,7 +190,8 @@ pub fn bench_sweep(kind: BackendKind, time_limit: f64) -> String {
     let one = solve_instance(&single, kind, &opts);
     let single_s = t0.elapsed().as_secs_f64();
     let t0 = Instant::now();
-    let points = crate::solve::sweep::noise_sweep(&inst, &limits, &[], kind, &opts, |_| {}).expect("the instance has groups");
+    let points = crate::solve::sweep::noise_sweep(&inst, &limits, &[], kind, &opts, |_| {})
+        .expect("the instance has groups");
     let sweep_s = t0.elapsed().as_secs_f64();
     let mut out = format!(
         "chain of {} atoms, {} tasks, {} nodes, {} groups, degree-3 regressor with {} terms; solver {kind}\n\n",
@@ -205,8 +216,12 @@ pub fn bench_sweep(kind: BackendKind, time_limit: f64) -> String {
             "| {:.4} | {} | {} | {} | {} |\n",
             p.limit,
             p.status,
-            p.time.map(|t| format!("{t:.6}")).unwrap_or_else(|| "-".into()),
-            p.noise.map(|t| format!("{t:.4}")).unwrap_or_else(|| "-".into()),
+            p.time
+                .map(|t| format!("{t:.6}"))
+                .unwrap_or_else(|| "-".into()),
+            p.noise
+                .map(|t| format!("{t:.4}"))
+                .unwrap_or_else(|| "-".into()),
             p.quantized.len()
         );
     }

@@ -273,7 +273,10 @@ pub fn evaluate(inst: &Instance, plan: &Plan, payoff: Option<&PayoffTable>) -> E
                     if let Some(n) = place[a].filter(|&n| !rule.allowed[n]) {
                         v(
                             Family::Rules,
-                            format!("task {tn}: atom '{}' on {} breaks rule '{}'", dnn.atoms[a].id, net.nodes[n].name, rule.name),
+                            format!(
+                                "task {tn}: atom '{}' on {} breaks rule '{}'",
+                                dnn.atoms[a].id, net.nodes[n].name, rule.name
+                            ),
                         );
                     }
                 }

@@ -15,13 +15,13 @@ pub mod generate;
 pub mod heuristic;
 pub mod instance;
 pub mod milp;
-pub mod solve;
 pub mod network;
-pub mod pipeline;
 pub mod noise;
+pub mod pipeline;
 pub mod plan;
 pub mod plot;
 pub mod reference;
+pub mod solve;
 
 pub use error::{Diagnostics, Error, Problem, Result};
 pub use instance::{load, Instance};

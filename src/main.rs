@@ -4,8 +4,8 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use edgesplit::eval::{evaluate, sig, Evaluation};
 use edgesplit::generate::{generate_yaml, GenParams};
-use edgesplit::reference::{reference_plan, ReferenceMethod};
 use edgesplit::milp::{ObjectiveSpec, Total};
+use edgesplit::reference::{reference_plan, ReferenceMethod};
 use edgesplit::solve::{solve_instance, BackendKind, SolveOptions, SolveReport, Status};
 use edgesplit::{Error, Instance, Plan};
 use std::path::{Path, PathBuf};
@@ -268,7 +268,11 @@ enum Command {
         instances: Vec<PathBuf>,
         /// Methods: tide, tide-q, prune, multi-prune, orthogonalize,
         /// centralized, milp:BACKEND.
-        #[arg(long, value_delimiter = ',', default_value = "tide,tide-q,prune,multi-prune,orthogonalize,centralized,milp:highs")]
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "tide,tide-q,prune,multi-prune,orthogonalize,centralized,milp:highs"
+        )]
         methods: Vec<String>,
         /// Time limit per MILP solve, seconds.
         #[arg(long)]
@@ -313,7 +317,9 @@ struct SolverArgs {
 
 impl SolverArgs {
     fn kind(&self) -> Result<BackendKind> {
-        self.solver.parse::<BackendKind>().map_err(|e| anyhow::anyhow!(e))
+        self.solver
+            .parse::<BackendKind>()
+            .map_err(|e| anyhow::anyhow!(e))
     }
     fn options(&self, inst: &Instance) -> Result<SolveOptions> {
         if let Some(t) = self.time_limit {
@@ -407,8 +413,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
         } => {
             if edgesplit::pipeline::is_pipeline_file(&instance) {
-                let code = edgesplit::pipeline::cli::evaluate(&instance, &plan, json, &mut std::io::stdout())
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let code = edgesplit::pipeline::cli::evaluate(
+                    &instance,
+                    &plan,
+                    json,
+                    &mut std::io::stdout(),
+                )
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
                 return Ok(ExitCode::from(code));
             }
             let inst = load(&instance)?;
@@ -458,7 +469,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Solve { instance, solver, output, report, json, in_process } => {
+        Command::Solve {
+            instance,
+            solver,
+            output,
+            report,
+            json,
+            in_process,
+        } => {
             if edgesplit::pipeline::is_pipeline_file(&instance) {
                 // The choice MILP is tiny: always solved in-process.
                 let _ = in_process;
@@ -491,17 +509,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 solve_instance(&inst, kind, &opts)
             };
             if let (Some(p), Some(plan)) = (&output, &rep.plan) {
-                plan.save(p, &inst, Some(&format!("milp:{}", kind.name()))).map_err(|e| anyhow::anyhow!("{e}"))?;
+                plan.save(p, &inst, Some(&format!("milp:{}", kind.name())))
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             }
             if let Some(p) = &report {
-                std::fs::write(p, serde_json::to_string_pretty(&rep)?).with_context(|| format!("writing {}", p.display()))?;
+                std::fs::write(p, serde_json::to_string_pretty(&rep)?)
+                    .with_context(|| format!("writing {}", p.display()))?;
             }
             if json {
                 println!("{}", serde_json::to_string_pretty(&rep)?);
             } else {
                 print_report(&inst, &rep);
                 if rep.status == Status::Infeasible {
-                    println!("the instance is infeasible: `edgesplit diagnose {}` says why", instance.display());
+                    println!(
+                        "the instance is infeasible: `edgesplit diagnose {}` says why",
+                        instance.display()
+                    );
                 }
             }
             Ok(match rep.status {
@@ -510,7 +533,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 _ => ExitCode::from(2),
             })
         }
-        Command::Worker { instance, solver, out } => {
+        Command::Worker {
+            instance,
+            solver,
+            out,
+        } => {
             // Fault injection for the isolation tests.
             match std::env::var("EDGESPLIT_WORKER_FAULT").as_deref() {
                 Ok("abort") => std::process::abort(),
@@ -521,12 +548,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let inst = load(&instance)?;
             let rep = solve_instance(&inst, solver.kind()?, &solver.options(&inst)?);
-            let plan = rep.plan.as_ref().map(|p| p.to_file(&inst, Some(&format!("milp:{}", solver.solver))));
+            let plan = rep
+                .plan
+                .as_ref()
+                .map(|p| p.to_file(&inst, Some(&format!("milp:{}", solver.solver))));
             let w = edgesplit::solve::isolate::WorkerOutput { report: rep, plan };
-            std::fs::write(&out, serde_json::to_string(&w)?).with_context(|| format!("writing {}", out.display()))?;
+            std::fs::write(&out, serde_json::to_string(&w)?)
+                .with_context(|| format!("writing {}", out.display()))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Diagnose { instance, solver, json } => {
+        Command::Diagnose {
+            instance,
+            solver,
+            json,
+        } => {
             let inst = load(&instance)?;
             let kind = solver.kind()?;
             if !kind.available() {
@@ -551,21 +586,37 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     None => println!("  relaxing every {what} alone cannot make it feasible"),
                     Some(r) if r.factor <= 1e-9 => println!("  {what}: no relaxation needed"),
                     Some(r) => {
-                        println!("  feasible if every {what} grew by {:.4}%:", 100.0 * r.factor);
+                        println!(
+                            "  feasible if every {what} grew by {:.4}%:",
+                            100.0 * r.factor
+                        );
                         for (name, old, new) in &r.limits {
-                            println!("    {name}: {what} {} {unit} instead of {} {unit}", sig(*new), sig(*old));
+                            println!(
+                                "    {name}: {what} {} {unit} instead of {} {unit}",
+                                sig(*new),
+                                sig(*old)
+                            );
                         }
                     }
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sweep { instance, noise_limits, nodes, solver, output, svg } => {
+        Command::Sweep {
+            instance,
+            noise_limits,
+            nodes,
+            solver,
+            output,
+            svg,
+        } => {
             let inst = load(&instance)?;
             let kind = available(&solver)?;
             for l in &noise_limits {
                 if !(l.is_finite() && *l >= 0.0) {
-                    anyhow::bail!("--noise-limits: {l} is not a noise limit: expected finite numbers ≥ 0");
+                    anyhow::bail!(
+                        "--noise-limits: {l} is not a noise limit: expected finite numbers ≥ 0"
+                    );
                 }
             }
             let mut sets = Vec::new();
@@ -573,21 +624,43 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let mut set = Vec::new();
                 for name in spec.split(',').map(str::trim) {
                     let n = inst.network.node_by_name(name).with_context(|| {
-                        let known: Vec<&str> = inst.network.nodes.iter().map(|n| n.name.as_str()).collect();
-                        format!("--nodes {spec}: unknown node '{name}': expected some of {}", known.join(", "))
+                        let known: Vec<&str> =
+                            inst.network.nodes.iter().map(|n| n.name.as_str()).collect();
+                        format!(
+                            "--nodes {spec}: unknown node '{name}': expected some of {}",
+                            known.join(", ")
+                        )
                     })?;
                     set.push(n);
                 }
                 sets.push(set);
             }
             let mut pb = progress_bar((noise_limits.len() * sets.len().max(1)) as u64);
-            let points = edgesplit::solve::sweep::noise_sweep(&inst, &noise_limits, &sets, kind, &solver.options(&inst)?, |m| {
-                pb.inc_msg(m)
-            })
+            let points = edgesplit::solve::sweep::noise_sweep(
+                &inst,
+                &noise_limits,
+                &sets,
+                kind,
+                &solver.options(&inst)?,
+                |m| pb.inc_msg(m),
+            )
             .map_err(|e| anyhow::anyhow!(e))?;
             pb.finish();
-            let mut w = csv::Writer::from_path(&output).with_context(|| format!("writing {}", output.display()))?;
-            w.write_record(["curve", "limit", "status", "T", "E", "C", "objective", "noise", "quantized", "gap", "solve_time_s"])?;
+            let mut w = csv::Writer::from_path(&output)
+                .with_context(|| format!("writing {}", output.display()))?;
+            w.write_record([
+                "curve",
+                "limit",
+                "status",
+                "T",
+                "E",
+                "C",
+                "objective",
+                "noise",
+                "quantized",
+                "gap",
+                "solve_time_s",
+            ])?;
             let f = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
             for p in &points {
                 w.write_record([
@@ -618,35 +691,70 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let mut curves: Vec<edgesplit::plot::Series> = Vec::new();
             for p in &points {
                 if curves.last().is_none_or(|c| c.name != p.curve) {
-                    curves.push(edgesplit::plot::Series { name: p.curve.clone(), points: Vec::new() });
+                    curves.push(edgesplit::plot::Series {
+                        name: p.curve.clone(),
+                        points: Vec::new(),
+                    });
                 }
                 if let Some(t) = p.time {
                     curves.last_mut().expect("pushed").points.push((p.limit, t));
                 }
             }
-            edgesplit::plot::line_chart(&svg, &format!("{}: latency vs noise limit", inst.name), "max_noise", "T (s)", &curves)
-                .map_err(|e| anyhow::anyhow!(e))?;
+            edgesplit::plot::line_chart(
+                &svg,
+                &format!("{}: latency vs noise limit", inst.name),
+                "max_noise",
+                "T (s)",
+                &curves,
+            )
+            .map_err(|e| anyhow::anyhow!(e))?;
             eprintln!("wrote {} and {}", output.display(), svg.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Pareto { instance, objectives, points, solver, output, svg } => {
+        Command::Pareto {
+            instance,
+            objectives,
+            points,
+            solver,
+            output,
+            svg,
+        } => {
             let inst = load(&instance)?;
             let kind = available(&solver)?;
             let parse = |s: &str| match s {
                 "time" => Ok(Total::Time),
                 "energy" => Ok(Total::Energy),
                 "cost" => Ok(Total::Cost),
-                other => Err(anyhow::anyhow!("--objectives: unknown objective '{other}': expected time, energy or cost")),
+                other => Err(anyhow::anyhow!(
+                    "--objectives: unknown objective '{other}': expected time, energy or cost"
+                )),
             };
             if objectives.len() != 2 || objectives[0] == objectives[1] {
                 anyhow::bail!("--objectives: expected two different objectives, e.g. time,energy");
             }
             let (f1, f2) = (parse(&objectives[0])?, parse(&objectives[1])?);
             let mut pb = progress_bar(points as u64);
-            let front = edgesplit::solve::sweep::pareto(&inst, f1, f2, points, kind, &solver.options(&inst)?, |m| pb.inc_msg(m));
+            let front = edgesplit::solve::sweep::pareto(
+                &inst,
+                f1,
+                f2,
+                points,
+                kind,
+                &solver.options(&inst)?,
+                |m| pb.inc_msg(m),
+            );
             pb.finish();
-            let mut w = csv::Writer::from_path(&output).with_context(|| format!("writing {}", output.display()))?;
-            w.write_record([objectives[0].as_str(), objectives[1].as_str(), "T", "E", "C", "quantized", "proven"])?;
+            let mut w = csv::Writer::from_path(&output)
+                .with_context(|| format!("writing {}", output.display()))?;
+            w.write_record([
+                objectives[0].as_str(),
+                objectives[1].as_str(),
+                "T",
+                "E",
+                "C",
+                "quantized",
+                "proven",
+            ])?;
             for p in &front {
                 w.write_record([
                     p.first.to_string(),
@@ -657,39 +765,95 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     p.quantized.join(";"),
                     p.proven.to_string(),
                 ])?;
-                println!("{} {:<12} {} {:<12} {}", objectives[0], sig(p.first), objectives[1], sig(p.second), if p.proven { "" } else { "(not proven: a limit stopped a solve)" });
+                println!(
+                    "{} {:<12} {} {:<12} {}",
+                    objectives[0],
+                    sig(p.first),
+                    objectives[1],
+                    sig(p.second),
+                    if p.proven {
+                        ""
+                    } else {
+                        "(not proven: a limit stopped a solve)"
+                    }
+                );
             }
             w.flush()?;
             let svg = svg.unwrap_or_else(|| output.with_extension("svg"));
-            let series = [edgesplit::plot::Series { name: "Pareto front".into(), points: front.iter().map(|p| (p.first, p.second)).collect() }];
-            edgesplit::plot::line_chart(&svg, &format!("{}: Pareto front", inst.name), &objectives[0], &objectives[1], &series)
-                .map_err(|e| anyhow::anyhow!(e))?;
-            eprintln!("{} points; wrote {} and {}", front.len(), output.display(), svg.display());
+            let series = [edgesplit::plot::Series {
+                name: "Pareto front".into(),
+                points: front.iter().map(|p| (p.first, p.second)).collect(),
+            }];
+            edgesplit::plot::line_chart(
+                &svg,
+                &format!("{}: Pareto front", inst.name),
+                &objectives[0],
+                &objectives[1],
+                &series,
+            )
+            .map_err(|e| anyhow::anyhow!(e))?;
+            eprintln!(
+                "{} points; wrote {} and {}",
+                front.len(),
+                output.display(),
+                svg.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Command::FitNoise { samples, degree, ridge, folds, output } => {
+        Command::FitNoise {
+            samples,
+            degree,
+            ridge,
+            folds,
+            output,
+        } => {
             if !(ridge.is_finite() && ridge >= 0.0) {
                 anyhow::bail!("--ridge {ridge}: expected a finite λ ≥ 0");
             }
             let s = edgesplit::noise::read_samples(&samples).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let fit = edgesplit::noise::fit(&s, degree, ridge).map_err(|e| anyhow::anyhow!("{}: {e}", samples.display()))?;
-            eprintln!("{} samples, {} groups, degree {degree}, ridge {ridge}", s.q.len(), s.groups.len());
+            let fit = edgesplit::noise::fit(&s, degree, ridge)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", samples.display()))?;
+            eprintln!(
+                "{} samples, {} groups, degree {degree}, ridge {ridge}",
+                s.q.len(),
+                s.groups.len()
+            );
             match edgesplit::noise::cross_validate(&s, degree, ridge, folds) {
-                Ok(cv) => eprintln!("{folds}-fold cross-validation: R² {:.4}, RMSE {}, MAE {}", cv.r2, sig(cv.rmse), sig(cv.mae)),
+                Ok(cv) => eprintln!(
+                    "{folds}-fold cross-validation: R² {:.4}, RMSE {}, MAE {}",
+                    cv.r2,
+                    sig(cv.rmse),
+                    sig(cv.mae)
+                ),
                 Err(e) => eprintln!("{folds}-fold cross-validation not possible: {e}"),
             }
-            let mut text = format!("# fitted by `edgesplit fit-noise {} --degree {degree} --ridge {ridge}`\n", samples.display());
+            let mut text = format!(
+                "# fitted by `edgesplit fit-noise {} --degree {degree} --ridge {ridge}`\n",
+                samples.display()
+            );
             text += &fit.to_yaml();
             match output {
-                Some(p) => std::fs::write(&p, &text).with_context(|| format!("writing {}", p.display()))?,
+                Some(p) => {
+                    std::fs::write(&p, &text).with_context(|| format!("writing {}", p.display()))?
+                }
                 None => print!("{text}"),
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::SampleNoise { synthetic: _, groups, seed, degree, samples, jitter, output } => {
+        Command::SampleNoise {
+            synthetic: _,
+            groups,
+            seed,
+            degree,
+            samples,
+            jitter,
+            output,
+        } => {
             let text = edgesplit::noise::synthetic_samples(&groups, seed, degree, samples, jitter);
             match output {
-                Some(p) => std::fs::write(&p, &text).with_context(|| format!("writing {}", p.display()))?,
+                Some(p) => {
+                    std::fs::write(&p, &text).with_context(|| format!("writing {}", p.display()))?
+                }
                 None => print!("{text}"),
             }
             Ok(ExitCode::SUCCESS)
@@ -705,19 +869,34 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Some("mps") => built.model.to_mps(),
                 _ => anyhow::bail!("{}: expected a .lp or .mps file name", output.display()),
             };
-            std::fs::write(&output, text).with_context(|| format!("writing {}", output.display()))?;
+            std::fs::write(&output, text)
+                .with_context(|| format!("writing {}", output.display()))?;
             let s = built.model.size();
-            eprintln!("{}: {} rows, {} columns ({} binary), {} nonzeros", output.display(), s.rows, s.columns, s.binaries, s.nonzeros);
+            eprintln!(
+                "{}: {} rows, {} columns ({} binary), {} nonzeros",
+                output.display(),
+                s.rows,
+                s.columns,
+                s.binaries,
+                s.nonzeros
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { what, solvers, time_limit, repeats } => {
+        Command::Bench {
+            what,
+            solvers,
+            time_limit,
+            repeats,
+        } => {
             if what == "build" {
                 print!("{}", edgesplit::bench::bench_build(repeats));
                 return Ok(ExitCode::SUCCESS);
             }
             if what == "sweep" {
                 let kind = match &solvers {
-                    Some(list) if list.len() == 1 => list[0].parse::<BackendKind>().map_err(|e| anyhow::anyhow!(e))?,
+                    Some(list) if list.len() == 1 => list[0]
+                        .parse::<BackendKind>()
+                        .map_err(|e| anyhow::anyhow!(e))?,
                     Some(_) => anyhow::bail!("bench sweep takes one solver"),
                     None => BackendKind::Highs,
                 };
@@ -725,8 +904,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let kinds: Vec<BackendKind> = match solvers {
-                Some(list) => list.iter().map(|s| s.parse::<BackendKind>().map_err(|e| anyhow::anyhow!(e))).collect::<Result<_>>()?,
-                None => BackendKind::built_in().into_iter().filter(|&k| k != BackendKind::Microlp).collect(),
+                Some(list) => list
+                    .iter()
+                    .map(|s| s.parse::<BackendKind>().map_err(|e| anyhow::anyhow!(e)))
+                    .collect::<Result<_>>()?,
+                None => BackendKind::built_in()
+                    .into_iter()
+                    .filter(|&k| k != BackendKind::Microlp)
+                    .collect(),
             };
             for k in &kinds {
                 if !k.available() {
@@ -740,7 +925,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print!("{table}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::SweepQ { instance, q, pruning_factor, out_dir, solver } => {
+        Command::SweepQ {
+            instance,
+            q,
+            pruning_factor,
+            out_dir,
+            solver,
+        } => {
             let kind = match solver {
                 Some(s) => {
                     let k = s.parse::<BackendKind>().map_err(|e| anyhow::anyhow!(e))?;
@@ -751,12 +942,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 None => None,
             };
-            let code = edgesplit::pipeline::cli::sweep_q(&instance, &q, pruning_factor, &out_dir, kind, &mut std::io::stdout())
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let code = edgesplit::pipeline::cli::sweep_q(
+                &instance,
+                &q,
+                pruning_factor,
+                &out_dir,
+                kind,
+                &mut std::io::stdout(),
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             Ok(ExitCode::from(code))
         }
         Command::Solvers => {
-            println!("{:<8} {:<9} {:>10} {:>7} {:>7} {:>5} {:>10} {:>6}", "solver", "built-in", "time_limit", "gap", "threads", "seed", "warm_start", "bound");
+            println!(
+                "{:<8} {:<9} {:>10} {:>7} {:>7} {:>5} {:>10} {:>6}",
+                "solver", "built-in", "time_limit", "gap", "threads", "seed", "warm_start", "bound"
+            );
             for k in BackendKind::ALL {
                 let c = k.capabilities();
                 let yn = |b: bool| if b { "yes" } else { "no" };
@@ -779,18 +980,41 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print_info(&inst);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Heuristic { instance, method, output, json } => run_heuristic(&instance, method, output.as_deref(), json),
-        Command::Compare { instances, methods, time_limit, min_quality, csv, json } => {
-            run_compare(&instances, &methods, time_limit, &min_quality, csv.as_deref(), json.as_deref())
-        }
+        Command::Heuristic {
+            instance,
+            method,
+            output,
+            json,
+        } => run_heuristic(&instance, method, output.as_deref(), json),
+        Command::Compare {
+            instances,
+            methods,
+            time_limit,
+            min_quality,
+            csv,
+            json,
+        } => run_compare(
+            &instances,
+            &methods,
+            time_limit,
+            &min_quality,
+            csv.as_deref(),
+            json.as_deref(),
+        ),
     }
 }
 
-fn run_heuristic(instance: &Path, method: edgesplit::heuristic::Method, output: Option<&Path>, json: bool) -> Result<ExitCode> {
+fn run_heuristic(
+    instance: &Path,
+    method: edgesplit::heuristic::Method,
+    output: Option<&Path>,
+    json: bool,
+) -> Result<ExitCode> {
     let inst = load(instance)?;
     let out = edgesplit::heuristic::run(&inst, method, None);
     if let (Some(p), Some(plan)) = (output, &out.plan) {
-        plan.save(p, &inst, Some(method.name())).map_err(|e| anyhow::anyhow!("{e}"))?;
+        plan.save(p, &inst, Some(method.name()))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     match &out.evaluation {
         Some(ev) if json => println!("{}", serde_json::to_string_pretty(ev)?),
@@ -800,16 +1024,37 @@ fn run_heuristic(instance: &Path, method: edgesplit::heuristic::Method, output: 
     eprintln!(
         "{}: {} in {} s{}",
         method.name(),
-        if out.feasible() { "feasible plan" } else { "NO feasible plan" },
+        if out.feasible() {
+            "feasible plan"
+        } else {
+            "NO feasible plan"
+        },
         sig(out.wall_time_s),
-        out.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default()
+        out.message
+            .as_deref()
+            .map(|m| format!(" ({m})"))
+            .unwrap_or_default()
     );
-    Ok(if out.feasible() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if out.feasible() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
-fn run_compare(instances: &[PathBuf], methods: &[String], time_limit: Option<f64>, min_quality: &[f64], csv: Option<&Path>, json: Option<&Path>) -> Result<ExitCode> {
+fn run_compare(
+    instances: &[PathBuf],
+    methods: &[String],
+    time_limit: Option<f64>,
+    min_quality: &[f64],
+    csv: Option<&Path>,
+    json: Option<&Path>,
+) -> Result<ExitCode> {
     use edgesplit::heuristic::compare::{compare_instance, with_min_quality, CompareMethod};
-    let methods: Vec<CompareMethod> = methods.iter().map(|m| m.parse::<CompareMethod>().map_err(|e| anyhow::anyhow!(e))).collect::<Result<_>>()?;
+    let methods: Vec<CompareMethod> = methods
+        .iter()
+        .map(|m| m.parse::<CompareMethod>().map_err(|e| anyhow::anyhow!(e)))
+        .collect::<Result<_>>()?;
     for m in &methods {
         if let CompareMethod::Milp(k) = m {
             if !k.available() {
@@ -823,14 +1068,36 @@ fn run_compare(instances: &[PathBuf], methods: &[String], time_limit: Option<f64
         }
     }
     let insts: Vec<Instance> = instances.iter().map(|p| load(p)).collect::<Result<_>>()?;
-    let levels: Vec<Option<f64>> = if min_quality.is_empty() { vec![None] } else { min_quality.iter().map(|&q| Some(q)).collect() };
-    let milps = methods.iter().filter(|m| matches!(m, CompareMethod::Milp(_))).count();
+    let levels: Vec<Option<f64>> = if min_quality.is_empty() {
+        vec![None]
+    } else {
+        min_quality.iter().map(|&q| Some(q)).collect()
+    };
+    let milps = methods
+        .iter()
+        .filter(|m| matches!(m, CompareMethod::Milp(_)))
+        .count();
     // A MILP is solved twice (quantization on and off) when the instance
     // has groups and a method that cannot quantize is compared.
-    let plain = methods.iter().any(|m| matches!(m, CompareMethod::Heuristic(h) if !h.quantizes()));
-    let steps: usize = insts.iter().map(|i| methods.len() + if plain && i.group_count() > 0 { milps } else { 0 }).sum();
+    let plain = methods
+        .iter()
+        .any(|m| matches!(m, CompareMethod::Heuristic(h) if !h.quantizes()));
+    let steps: usize = insts
+        .iter()
+        .map(|i| {
+            methods.len()
+                + if plain && i.group_count() > 0 {
+                    milps
+                } else {
+                    0
+                }
+        })
+        .sum();
     let bar = indicatif::ProgressBar::new((steps * levels.len()) as u64);
-    bar.set_style(indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}").expect("valid template"));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+            .expect("valid template"),
+    );
     let mut rows = Vec::new();
     for inst in &insts {
         for &q in &levels {
@@ -838,19 +1105,27 @@ fn run_compare(instances: &[PathBuf], methods: &[String], time_limit: Option<f64
                 Some(q) => with_min_quality(inst, q),
                 None => inst.clone(),
             };
-            rows.extend(compare_instance(&variant, q, &methods, time_limit, |what| {
-                bar.set_message(what.to_string());
-                bar.inc(1);
-            }));
+            rows.extend(compare_instance(
+                &variant,
+                q,
+                &methods,
+                time_limit,
+                |what| {
+                    bar.set_message(what.to_string());
+                    bar.inc(1);
+                },
+            ));
         }
     }
     bar.finish_and_clear();
     print!("{}", edgesplit::heuristic::compare::markdown(&rows));
     if let Some(p) = csv {
-        std::fs::write(p, edgesplit::heuristic::compare::csv(&rows)).with_context(|| format!("writing {}", p.display()))?;
+        std::fs::write(p, edgesplit::heuristic::compare::csv(&rows))
+            .with_context(|| format!("writing {}", p.display()))?;
     }
     if let Some(p) = json {
-        std::fs::write(p, serde_json::to_string_pretty(&rows)?).with_context(|| format!("writing {}", p.display()))?;
+        std::fs::write(p, serde_json::to_string_pretty(&rows)?)
+            .with_context(|| format!("writing {}", p.display()))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -1036,7 +1311,15 @@ fn opt(x: Option<f64>) -> String {
 }
 
 fn print_report(inst: &Instance, r: &SolveReport) {
-    println!("solver {}: status {}{}", r.solver, r.status, r.limit.as_deref().map(|l| format!(" (limit: {l})")).unwrap_or_default());
+    println!(
+        "solver {}: status {}{}",
+        r.solver,
+        r.status,
+        r.limit
+            .as_deref()
+            .map(|l| format!(" (limit: {l})"))
+            .unwrap_or_default()
+    );
     if let Some(m) = &r.message {
         println!("message: {m}");
     }
@@ -1048,7 +1331,11 @@ fn print_report(inst: &Instance, r: &SolveReport) {
         r.model.nonzeros,
         sig(r.build_time_s)
     );
-    let fams: Vec<String> = r.family_rows.iter().map(|(n, k)| format!("{n} {k}")).collect();
+    let fams: Vec<String> = r
+        .family_rows
+        .iter()
+        .map(|(n, k)| format!("{n} {k}"))
+        .collect();
     println!("rows by family: {}", fams.join(", "));
     if let Some(p) = &r.payoff {
         println!(

@@ -50,24 +50,50 @@ pub struct CvMetrics {
 /// Reads a samples CSV (`#` lines are comments): one 0/1 column per group
 /// and a `noise` column.
 pub fn read_samples(path: &Path) -> Result<Samples> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::invalid(path, "", format!("cannot read samples: {e}")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::invalid(path, "", format!("cannot read samples: {e}")))?;
     parse_samples(&text, path)
 }
 
 /// Parses samples CSV text; `path` is used in messages.
 pub fn parse_samples(text: &str, path: &Path) -> Result<Samples> {
     let mut d = Diagnostics::default();
-    let mut rdr = csv::ReaderBuilder::new().comment(Some(b'#')).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
     let header: Vec<String> = match rdr.headers() {
         Ok(h) => h.iter().map(str::to_string).collect(),
-        Err(e) => return Err(Error::invalid(path, "header", format!("unreadable CSV header: {e}"))),
+        Err(e) => {
+            return Err(Error::invalid(
+                path,
+                "header",
+                format!("unreadable CSV header: {e}"),
+            ))
+        }
     };
     let Some(noise_col) = header.iter().position(|h| h == "noise") else {
-        return Err(Error::invalid(path, "header", format!("columns [{}]: expected a `noise` column and one 0/1 column per group", header.join(", "))));
+        return Err(Error::invalid(
+            path,
+            "header",
+            format!(
+                "columns [{}]: expected a `noise` column and one 0/1 column per group",
+                header.join(", ")
+            ),
+        ));
     };
-    let groups: Vec<String> = header.iter().enumerate().filter(|(i, _)| *i != noise_col).map(|(_, h)| h.clone()).collect();
+    let groups: Vec<String> = header
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != noise_col)
+        .map(|(_, h)| h.clone())
+        .collect();
     if groups.is_empty() {
-        return Err(Error::invalid(path, "header", "no group columns: expected one 0/1 column per quantization group"));
+        return Err(Error::invalid(
+            path,
+            "header",
+            "no group columns: expected one 0/1 column per quantization group",
+        ));
     }
     let mut q = Vec::new();
     let mut noise = Vec::new();
@@ -87,7 +113,11 @@ pub fn parse_samples(text: &str, path: &Path) -> Result<Samples> {
                 match field.parse::<f64>() {
                     Ok(v) if v.is_finite() => noise.push(v),
                     _ => {
-                        d.push(path, line.clone(), format!("noise '{field}': expected a finite number"));
+                        d.push(
+                            path,
+                            line.clone(),
+                            format!("noise '{field}': expected a finite number"),
+                        );
                         ok = false;
                     }
                 }
@@ -96,7 +126,11 @@ pub fn parse_samples(text: &str, path: &Path) -> Result<Samples> {
                     "0" => row.push(false),
                     "1" => row.push(true),
                     _ => {
-                        d.push(path, line.clone(), format!("column {}: '{field}': expected 0 or 1", header[i]));
+                        d.push(
+                            path,
+                            line.clone(),
+                            format!("column {}: '{field}': expected 0 or 1", header[i]),
+                        );
                         ok = false;
                     }
                 }
@@ -157,7 +191,12 @@ pub fn fit(s: &Samples, degree: usize, ridge: f64) -> std::result::Result<NoiseF
     fit_rows(s, degree, ridge, &(0..s.q.len()).collect::<Vec<_>>())
 }
 
-fn fit_rows(s: &Samples, degree: usize, ridge: f64, rows: &[usize]) -> std::result::Result<NoiseFit, String> {
+fn fit_rows(
+    s: &Samples,
+    degree: usize,
+    ridge: f64,
+    rows: &[usize],
+) -> std::result::Result<NoiseFit, String> {
     if degree == 0 {
         return Err("--degree 0: expected a degree of at least 1".into());
     }
@@ -171,11 +210,21 @@ fn fit_rows(s: &Samples, degree: usize, ridge: f64, rows: &[usize]) -> std::resu
     let (a, b) = if ridge > 0.0 {
         let n = x.nrows();
         let r = ridge.sqrt();
-        let a = Mat::from_fn(n + p, p, |i, j| if i < n { x[(i, j)] } else if i - n == j { r } else { 0.0 });
+        let a = Mat::from_fn(n + p, p, |i, j| {
+            if i < n {
+                x[(i, j)]
+            } else if i - n == j {
+                r
+            } else {
+                0.0
+            }
+        });
         let b = Mat::from_fn(n + p, 1, |i, _| if i < n { y[i] } else { 0.0 });
         (a, b)
     } else {
-        let sv = x.singular_values().map_err(|e| format!("SVD failed: {e:?}"))?;
+        let sv = x
+            .singular_values()
+            .map_err(|e| format!("SVD failed: {e:?}"))?;
         let top = sv.iter().copied().fold(0.0, f64::max);
         let tol = top * (x.nrows().max(p) as f64) * f64::EPSILON * 16.0;
         let rank = sv.iter().filter(|&&v| v > tol).count();
@@ -193,7 +242,11 @@ fn fit_rows(s: &Samples, degree: usize, ridge: f64, rows: &[usize]) -> std::resu
     Ok(NoiseFit {
         groups: s.groups.clone(),
         intercept: if intercept { coef(0) } else { 0.0 },
-        terms: monos.into_iter().enumerate().map(|(k, m)| (m, coef(k + intercept as usize))).collect(),
+        terms: monos
+            .into_iter()
+            .enumerate()
+            .map(|(k, m)| (m, coef(k + intercept as usize)))
+            .collect(),
     })
 }
 
@@ -203,7 +256,13 @@ impl NoiseFit {
         if !q.iter().any(|&b| b) {
             return 0.0;
         }
-        self.intercept + self.terms.iter().filter(|(m, _)| m.iter().all(|&g| q[g])).map(|(_, c)| c).sum::<f64>()
+        self.intercept
+            + self
+                .terms
+                .iter()
+                .filter(|(m, _)| m.iter().all(|&g| q[g]))
+                .map(|(_, c)| c)
+                .sum::<f64>()
     }
 
     /// The `quantization.noise` block of an instance, as YAML.
@@ -219,10 +278,17 @@ impl NoiseFit {
 
 /// K-fold cross-validation; sample i is in fold i mod K. Fails when a
 /// training fold cannot determine the terms (see [`fit`]).
-pub fn cross_validate(s: &Samples, degree: usize, ridge: f64, folds: usize) -> std::result::Result<CvMetrics, String> {
+pub fn cross_validate(
+    s: &Samples,
+    degree: usize,
+    ridge: f64,
+    folds: usize,
+) -> std::result::Result<CvMetrics, String> {
     let n = s.q.len();
     if folds < 2 || folds > n {
-        return Err(format!("--folds {folds}: expected between 2 and the number of samples ({n})"));
+        return Err(format!(
+            "--folds {folds}: expected between 2 and the number of samples ({n})"
+        ));
     }
     let mut pred = vec![0.0; n];
     for k in 0..folds {
@@ -233,12 +299,27 @@ pub fn cross_validate(s: &Samples, degree: usize, ridge: f64, folds: usize) -> s
         }
     }
     let mean = s.noise.iter().sum::<f64>() / n as f64;
-    let ss_res: f64 = s.noise.iter().zip(&pred).map(|(y, p)| (y - p).powi(2)).sum();
+    let ss_res: f64 = s
+        .noise
+        .iter()
+        .zip(&pred)
+        .map(|(y, p)| (y - p).powi(2))
+        .sum();
     let ss_tot: f64 = s.noise.iter().map(|y| (y - mean).powi(2)).sum();
     Ok(CvMetrics {
-        r2: if ss_tot > 0.0 { 1.0 - ss_res / ss_tot } else { f64::NAN },
+        r2: if ss_tot > 0.0 {
+            1.0 - ss_res / ss_tot
+        } else {
+            f64::NAN
+        },
         rmse: (ss_res / n as f64).sqrt(),
-        mae: s.noise.iter().zip(&pred).map(|(y, p)| (y - p).abs()).sum::<f64>() / n as f64,
+        mae: s
+            .noise
+            .iter()
+            .zip(&pred)
+            .map(|(y, p)| (y - p).abs())
+            .sum::<f64>()
+            / n as f64,
     })
 }
 
@@ -246,23 +327,41 @@ pub fn cross_validate(s: &Samples, degree: usize, ridge: f64, folds: usize) -> s
 /// polynomial of degree `degree` over `groups`, evaluated on every q of
 /// {0,1}^G (or `samples` random ones), plus Gaussian-like jitter of
 /// relative size `jitter`. The CSV says it is synthetic.
-pub fn synthetic_samples(groups: &[String], seed: u64, degree: usize, samples: Option<usize>, jitter: f64) -> String {
+pub fn synthetic_samples(
+    groups: &[String],
+    seed: u64,
+    degree: usize,
+    samples: Option<usize>,
+    jitter: f64,
+) -> String {
     let mut r = ChaCha8Rng::seed_from_u64(seed);
     let g = groups.len();
     let truth = NoiseFit {
         groups: groups.to_vec(),
-        intercept: if degree < g { r.gen_range(0.0..0.01) } else { 0.0 },
+        intercept: if degree < g {
+            r.gen_range(0.0..0.01)
+        } else {
+            0.0
+        },
         terms: monomials(g, degree)
             .into_iter()
             .map(|m| {
-                let c = if m.len() == 1 { r.gen_range(0.002..0.03) } else { r.gen_range(-0.006..0.008) };
+                let c = if m.len() == 1 {
+                    r.gen_range(0.002..0.03)
+                } else {
+                    r.gen_range(-0.006..0.008)
+                };
                 (m, (c * 1e5f64).round() / 1e5)
             })
             .collect(),
     };
     let rows: Vec<Vec<bool>> = match samples {
-        None => (0..1usize << g).map(|mask| (0..g).map(|i| mask >> i & 1 == 1).collect()).collect(),
-        Some(n) => (0..n).map(|_| (0..g).map(|_| r.gen_bool(0.5)).collect()).collect(),
+        None => (0..1usize << g)
+            .map(|mask| (0..g).map(|i| mask >> i & 1 == 1).collect())
+            .collect(),
+        Some(n) => (0..n)
+            .map(|_| (0..g).map(|_| r.gen_bool(0.5)).collect())
+            .collect(),
     };
     let mut out = format!(
         "# SYNTHETIC noise samples from `edgesplit sample-noise --synthetic` (seed {seed}, degree {degree}); not measured data\n{},noise\n",

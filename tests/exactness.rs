@@ -11,7 +11,8 @@ use proptest::prelude::*;
 
 fn check_against_brute_force(seed: u64, kind: BackendKind) -> Result<(), TestCaseError> {
     let text = tiny_instance(seed);
-    let inst = load_str(&text, None).map_err(|e| TestCaseError::fail(format!("seed {seed}: {e}\n{text}")))?;
+    let inst = load_str(&text, None)
+        .map_err(|e| TestCaseError::fail(format!("seed {seed}: {e}\n{text}")))?;
     let rep = solve_instance(&inst, kind, &SolveOptions::default());
     let bf = brute_force(&inst, None);
     match (&bf, rep.status) {
@@ -61,7 +62,11 @@ fn tiny_instances_cover_the_cases() {
         // Mandatory chain edges get the traffic family's transportation rows.
         let d = &inst.dnn;
         chain_edges += d.classes.iter().any(|c| {
-            c.successors.len() == 1 && d.atoms[c.successors[0]].mandatory && c.atoms.iter().any(|&a| d.atoms[a].mandatory && a != d.input)
+            c.successors.len() == 1
+                && d.atoms[c.successors[0]].mandatory
+                && c.atoms
+                    .iter()
+                    .any(|&a| d.atoms[a].mandatory && a != d.input)
         }) as usize;
     }
     for (what, n) in [
@@ -74,7 +79,10 @@ fn tiny_instances_cover_the_cases() {
     ] {
         assert!(n >= 10, "only {n} of 200 tiny instances are {what}");
     }
-    assert!(infeasible <= 150, "{infeasible} of 200 tiny instances are infeasible");
+    assert!(
+        infeasible <= 150,
+        "{infeasible} of 200 tiny instances are infeasible"
+    );
 }
 
 /// Payoff normalization: the ideal values are the single-objective optima
@@ -87,22 +95,45 @@ fn payoff_normalization_matches_brute_force() {
         inst.objective.normalization = Normalization::Payoff;
         let rep = solve_instance(&inst, BackendKind::Highs, &SolveOptions::default());
         if rep.status != Status::Optimal {
-            assert_eq!(rep.status, Status::Infeasible, "seed {seed}: {:?}", rep.message);
+            assert_eq!(
+                rep.status,
+                Status::Infeasible,
+                "seed {seed}: {:?}",
+                rep.message
+            );
             let mut plain = inst.clone();
             plain.objective.normalization = Normalization::None;
-            assert!(brute_force(&plain, None).is_none(), "seed {seed}: solver infeasible, enumeration not");
+            assert!(
+                brute_force(&plain, None).is_none(),
+                "seed {seed}: solver infeasible, enumeration not"
+            );
             continue;
         }
         let table = rep.payoff.expect("payoff table reported");
-        for (w, ideal) in [((1.0, 0.0, 0.0), table.ideal.time), ((0.0, 1.0, 0.0), table.ideal.energy), ((0.0, 0.0, 1.0), table.ideal.cost)] {
+        for (w, ideal) in [
+            ((1.0, 0.0, 0.0), table.ideal.time),
+            ((0.0, 1.0, 0.0), table.ideal.energy),
+            ((0.0, 0.0, 1.0), table.ideal.cost),
+        ] {
             let mut single = inst.clone();
             single.objective.normalization = Normalization::None;
-            single.objective.weights = edgesplit::instance::Tec { time: w.0, energy: w.1, cost: w.2 };
+            single.objective.weights = edgesplit::instance::Tec {
+                time: w.0,
+                energy: w.1,
+                cost: w.2,
+            };
             let (opt, _) = brute_force(&single, None).expect("feasible");
-            assert!(close(opt, ideal), "seed {seed}: ideal {ideal} vs enumeration {opt}");
+            assert!(
+                close(opt, ideal),
+                "seed {seed}: ideal {ideal} vs enumeration {opt}"
+            );
         }
         let (opt, _) = brute_force(&inst, Some(&table)).expect("feasible");
-        assert!(close(rep.evaluated_objective.unwrap(), opt), "seed {seed}: {:?} vs {opt}", rep.evaluated_objective);
+        assert!(
+            close(rep.evaluated_objective.unwrap(), opt),
+            "seed {seed}: {:?} vs {opt}",
+            rep.evaluated_objective
+        );
         checked += 1;
     }
     assert!(checked >= 10, "only {checked} feasible payoff cases");
@@ -116,12 +147,22 @@ fn backends_agree() {
     assert!(kinds.contains(&BackendKind::Highs));
     for seed in 1000..1040u64 {
         let inst = load_str(&tiny_instance(seed), None).unwrap();
-        let reports: Vec<_> = kinds.iter().map(|&k| (k, solve_instance(&inst, k, &SolveOptions::default()))).collect();
+        let reports: Vec<_> = kinds
+            .iter()
+            .map(|&k| (k, solve_instance(&inst, k, &SolveOptions::default())))
+            .collect();
         let (k0, r0) = &reports[0];
         for (k, r) in &reports[1..] {
-            assert_eq!(r0.status, r.status, "seed {seed}: {k0} {:?} vs {k} {:?}", r0.message, r.message);
+            assert_eq!(
+                r0.status, r.status,
+                "seed {seed}: {k0} {:?} vs {k} {:?}",
+                r0.message, r.message
+            );
             if r0.status == Status::Optimal {
-                let (a, b) = (r0.evaluated_objective.unwrap(), r.evaluated_objective.unwrap());
+                let (a, b) = (
+                    r0.evaluated_objective.unwrap(),
+                    r.evaluated_objective.unwrap(),
+                );
                 assert!(close(a, b), "seed {seed}: {k0} {a} vs {k} {b}");
             }
         }

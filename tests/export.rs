@@ -39,7 +39,15 @@ fn exported_models_solve_to_the_same_optimum_in_highspy() {
         let model = build(&inst, ObjectiveSpec::Instance, None).model;
         for ext in ["lp", "mps"] {
             let p = dir.path().join(format!("m{seed}.{ext}"));
-            std::fs::write(&p, if ext == "lp" { model.to_lp() } else { model.to_mps() }).unwrap();
+            std::fs::write(
+                &p,
+                if ext == "lp" {
+                    model.to_lp()
+                } else {
+                    model.to_mps()
+                },
+            )
+            .unwrap();
             files.push(p);
             expected.push((seed, ext, rep.milp_objective.unwrap()));
         }
@@ -47,21 +55,35 @@ fn exported_models_solve_to_the_same_optimum_in_highspy() {
             break;
         }
     }
-    assert!(expected.len() >= 20, "too few feasible instances: {}", expected.len());
+    assert!(
+        expected.len() >= 20,
+        "too few feasible instances: {}",
+        expected.len()
+    );
     let out = Command::new(std::env::var("PYTHON").unwrap_or_else(|_| "python3".into()))
         .arg("-c")
         .arg(SOLVE_PY)
         .args(&files)
         .output()
         .expect("python3 runs (scripts/setup.sh installs highspy)");
-    assert!(out.status.success(), "highspy failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "highspy failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
-    let lines: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("RESULT ")).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("RESULT "))
+        .collect();
     assert_eq!(lines.len(), expected.len());
     for (line, (seed, ext, obj)) in lines.iter().zip(&expected) {
         let (status, value) = line.rsplit_once(' ').unwrap();
         assert_eq!(status, "Optimal", "seed {seed} .{ext}");
         let value: f64 = value.parse().unwrap();
-        assert!(close(value, *obj), "seed {seed} .{ext}: highspy {value} vs edgesplit {obj}");
+        assert!(
+            close(value, *obj),
+            "seed {seed} .{ext}: highspy {value} vs edgesplit {obj}"
+        );
     }
 }

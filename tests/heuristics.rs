@@ -258,3 +258,98 @@ fn placer_delays_match_the_evaluator_on_chain_shaped_dnns() {
     }
     assert!(checked >= 12);
 }
+
+#[test]
+fn heuristic_and_compare_commands_work_end_to_end() {
+    use std::process::Command;
+    let dir = tempfile::tempdir().unwrap();
+    let inst_path = dir.path().join("inst.yaml");
+    std::fs::write(
+        &inst_path,
+        generate_yaml(&GenParams {
+            seed: 4,
+            ..GenParams::default()
+        }),
+    )
+    .unwrap();
+    let exe = env!("CARGO_BIN_EXE_edgesplit");
+    let plan_path = dir.path().join("plan.yaml");
+    let out = Command::new(exe)
+        .args([
+            "heuristic",
+            inst_path.to_str().unwrap(),
+            "--method",
+            "tide",
+            "-o",
+            plan_path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("feasible: every constraint holds"));
+    let inst = edgesplit::load(&inst_path).unwrap();
+    let plan = edgesplit::Plan::load(&plan_path, &inst).unwrap();
+    assert!(evaluate(&inst, &plan, None).feasible());
+
+    let (csv, json) = (dir.path().join("rows.csv"), dir.path().join("rows.json"));
+    let out = Command::new(exe)
+        .args([
+            "compare",
+            inst_path.to_str().unwrap(),
+            "--methods",
+            "tide,tide-q,centralized,milp:highs",
+            "--time-limit",
+            "5",
+        ])
+        .args([
+            "--csv",
+            csv.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    for m in [
+        "| tide |",
+        "| tide-q |",
+        "| centralized |",
+        "| milp:highs |",
+        "| milp:highs (q off) |",
+    ] {
+        assert!(table.contains(m), "{m} missing from\n{table}");
+    }
+    let rows: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 5);
+    assert_eq!(std::fs::read_to_string(&csv).unwrap().lines().count(), 6);
+    // TIDE is compared with the MILP without quantization, TIDE+Q with it.
+    let tide = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["method"] == "tide")
+        .unwrap();
+    let tide_q = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["method"] == "tide-q")
+        .unwrap();
+    if tide["gap"].is_number() {
+        assert_eq!(tide["reference"], "milp:highs (q off)");
+        assert!(tide["gap"].as_f64().unwrap() >= -1e-6);
+    }
+    if tide_q["gap"].is_number() {
+        assert_eq!(tide_q["reference"], "milp:highs");
+    }
+}

@@ -11,7 +11,13 @@ fn edgesplit() -> Command {
 #[test]
 fn an_aborting_solver_is_reported_not_fatal() {
     let out = edgesplit()
-        .args(["solve", "instances/default.yaml", "--time-limit", "30", "--json"])
+        .args([
+            "solve",
+            "instances/default.yaml",
+            "--time-limit",
+            "30",
+            "--json",
+        ])
         .env("EDGESPLIT_WORKER_FAULT", "abort")
         .output()
         .unwrap();
@@ -26,29 +32,55 @@ fn an_aborting_solver_is_reported_not_fatal() {
 fn a_hanging_solver_is_killed_after_its_grace_period() {
     let t0 = std::time::Instant::now();
     let out = edgesplit()
-        .args(["solve", "instances/default.yaml", "--time-limit", "0.5", "--json"])
+        .args([
+            "solve",
+            "instances/default.yaml",
+            "--time-limit",
+            "0.5",
+            "--json",
+        ])
         .env("EDGESPLIT_WORKER_FAULT", "hang")
         .output()
         .unwrap();
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["status"], "error");
-    assert!(r["message"].as_str().unwrap().contains("overran its time limit"), "{r}");
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("overran its time limit"),
+        "{r}"
+    );
     assert!(t0.elapsed().as_secs_f64() < 0.5 + edgesplit::solve::isolate::GRACE_S + 5.0);
 }
 
 #[test]
 fn isolated_and_in_process_solves_agree() {
     let run = |extra: &[&str]| -> serde_json::Value {
-        let out = edgesplit().args(["solve", "instances/default.yaml", "--json"]).args(extra).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = edgesplit()
+            .args(["solve", "instances/default.yaml", "--json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let isolated = run(&["--time-limit", "120"]);
     let local = run(&[]);
     assert_eq!(isolated["status"], "optimal");
-    let (a, b) = (isolated["evaluated_objective"].as_f64().unwrap(), local["evaluated_objective"].as_f64().unwrap());
+    let (a, b) = (
+        isolated["evaluated_objective"].as_f64().unwrap(),
+        local["evaluated_objective"].as_f64().unwrap(),
+    );
     assert!((a - b).abs() <= 1e-9 * a.abs().max(1.0), "{a} vs {b}");
-    assert_eq!(isolated["evaluation"]["totals"], local["evaluation"]["totals"]);
+    assert_eq!(
+        isolated["evaluation"]["totals"],
+        local["evaluation"]["totals"]
+    );
 }
 
 #[test]
@@ -56,18 +88,33 @@ fn a_time_limit_gives_a_status_a_bound_and_a_gap() {
     let dir = tempfile::tempdir().unwrap();
     let inst = dir.path().join("big.yaml");
     let gen = edgesplit()
-        .args(["generate", "--family", "tide", "--widths", "24,24,24", "--tasks", "6", "--nodes", "4", "--groups", "3", "--seed", "3", "-o"])
+        .args([
+            "generate", "--family", "tide", "--widths", "24,24,24", "--tasks", "6", "--nodes", "4",
+            "--groups", "3", "--seed", "3", "-o",
+        ])
         .arg(&inst)
         .output()
         .unwrap();
     assert!(gen.status.success());
-    let out = edgesplit().arg("solve").arg(&inst).args(["--time-limit", "1", "--json"]).output().unwrap();
+    let out = edgesplit()
+        .arg("solve")
+        .arg(&inst)
+        .args(["--time-limit", "1", "--json"])
+        .output()
+        .unwrap();
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let status = r["status"].as_str().unwrap();
-    assert!(["optimal", "feasible", "no_solution"].contains(&status), "{r}");
+    assert!(
+        ["optimal", "feasible", "no_solution"].contains(&status),
+        "{r}"
+    );
     if status == "feasible" {
         assert_eq!(r["limit"], "time");
-        let (obj, bound, gap) = (r["milp_objective"].as_f64().unwrap(), r["best_bound"].as_f64().unwrap(), r["gap"].as_f64().unwrap());
+        let (obj, bound, gap) = (
+            r["milp_objective"].as_f64().unwrap(),
+            r["best_bound"].as_f64().unwrap(),
+            r["gap"].as_f64().unwrap(),
+        );
         assert!(bound <= obj + 1e-9 && gap >= 0.0, "{r}");
         assert!(r["evaluation"]["violations"].as_array().unwrap().is_empty());
     }

@@ -6,7 +6,9 @@ use edgesplit::solve::diagnose::diagnose;
 use edgesplit::solve::{solve_instance, BackendKind, SolveOptions, Status};
 
 fn default_text() -> String {
-    std::fs::read_to_string("instances/default.yaml").unwrap().replace("../models/", "models/")
+    std::fs::read_to_string("instances/default.yaml")
+        .unwrap()
+        .replace("../models/", "models/")
 }
 
 fn load(text: &str) -> edgesplit::Instance {
@@ -19,11 +21,20 @@ fn warm_start_from_the_optimum_keeps_the_optimum_on_every_backend() {
     let inst = load(&default_text());
     let cold = solve_instance(&inst, BackendKind::Highs, &SolveOptions::default());
     assert_eq!(cold.status, Status::Optimal);
-    for kind in BackendKind::built_in().into_iter().filter(|k| k.capabilities().warm_start) {
-        let opts = SolveOptions { initial: cold.plan.clone(), ..SolveOptions::default() };
+    for kind in BackendKind::built_in()
+        .into_iter()
+        .filter(|k| k.capabilities().warm_start)
+    {
+        let opts = SolveOptions {
+            initial: cold.plan.clone(),
+            ..SolveOptions::default()
+        };
         let warm = solve_instance(&inst, kind, &opts);
         assert_eq!(warm.status, Status::Optimal, "{kind}: {:?}", warm.message);
-        let (a, b) = (cold.evaluated_objective.unwrap(), warm.evaluated_objective.unwrap());
+        let (a, b) = (
+            cold.evaluated_objective.unwrap(),
+            warm.evaluated_objective.unwrap(),
+        );
         assert!((a - b).abs() <= 1e-6 * a.abs(), "{kind}: {a} vs {b}");
     }
 }
@@ -35,22 +46,40 @@ fn diagnosis_finds_the_family_and_the_smallest_delay_relaxation() {
     let d = diagnose(&inst, BackendKind::Highs, &SolveOptions::default());
     assert_eq!(d.status, Status::Infeasible);
     let delay_off = d.families_off.iter().find(|(f, _)| f == "delay").unwrap();
-    assert_eq!(delay_off.1, Status::Optimal, "without the delay family it is feasible");
+    assert_eq!(
+        delay_off.1,
+        Status::Optimal,
+        "without the delay family it is feasible"
+    );
     let memory_off = d.families_off.iter().find(|(f, _)| f == "memory").unwrap();
     assert_eq!(memory_off.1, Status::Infeasible, "memory is not the cause");
     let relax = d.delay.expect("a delay relaxation exists");
     assert!(relax.factor > 0.0);
-    let (_, old, new) = relax.limits.iter().find(|(t, ..)| t == "cats").unwrap().clone();
+    let (_, old, new) = relax
+        .limits
+        .iter()
+        .find(|(t, ..)| t == "cats")
+        .unwrap()
+        .clone();
     assert_eq!(old, 0.0005);
     // Metamorphic check: the relaxed limits are feasible, 1% less is not.
-    for (scale, expect) in [(1.0 + 1e-6, Status::Optimal), (1.0 - 1e-2, Status::Infeasible)] {
+    for (scale, expect) in [
+        (1.0 + 1e-6, Status::Optimal),
+        (1.0 - 1e-2, Status::Infeasible),
+    ] {
         let mut i = inst.clone();
         for (t, task) in i.tasks.iter_mut().enumerate() {
             let (_, o, _) = relax.limits[t];
-            task.max_delay = o * (1.0 + relax.factor * scale) + if scale > 1.0 { 1e-12 } else { 0.0 };
+            task.max_delay =
+                o * (1.0 + relax.factor * scale) + if scale > 1.0 { 1e-12 } else { 0.0 };
         }
         let r = solve_instance(&i, BackendKind::Highs, &SolveOptions::default());
-        assert_eq!(r.status, expect, "scale {scale}: limits {:?}", i.tasks.iter().map(|t| t.max_delay).collect::<Vec<_>>());
+        assert_eq!(
+            r.status,
+            expect,
+            "scale {scale}: limits {:?}",
+            i.tasks.iter().map(|t| t.max_delay).collect::<Vec<_>>()
+        );
     }
     assert!(new > old);
 }
@@ -70,7 +99,11 @@ fn a_privacy_rule_keeps_the_first_layer_on_the_device() {
     let device = inst.network.node_by_name("device").unwrap();
     for (a, atom) in inst.dnn.atoms.iter().enumerate() {
         if atom.layer == "conv1" {
-            assert!(plan.placement[birds][a].is_none_or(|n| n == device), "{} off the device", atom.id);
+            assert!(
+                plan.placement[birds][a].is_none_or(|n| n == device),
+                "{} off the device",
+                atom.id
+            );
         }
     }
     // A rule can only make the optimum worse or equal.
@@ -80,7 +113,13 @@ fn a_privacy_rule_keeps_the_first_layer_on_the_device() {
     let conv1_0 = inst.dnn.atom_by_id("conv1.0").unwrap();
     bad.placement[birds][conv1_0] = Some(inst.network.node_by_name("edge").unwrap());
     let ev = edgesplit::eval::evaluate(&inst, &bad, None);
-    assert!(ev.violations.iter().any(|v| v.message.contains("breaks rule 'privacy'")), "{:?}", ev.violations);
+    assert!(
+        ev.violations
+            .iter()
+            .any(|v| v.message.contains("breaks rule 'privacy'")),
+        "{:?}",
+        ev.violations
+    );
 }
 
 #[test]
@@ -101,7 +140,10 @@ fn bad_rules_are_reported_with_their_paths() {
 
 #[test]
 fn solvers_lists_every_backend_and_unknown_names_are_refused() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edgesplit")).arg("solvers").output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edgesplit"))
+        .arg("solvers")
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     for k in ["highs", "cbc", "scip", "microlp"] {
         assert!(text.lines().any(|l| l.starts_with(k)), "{text}");
@@ -111,5 +153,6 @@ fn solvers_lists_every_backend_and_unknown_names_are_refused() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown solver 'gurobi': expected one of highs, cbc, scip, microlp"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("unknown solver 'gurobi': expected one of highs, cbc, scip, microlp"));
 }

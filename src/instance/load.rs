@@ -1417,12 +1417,20 @@ fn build_objective(raw: Option<&RawObjective>, c: &mut Check) -> Objective {
 /// Fits the noise regressor named by `quantization.noise.fit` (samples
 /// relative to the instance file), reproducibly: the same samples, degree
 /// and ridge always give the same coefficients.
-fn fit_at_load(f: &RawNoiseFit, groups: &[String], base: &Path, c: &mut Check) -> Option<NoiseModel> {
+fn fit_at_load(
+    f: &RawNoiseFit,
+    groups: &[String],
+    base: &Path,
+    c: &mut Check,
+) -> Option<NoiseModel> {
     let path = base.join(&f.samples);
     let samples = match crate::noise::read_samples(&path) {
         Ok(s) => s,
         Err(e) => {
-            c.err("quantization.noise.fit.samples", format!("{}", e).replace('\n', "; "));
+            c.err(
+                "quantization.noise.fit.samples",
+                format!("{}", e).replace('\n', "; "),
+            );
             return None;
         }
     };
@@ -1433,7 +1441,11 @@ fn fit_at_load(f: &RawNoiseFit, groups: &[String], base: &Path, c: &mut Check) -
             None => {
                 c.err(
                     "quantization.noise.fit.samples",
-                    format!("{}: column '{name}' is not a quantization group (expected some of {})", path.display(), groups.join(", ")),
+                    format!(
+                        "{}: column '{name}' is not a quantization group (expected some of {})",
+                        path.display(),
+                        groups.join(", ")
+                    ),
                 );
                 return None;
             }
@@ -1441,7 +1453,10 @@ fn fit_at_load(f: &RawNoiseFit, groups: &[String], base: &Path, c: &mut Check) -
     }
     let ridge = f.ridge.unwrap_or(0.0);
     if !(ridge.is_finite() && ridge >= 0.0) {
-        c.err("quantization.noise.fit.ridge", format!("value {ridge} is not allowed: expected a finite λ ≥ 0"));
+        c.err(
+            "quantization.noise.fit.ridge",
+            format!("value {ridge} is not allowed: expected a finite λ ≥ 0"),
+        );
         return None;
     }
     match crate::noise::fit(&samples, f.degree, ridge) {

@@ -84,7 +84,10 @@ pub(crate) fn build_rules(
         };
         let selectors = [r.atoms.is_some(), r.level.is_some(), r.group.is_some()];
         if selectors.iter().filter(|&&s| s).count() != 1 {
-            c.err(p.clone(), "expected exactly one selector: `atoms` (a glob), `level` or `group`");
+            c.err(
+                p.clone(),
+                "expected exactly one selector: `atoms` (a glob), `level` or `group`",
+            );
             continue;
         }
         let atoms: Vec<AtomIx> = if let Some(pat) = &r.atoms {
@@ -102,16 +105,32 @@ pub(crate) fn build_rules(
         } else {
             let g = r.group.as_ref().expect("one selector");
             match groups.iter().position(|x| x == g) {
-                Some(gi) => (0..dnn.len()).filter(|&a| dnn.atoms[a].group == Some(gi)).collect(),
+                Some(gi) => (0..dnn.len())
+                    .filter(|&a| dnn.atoms[a].group == Some(gi))
+                    .collect(),
                 None => {
-                    c.err(format!("{p}.group"), format!("unknown group '{g}': expected one of [{}]", groups.join(", ")));
+                    c.err(
+                        format!("{p}.group"),
+                        format!(
+                            "unknown group '{g}': expected one of [{}]",
+                            groups.join(", ")
+                        ),
+                    );
                     continue;
                 }
             }
         };
         if atoms.is_empty() {
-            let what = r.atoms.as_ref().map(|a| format!("atoms '{a}'")).or(r.level.map(|l| format!("level {l}"))).unwrap_or_default();
-            c.err(p.clone(), format!("{what} selects no atom: expected a selector matching at least one atom"));
+            let what = r
+                .atoms
+                .as_ref()
+                .map(|a| format!("atoms '{a}'"))
+                .or(r.level.map(|l| format!("level {l}")))
+                .unwrap_or_default();
+            c.err(
+                p.clone(),
+                format!("{what} selects no atom: expected a selector matching at least one atom"),
+            );
             continue;
         }
         let nodes = |c: &mut Check, field: &str, list: &[String]| -> Vec<NodeIx> {
@@ -140,7 +159,12 @@ pub(crate) fn build_rules(
                 continue;
             }
         };
-        out.push(PlacementRule { name, tasks, atoms, allowed });
+        out.push(PlacementRule {
+            name,
+            tasks,
+            atoms,
+            allowed,
+        });
     }
     out
 }

@@ -109,7 +109,10 @@ impl<'a> Builder<'a> {
                 }
                 let zs = (0..net.len())
                     .map(|n| {
-                        let zv = model.binary(format!("z({},{},{})", atom.id, net.nodes[n].name, task.name));
+                        let zv = model.binary(format!(
+                            "z({},{},{})",
+                            atom.id, net.nodes[n].name, task.name
+                        ));
                         match fixed_node {
                             Some(f) if f == n => model.columns[zv.0].lb = 1.0,
                             Some(_) => model.columns[zv.0].ub = 0.0,
@@ -179,8 +182,18 @@ impl<'a> Builder<'a> {
                     );
                     let v = self.model.continuous(name.clone(), 0.0, 1.0);
                     let q = self.q[g];
-                    self.row(format!("{name}<=z"), vec![(v, 1.0), (z, -1.0)], Sense::Le, 0.0);
-                    self.row(format!("{name}<=q"), vec![(v, 1.0), (q, -1.0)], Sense::Le, 0.0);
+                    self.row(
+                        format!("{name}<=z"),
+                        vec![(v, 1.0), (z, -1.0)],
+                        Sense::Le,
+                        0.0,
+                    );
+                    self.row(
+                        format!("{name}<=q"),
+                        vec![(v, 1.0), (q, -1.0)],
+                        Sense::Le,
+                        0.0,
+                    );
                     self.zq.insert((a, n, t), v);
                     v
                 }
@@ -207,12 +220,25 @@ impl<'a> Builder<'a> {
                     let net = &self.inst.network;
                     let name = format!(
                         "xq({},{},{},{})",
-                        self.inst.dnn.atoms[a].id, net.nodes[k].name, net.nodes[h].name, self.inst.tasks[t].name
+                        self.inst.dnn.atoms[a].id,
+                        net.nodes[k].name,
+                        net.nodes[h].name,
+                        self.inst.tasks[t].name
                     );
                     let v = self.model.continuous(name.clone(), 0.0, 1.0);
                     let q = self.q[g];
-                    self.row(format!("{name}<=x"), vec![(v, 1.0), (x, -1.0)], Sense::Le, 0.0);
-                    self.row(format!("{name}<=q"), vec![(v, 1.0), (q, -1.0)], Sense::Le, 0.0);
+                    self.row(
+                        format!("{name}<=x"),
+                        vec![(v, 1.0), (x, -1.0)],
+                        Sense::Le,
+                        0.0,
+                    );
+                    self.row(
+                        format!("{name}<=q"),
+                        vec![(v, 1.0), (q, -1.0)],
+                        Sense::Le,
+                        0.0,
+                    );
                     self.xq.insert((a, k, h, t), v);
                     v
                 }
@@ -238,7 +264,9 @@ impl<'a> Builder<'a> {
         }
         let inst = self.inst;
         let tn = inst.tasks[t].name.clone();
-        let d = self.model.continuous(format!("delay({tn})"), 0.0, f64::INFINITY);
+        let d = self
+            .model
+            .continuous(format!("delay({tn})"), 0.0, f64::INFINITY);
         let mut def = vec![(d, -1.0)];
         match inst.delay_model {
             DelayModel::Sequential => {
@@ -248,7 +276,9 @@ impl<'a> Builder<'a> {
                     }
                 }
                 for (k, h) in self.pairs() {
-                    let Some(e) = inst.network.effective(k, h) else { continue };
+                    let Some(e) = inst.network.effective(k, h) else {
+                        continue;
+                    };
                     let (tb, lat) = (e.time_per_byte, e.latency);
                     for a in 0..inst.dnn.len() {
                         for (v, c) in self.sent_bytes(a, k, h, t) {
@@ -264,7 +294,9 @@ impl<'a> Builder<'a> {
             }
             DelayModel::Layered => {
                 for (l, atoms) in inst.dnn.levels.clone().iter().enumerate() {
-                    let tau = self.model.continuous(format!("tau({l},{tn})"), 0.0, f64::INFINITY);
+                    let tau = self
+                        .model
+                        .continuous(format!("tau({l},{tn})"), 0.0, f64::INFINITY);
                     def.push((tau, 1.0));
                     for n in 0..inst.network.len() {
                         let mut row = vec![(tau, -1.0)];
@@ -277,7 +309,8 @@ impl<'a> Builder<'a> {
                         }
                     }
                     let classes: Vec<usize> = {
-                        let mut cs: Vec<usize> = atoms.iter().filter_map(|&a| inst.dnn.class_of[a]).collect();
+                        let mut cs: Vec<usize> =
+                            atoms.iter().filter_map(|&a| inst.dnn.class_of[a]).collect();
                         cs.sort_unstable();
                         cs.dedup();
                         cs
@@ -285,10 +318,14 @@ impl<'a> Builder<'a> {
                     if classes.is_empty() {
                         continue;
                     }
-                    let chi = self.model.continuous(format!("chi({l},{tn})"), 0.0, f64::INFINITY);
+                    let chi = self
+                        .model
+                        .continuous(format!("chi({l},{tn})"), 0.0, f64::INFINITY);
                     def.push((chi, 1.0));
                     for (k, h) in self.pairs() {
-                        let Some(e) = inst.network.effective(k, h) else { continue };
+                        let Some(e) = inst.network.effective(k, h) else {
+                            continue;
+                        };
                         let (tb, lat) = (e.time_per_byte, e.latency);
                         let mut bytes_time = Vec::new();
                         for &a in atoms {
@@ -297,7 +334,9 @@ impl<'a> Builder<'a> {
                             }
                         }
                         for &c in &classes {
-                            let Some(&v) = self.v.get(&(c, k, h, t)) else { continue };
+                            let Some(&v) = self.v.get(&(c, k, h, t)) else {
+                                continue;
+                            };
                             let mut row = bytes_time.clone();
                             row.push((v, lat));
                             row.push((chi, -1.0));
@@ -340,8 +379,14 @@ impl<'a> Builder<'a> {
             if only_from.is_some_and(|f| f != k) {
                 continue;
             }
-            let Some(e) = inst.network.effective(k, h) else { continue };
-            let per_byte = if energy { e.energy_per_byte } else { e.price_per_byte };
+            let Some(e) = inst.network.effective(k, h) else {
+                continue;
+            };
+            let per_byte = if energy {
+                e.energy_per_byte
+            } else {
+                e.price_per_byte
+            };
             if per_byte == 0.0 {
                 continue;
             }
@@ -370,7 +415,12 @@ impl<'a> Builder<'a> {
             if noise.intercept > 0.0 {
                 for (g, name) in groups.iter().enumerate() {
                     let q = self.q[g];
-                    self.row(format!("any_q>=q({name})"), vec![(any, 1.0), (q, -1.0)], Sense::Ge, 0.0);
+                    self.row(
+                        format!("any_q>=q({name})"),
+                        vec![(any, 1.0), (q, -1.0)],
+                        Sense::Ge,
+                        0.0,
+                    );
                 }
             } else {
                 let mut row = vec![(any, 1.0)];
@@ -387,16 +437,30 @@ impl<'a> Builder<'a> {
                 terms.push((self.q[s[0]], *beta));
                 continue;
             }
-            let label = s.iter().map(|&g| groups[g].as_str()).collect::<Vec<_>>().join("*");
+            let label = s
+                .iter()
+                .map(|&g| groups[g].as_str())
+                .collect::<Vec<_>>()
+                .join("*");
             let w = self.model.continuous(format!("w({label})"), 0.0, 1.0);
             if *beta > 0.0 {
                 let mut row = vec![(w, 1.0)];
                 row.extend(s.iter().map(|&g| (self.q[g], -1.0)));
-                self.row(format!("w({label})>=prod"), row, Sense::Ge, 1.0 - s.len() as f64);
+                self.row(
+                    format!("w({label})>=prod"),
+                    row,
+                    Sense::Ge,
+                    1.0 - s.len() as f64,
+                );
             } else {
                 for &g in s {
                     let q = self.q[g];
-                    self.row(format!("w({label})<=q({})", groups[g]), vec![(w, 1.0), (q, -1.0)], Sense::Le, 0.0);
+                    self.row(
+                        format!("w({label})<=q({})", groups[g]),
+                        vec![(w, 1.0), (q, -1.0)],
+                        Sense::Le,
+                        0.0,
+                    );
                 }
             }
             terms.push((w, *beta));

@@ -12,14 +12,24 @@ pub struct Cbc;
 static CBC_LOCK: Mutex<()> = Mutex::new(());
 
 impl Backend for Cbc {
-    fn solve(&self, model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)]) -> SolveOutcome {
+    fn solve(
+        &self,
+        model: &Model,
+        opts: &SolveOptions,
+        start_cols: &[(usize, f64)],
+    ) -> SolveOutcome {
         let start = Instant::now();
         let _guard = CBC_LOCK.lock().unwrap_or_else(|p| p.into_inner());
         guarded(start, || solve(model, opts, start_cols, start))
     }
 }
 
-fn solve(model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)], start: Instant) -> SolveOutcome {
+fn solve(
+    model: &Model,
+    opts: &SolveOptions,
+    start_cols: &[(usize, f64)],
+    start: Instant,
+) -> SolveOutcome {
     let mut m = coin_cbc::Model::default();
     let cols: Vec<_> = model
         .columns
@@ -73,22 +83,45 @@ fn solve(model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)], start:
     let primary = raw.status();
     let secondary = raw.secondary_status();
     let has_sol = secondary == SecondaryStatus::HasSolution
-        || (matches!(secondary, SecondaryStatus::StoppedOnTime | SecondaryStatus::StoppedOnGap | SecondaryStatus::StoppedOnNodes | SecondaryStatus::StoppedOnSolutions | SecondaryStatus::StoppedOnIterationLimit)
-            && raw.obj_value() < 1e50);
+        || (matches!(
+            secondary,
+            SecondaryStatus::StoppedOnTime
+                | SecondaryStatus::StoppedOnGap
+                | SecondaryStatus::StoppedOnNodes
+                | SecondaryStatus::StoppedOnSolutions
+                | SecondaryStatus::StoppedOnIterationLimit
+        ) && raw.obj_value() < 1e50);
     let (status, limit) = if raw.is_proven_optimal() {
         (Status::Optimal, None)
-    } else if raw.is_proven_infeasible() || secondary == SecondaryStatus::LinearRelaxationInfeasible {
+    } else if raw.is_proven_infeasible() || secondary == SecondaryStatus::LinearRelaxationInfeasible
+    {
         (Status::Infeasible, None)
-    } else if raw.is_continuous_unbounded() || secondary == SecondaryStatus::LinearRelaxationUnbounded {
+    } else if raw.is_continuous_unbounded()
+        || secondary == SecondaryStatus::LinearRelaxationUnbounded
+    {
         (Status::Unbounded, None)
     } else if secondary == SecondaryStatus::StoppedOnGap && has_sol {
         (Status::Optimal, Some("gap".to_string()))
     } else if primary == CbcStatus::Stopped || secondary == SecondaryStatus::StoppedOnTime {
-        (if has_sol { Status::Feasible } else { Status::NoSolution }, Some("time".to_string()))
+        (
+            if has_sol {
+                Status::Feasible
+            } else {
+                Status::NoSolution
+            },
+            Some("time".to_string()),
+        )
     } else if primary == CbcStatus::Abandoned {
         (Status::Error, None)
     } else {
-        (if has_sol { Status::Feasible } else { Status::Error }, Some(format!("{secondary:?}")))
+        (
+            if has_sol {
+                Status::Feasible
+            } else {
+                Status::Error
+            },
+            Some(format!("{secondary:?}")),
+        )
     };
     let has_sol = has_sol && matches!(status, Status::Optimal | Status::Feasible);
     let objective = has_sol.then(|| model.objective_of(&values));
@@ -111,7 +144,8 @@ fn solve(model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)], start:
         gap: objective.zip(bound).map(|(o, b)| rel_gap(o, b)),
         solve_time_s: elapsed,
         limit,
-        message: (status == Status::Error).then(|| format!("CBC ended with {primary:?}/{secondary:?}")),
+        message: (status == Status::Error)
+            .then(|| format!("CBC ended with {primary:?}/{secondary:?}")),
         values: has_sol.then_some(values),
     }
 }

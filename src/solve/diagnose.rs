@@ -34,7 +34,9 @@ pub struct RelaxResult {
 /// Diagnoses `inst` with `kind`; solves one model per switchable family
 /// that is on plus two relaxations.
 pub fn diagnose(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -> Diagnosis {
-    let status_of = |i: &Instance, spec: ObjectiveSpec| super::run::solve_spec(i, kind, opts, spec, None, &[]).0;
+    let status_of = |i: &Instance, spec: ObjectiveSpec| {
+        super::run::solve_spec(i, kind, opts, spec, None, &[]).0
+    };
     let feasibility = ObjectiveSpec::Single(crate::milp::Total::Time);
     let status = status_of(inst, feasibility).status;
     let mut families_off = Vec::new();
@@ -42,16 +44,26 @@ pub fn diagnose(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -> Diag
     type Switch = (&'static str, bool, fn(&mut Instance));
     let switches: [Switch; 9] = [
         ("selection", f.selection, |i| i.families.selection = false),
-        ("rules", f.rules && !inst.rules.is_empty(), |i| i.families.rules = false),
+        ("rules", f.rules && !inst.rules.is_empty(), |i| {
+            i.families.rules = false
+        }),
         ("traffic", f.traffic, |i| i.families.traffic = false),
         ("memory", f.memory, |i| i.families.memory = false),
         ("delay", f.delay, |i| i.families.delay = false),
         ("quality", f.quality, |i| i.families.quality = false),
-        ("noise", f.noise && inst.quantization.max_noise.is_some() && !inst.quantization.groups.is_empty(), |i| {
-            i.families.noise = false
-        }),
+        (
+            "noise",
+            f.noise
+                && inst.quantization.max_noise.is_some()
+                && !inst.quantization.groups.is_empty(),
+            |i| i.families.noise = false,
+        ),
         ("capacity", f.capacity, |i| i.families.capacity = false),
-        ("energy", f.energy && inst.network.nodes.iter().any(|n| n.max_power.is_some()), |i| i.families.energy = false),
+        (
+            "energy",
+            f.energy && inst.network.nodes.iter().any(|n| n.max_power.is_some()),
+            |i| i.families.energy = false,
+        ),
     ];
     for (name, on, off) in switches {
         if !on {
@@ -70,7 +82,9 @@ pub fn diagnose(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -> Diag
             return None;
         }
         let o = status_of(inst, ObjectiveSpec::Relax(which));
-        let s = o.objective.filter(|_| matches!(o.status, Status::Optimal | Status::Feasible))?;
+        let s = o
+            .objective
+            .filter(|_| matches!(o.status, Status::Optimal | Status::Feasible))?;
         let limits = match which {
             Relax::Delay => inst
                 .tasks

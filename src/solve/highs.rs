@@ -10,13 +10,23 @@ use std::time::Instant;
 pub struct Highs;
 
 impl Backend for Highs {
-    fn solve(&self, model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)]) -> SolveOutcome {
+    fn solve(
+        &self,
+        model: &Model,
+        opts: &SolveOptions,
+        start_cols: &[(usize, f64)],
+    ) -> SolveOutcome {
         let start = Instant::now();
         guarded(start, || solve(model, opts, start_cols, start))
     }
 }
 
-fn solve(model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)], start: Instant) -> SolveOutcome {
+fn solve(
+    model: &Model,
+    opts: &SolveOptions,
+    start_cols: &[(usize, f64)],
+    start: Instant,
+) -> SolveOutcome {
     let mut pb = RowProblem::default();
     let cols: Vec<_> = model
         .columns
@@ -36,7 +46,12 @@ fn solve(model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)], start:
     }
     let mut m = match pb.try_optimise(highs::Sense::Minimise) {
         Ok(m) => m,
-        Err(e) => return SolveOutcome::error(format!("HiGHS rejected the model: {e:?}"), start.elapsed().as_secs_f64()),
+        Err(e) => {
+            return SolveOutcome::error(
+                format!("HiGHS rejected the model: {e:?}"),
+                start.elapsed().as_secs_f64(),
+            )
+        }
     };
     if !opts.verbose {
         m.make_quiet();
@@ -66,7 +81,12 @@ fn solve(model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)], start:
     }
     let solved = match m.try_solve() {
         Ok(s) => s,
-        Err(e) => return SolveOutcome::error(format!("HiGHS failed: {e:?}"), start.elapsed().as_secs_f64()),
+        Err(e) => {
+            return SolveOutcome::error(
+                format!("HiGHS failed: {e:?}"),
+                start.elapsed().as_secs_f64(),
+            )
+        }
     };
     let elapsed = start.elapsed().as_secs_f64();
     let info = |name: &str| {
@@ -78,14 +98,39 @@ fn solve(model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)], start:
     let has_sol = values.len() == model.columns.len()
         && solved.primal_solution_status() == highs::HighsSolutionStatus::Feasible;
     let objective = has_sol.then(|| model.objective_of(&values));
-    let bound = info("mip_dual_bound").filter(|b| b.is_finite()).map(|b| b + 0.0);
+    let bound = info("mip_dual_bound")
+        .filter(|b| b.is_finite())
+        .map(|b| b + 0.0);
     let (st, limit) = match status {
         HighsModelStatus::Optimal => (Status::Optimal, None),
         HighsModelStatus::Infeasible => (Status::Infeasible, None),
-        HighsModelStatus::Unbounded | HighsModelStatus::UnboundedOrInfeasible => (Status::Unbounded, None),
-        HighsModelStatus::ReachedTimeLimit => (if has_sol { Status::Feasible } else { Status::NoSolution }, Some("time".to_string())),
-        HighsModelStatus::ReachedIterationLimit => (if has_sol { Status::Feasible } else { Status::NoSolution }, Some("iterations".to_string())),
-        other => (if has_sol { Status::Feasible } else { Status::Error }, Some(format!("{other:?}"))),
+        HighsModelStatus::Unbounded | HighsModelStatus::UnboundedOrInfeasible => {
+            (Status::Unbounded, None)
+        }
+        HighsModelStatus::ReachedTimeLimit => (
+            if has_sol {
+                Status::Feasible
+            } else {
+                Status::NoSolution
+            },
+            Some("time".to_string()),
+        ),
+        HighsModelStatus::ReachedIterationLimit => (
+            if has_sol {
+                Status::Feasible
+            } else {
+                Status::NoSolution
+            },
+            Some("iterations".to_string()),
+        ),
+        other => (
+            if has_sol {
+                Status::Feasible
+            } else {
+                Status::Error
+            },
+            Some(format!("{other:?}")),
+        ),
     };
     // The objective constant is kept outside the HiGHS model: add it to the
     // bound (the incumbent's value is computed from the model itself).
@@ -93,7 +138,11 @@ fn solve(model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)], start:
         Status::Optimal | Status::Feasible => bound.map(|b| b + model.obj_constant),
         _ => None,
     };
-    let bound = if st == Status::Optimal { bound.or(objective) } else { bound };
+    let bound = if st == Status::Optimal {
+        bound.or(objective)
+    } else {
+        bound
+    };
     SolveOutcome {
         status: st,
         objective,

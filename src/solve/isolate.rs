@@ -27,14 +27,32 @@ pub const GRACE_S: f64 = 10.0;
 /// Solves the instance at `path` (already loaded as `inst`) in a child
 /// process running `exe worker`. The child is killed if it outlives its
 /// time limits (one per backend solve) plus [`GRACE_S`].
-pub fn solve_isolated(exe: &Path, path: &Path, inst: &Instance, kind: BackendKind, opts: &SolveOptions) -> SolveReport {
+pub fn solve_isolated(
+    exe: &Path,
+    path: &Path,
+    inst: &Instance,
+    kind: BackendKind,
+    opts: &SolveOptions,
+) -> SolveReport {
     let dir = match tempfile::tempdir() {
         Ok(d) => d,
-        Err(e) => return failed(inst, kind, format!("cannot create a temporary directory: {e}"), 0.0),
+        Err(e) => {
+            return failed(
+                inst,
+                kind,
+                format!("cannot create a temporary directory: {e}"),
+                0.0,
+            )
+        }
     };
     let out = dir.path().join("report.json");
     let mut cmd = Command::new(exe);
-    cmd.arg("worker").arg(path).arg("--solver").arg(kind.name()).arg("--out").arg(&out);
+    cmd.arg("worker")
+        .arg(path)
+        .arg("--solver")
+        .arg(kind.name())
+        .arg("--out")
+        .arg(&out);
     if let Some(t) = opts.time_limit {
         cmd.arg("--time-limit").arg(t.to_string());
     }
@@ -62,15 +80,35 @@ pub fn solve_isolated(exe: &Path, path: &Path, inst: &Instance, kind: BackendKin
     let start = Instant::now();
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return failed(inst, kind, format!("cannot start the worker {}: {e}", exe.display()), 0.0),
+        Err(e) => {
+            return failed(
+                inst,
+                kind,
+                format!("cannot start the worker {}: {e}", exe.display()),
+                0.0,
+            )
+        }
     };
-    let solves = if inst.objective.normalization == Normalization::Payoff { 4.0 } else { 1.0 };
-    let deadline = opts.time_limit.map(|t| Duration::from_secs_f64(t * solves + GRACE_S));
+    let solves = if inst.objective.normalization == Normalization::Payoff {
+        4.0
+    } else {
+        1.0
+    };
+    let deadline = opts
+        .time_limit
+        .map(|t| Duration::from_secs_f64(t * solves + GRACE_S));
     let status = loop {
         match child.try_wait() {
             Ok(Some(st)) => break st,
             Ok(None) => {}
-            Err(e) => return failed(inst, kind, format!("lost the worker: {e}"), start.elapsed().as_secs_f64()),
+            Err(e) => {
+                return failed(
+                    inst,
+                    kind,
+                    format!("lost the worker: {e}"),
+                    start.elapsed().as_secs_f64(),
+                )
+            }
         }
         if deadline.is_some_and(|d| start.elapsed() > d) {
             let _ = child.kill();
@@ -92,7 +130,12 @@ pub fn solve_isolated(exe: &Path, path: &Path, inst: &Instance, kind: BackendKin
             Some(sig) => format!("was killed by signal {sig}{}", signal_name(sig)),
             None => format!("exited with code {}", status.code().unwrap_or(-1)),
         };
-        return failed(inst, kind, format!("the solver process {how} after {secs:.1} s"), secs);
+        return failed(
+            inst,
+            kind,
+            format!("the solver process {how} after {secs:.1} s"),
+            secs,
+        );
     }
     let parsed: Result<WorkerOutput, String> = std::fs::read_to_string(&out)
         .map_err(|e| e.to_string())

@@ -10,7 +10,12 @@ use std::time::Instant;
 pub struct Microlp;
 
 impl Backend for Microlp {
-    fn solve(&self, model: &Model, _opts: &SolveOptions, _start_cols: &[(usize, f64)]) -> SolveOutcome {
+    fn solve(
+        &self,
+        model: &Model,
+        _opts: &SolveOptions,
+        _start_cols: &[(usize, f64)],
+    ) -> SolveOutcome {
         let start = Instant::now();
         guarded(start, || solve(model, start))
     }
@@ -22,7 +27,9 @@ fn solve(model: &Model, start: Instant) -> SolveOutcome {
         .columns
         .iter()
         .map(|c| match c.kind {
-            VarKind::Binary => pb.add_integer_var(c.obj, (c.lb.round() as i32, c.ub.round() as i32)),
+            VarKind::Binary => {
+                pb.add_integer_var(c.obj, (c.lb.round() as i32, c.ub.round() as i32))
+            }
             VarKind::Continuous => pb.add_var(c.obj, (c.lb, c.ub)),
         })
         .collect();

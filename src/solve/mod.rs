@@ -5,15 +5,15 @@
 
 #[cfg(feature = "cbc")]
 mod cbc;
+pub mod diagnose;
 #[cfg(feature = "highs")]
 mod highs;
+pub mod isolate;
 #[cfg(feature = "microlp")]
 mod microlp;
+pub mod run;
 #[cfg(feature = "scip")]
 mod scip;
-pub mod diagnose;
-pub mod isolate;
-pub mod run;
 pub mod sweep;
 
 pub use run::{solve_instance, SolveReport};
@@ -147,7 +147,12 @@ pub struct Capabilities {
 
 impl BackendKind {
     /// Every backend edgesplit knows, built in or not.
-    pub const ALL: [BackendKind; 4] = [BackendKind::Highs, BackendKind::Cbc, BackendKind::Scip, BackendKind::Microlp];
+    pub const ALL: [BackendKind; 4] = [
+        BackendKind::Highs,
+        BackendKind::Cbc,
+        BackendKind::Scip,
+        BackendKind::Microlp,
+    ];
 
     /// Name on the command line.
     pub fn name(self) -> &'static str {
@@ -187,9 +192,15 @@ impl BackendKind {
         match self {
             BackendKind::Highs => full,
             // SCIP's sequential solver: one thread.
-            BackendKind::Scip => Capabilities { threads: false, ..full },
+            BackendKind::Scip => Capabilities {
+                threads: false,
+                ..full
+            },
             // CBC from Debian is built without threads support in its C API.
-            BackendKind::Cbc => Capabilities { threads: false, ..full },
+            BackendKind::Cbc => Capabilities {
+                threads: false,
+                ..full
+            },
             BackendKind::Microlp => Capabilities {
                 time_limit: false,
                 rel_gap: false,
@@ -227,7 +238,11 @@ fn names(kinds: &[BackendKind]) -> String {
     if kinds.is_empty() {
         return "none".into();
     }
-    kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+    kinds
+        .iter()
+        .map(|k| k.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl FromStr for BackendKind {
@@ -236,7 +251,12 @@ impl FromStr for BackendKind {
         Self::ALL
             .into_iter()
             .find(|k| k.name() == s.to_ascii_lowercase())
-            .ok_or_else(|| format!("unknown solver '{s}': expected one of {}", names(&Self::ALL)))
+            .ok_or_else(|| {
+                format!(
+                    "unknown solver '{s}': expected one of {}",
+                    names(&Self::ALL)
+                )
+            })
     }
 }
 
@@ -256,7 +276,10 @@ pub(crate) fn guarded(start: std::time::Instant, f: impl FnOnce() -> SolveOutcom
                 .cloned()
                 .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".into());
-            SolveOutcome::error(format!("backend panicked: {msg}"), start.elapsed().as_secs_f64())
+            SolveOutcome::error(
+                format!("backend panicked: {msg}"),
+                start.elapsed().as_secs_f64(),
+            )
         }
     }
 }

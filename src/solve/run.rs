@@ -63,20 +63,38 @@ pub fn solve_spec(
     spec: ObjectiveSpec,
     payoff: Option<&PayoffTable>,
     extra: &[(Total, f64)],
-) -> (SolveOutcome, Option<Plan>, ModelSize, Vec<(String, usize)>, f64) {
+) -> (
+    SolveOutcome,
+    Option<Plan>,
+    ModelSize,
+    Vec<(String, usize)>,
+    f64,
+) {
     let t0 = Instant::now();
     let built = build_with(inst, spec, payoff, extra);
     let build_time = t0.elapsed().as_secs_f64();
     let size = built.model.size();
-    let fams = built.family_rows.iter().map(|(n, r)| (n.to_string(), *r)).collect();
+    let fams = built
+        .family_rows
+        .iter()
+        .map(|(n, r)| (n.to_string(), *r))
+        .collect();
     let (outcome, plan) = solve_built(&built, kind, opts);
     (outcome, plan, size, fams, build_time)
 }
 
 /// Solves an already built model (sweeps change a bound and solve again)
 /// and reads the plan back.
-pub fn solve_built(built: &crate::milp::Built, kind: BackendKind, opts: &SolveOptions) -> (SolveOutcome, Option<Plan>) {
-    let start = opts.initial.as_ref().map(|p| built.start_values(p)).unwrap_or_default();
+pub fn solve_built(
+    built: &crate::milp::Built,
+    kind: BackendKind,
+    opts: &SolveOptions,
+) -> (SolveOutcome, Option<Plan>) {
+    let start = opts
+        .initial
+        .as_ref()
+        .map(|p| built.start_values(p))
+        .unwrap_or_default();
     let outcome = match kind.backend() {
         Ok(b) => b.solve(&built.model, opts, &start),
         Err(e) => SolveOutcome::error(e, 0.0),
@@ -102,7 +120,14 @@ pub fn solve_instance(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -
     }
     let (outcome, plan, size, fams, build_time) = match early {
         Some(o) => (o, None, ModelSize::default(), Vec::new(), 0.0),
-        None => solve_spec(inst, kind, opts, ObjectiveSpec::Instance, payoff.as_ref(), &[]),
+        None => solve_spec(
+            inst,
+            kind,
+            opts,
+            ObjectiveSpec::Instance,
+            payoff.as_ref(),
+            &[],
+        ),
     };
     let mut report = SolveReport {
         instance: inst.name.clone(),
@@ -154,7 +179,12 @@ pub fn attach_plan(inst: &Instance, report: &mut SolveReport, plan: Plan) {
 /// linearized on one side can be slack in a non-optimal incumbent).
 fn disagreement(r: &SolveReport, ev: &Evaluation) -> Option<String> {
     if !ev.feasible() {
-        let v: Vec<String> = ev.violations.iter().take(5).map(|v| v.message.clone()).collect();
+        let v: Vec<String> = ev
+            .violations
+            .iter()
+            .take(5)
+            .map(|v| v.message.clone())
+            .collect();
         return Some(format!(
             "the solver's plan is infeasible per the evaluator ({} violations: {})",
             ev.violations.len(),
@@ -189,7 +219,10 @@ pub fn payoff_table(
             o.message = Some(format!(
                 "payoff table: minimizing {which:?} alone ended {}{}",
                 o.status,
-                o.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+                o.message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
             ));
             return Err(Box::new(o));
         };
@@ -198,7 +231,10 @@ pub fn payoff_table(
     let pick = |w: Total, i: usize| total_of(optima[i], w);
     let mut ideal = Tec::default();
     let mut nadir = Tec::default();
-    for (i, w) in [Total::Time, Total::Energy, Total::Cost].into_iter().enumerate() {
+    for (i, w) in [Total::Time, Total::Energy, Total::Cost]
+        .into_iter()
+        .enumerate()
+    {
         let best = pick(w, i);
         let worst = (0..3).map(|j| pick(w, j)).fold(best, f64::max);
         match w {

@@ -10,19 +10,36 @@ use std::time::Instant;
 pub struct Scip;
 
 impl Backend for Scip {
-    fn solve(&self, model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)]) -> SolveOutcome {
+    fn solve(
+        &self,
+        model: &Model,
+        opts: &SolveOptions,
+        start_cols: &[(usize, f64)],
+    ) -> SolveOutcome {
         let start = Instant::now();
         guarded(start, || solve(model, opts, start_cols, start))
     }
 }
 
-fn solve(model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)], start: Instant) -> SolveOutcome {
+fn solve(
+    model: &Model,
+    opts: &SolveOptions,
+    start_cols: &[(usize, f64)],
+    start: Instant,
+) -> SolveOutcome {
     let mut m = russcip::Model::new()
         .include_default_plugins()
         .create_prob("edgesplit")
         .set_obj_sense(ObjSense::Minimize);
-    m = if opts.verbose { m.show_output() } else { m.hide_output() };
-    let set = |m: russcip::Model<_>, name: &str, v: f64| m.set_real_param(name, v).unwrap_or_else(|_| panic!("SCIP parameter {name}"));
+    m = if opts.verbose {
+        m.show_output()
+    } else {
+        m.hide_output()
+    };
+    let set = |m: russcip::Model<_>, name: &str, v: f64| {
+        m.set_real_param(name, v)
+            .unwrap_or_else(|_| panic!("SCIP parameter {name}"))
+    };
     m = set(m, "numerics/feastol", 1e-9);
     m = set(m, "limits/gap", opts.rel_gap.unwrap_or(1e-9));
     m = set(m, "limits/absgap", 1e-12);
@@ -30,13 +47,22 @@ fn solve(model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)], start:
         m = set(m, "limits/time", t);
     }
     if let Some(s) = opts.seed {
-        m = m.set_int_param("randomization/randomseedshift", (s % i32::MAX as u64) as i32).expect("SCIP seed parameter");
+        m = m
+            .set_int_param(
+                "randomization/randomseedshift",
+                (s % i32::MAX as u64) as i32,
+            )
+            .expect("SCIP seed parameter");
     }
     let vars: Vec<_> = model
         .columns
         .iter()
         .map(|c| {
-            let kind = if c.kind == VarKind::Binary { VarType::Integer } else { VarType::Continuous };
+            let kind = if c.kind == VarKind::Binary {
+                VarType::Integer
+            } else {
+                VarType::Continuous
+            };
             m.add_var(c.lb, c.ub, c.obj, &c.name, kind)
         })
         .collect();
@@ -62,22 +88,46 @@ fn solve(model: &Model, opts: &SolveOptions, start_cols: &[(usize, f64)], start:
     let solved = m.solve();
     let elapsed = start.elapsed().as_secs_f64();
     let st = solved.status();
-    let values: Option<Vec<f64>> = solved.best_sol().map(|s| vars.iter().map(|v| s.val(v)).collect());
+    let values: Option<Vec<f64>> = solved
+        .best_sol()
+        .map(|s| vars.iter().map(|v| s.val(v)).collect());
     let has_sol = values.is_some();
     // SAFETY: the pointer is the live SCIP instance owned by `solved`.
     let dual = unsafe { ffi::SCIPgetDualbound(solved.scip_ptr()) };
     let (status, limit) = match st {
-        ScipStatus::Optimal | ScipStatus::GapLimit => (Status::Optimal, (st == ScipStatus::GapLimit).then(|| "gap".to_string())),
+        ScipStatus::Optimal | ScipStatus::GapLimit => (
+            Status::Optimal,
+            (st == ScipStatus::GapLimit).then(|| "gap".to_string()),
+        ),
         // Every edgesplit model is bounded below (its objective is a
         // non-negative combination of bounded totals), so "infeasible or
         // unbounded" means infeasible.
         ScipStatus::Inforunbd | ScipStatus::Infeasible => (Status::Infeasible, None),
         ScipStatus::Unbounded => (Status::Unbounded, None),
-        ScipStatus::TimeLimit => (if has_sol { Status::Feasible } else { Status::NoSolution }, Some("time".into())),
-        other => (if has_sol { Status::Feasible } else { Status::Error }, Some(format!("{other:?}"))),
+        ScipStatus::TimeLimit => (
+            if has_sol {
+                Status::Feasible
+            } else {
+                Status::NoSolution
+            },
+            Some("time".into()),
+        ),
+        other => (
+            if has_sol {
+                Status::Feasible
+            } else {
+                Status::Error
+            },
+            Some(format!("{other:?}")),
+        ),
     };
-    let objective = values.as_ref().filter(|_| matches!(status, Status::Optimal | Status::Feasible)).map(|v| model.objective_of(v));
-    let bound = (matches!(status, Status::Optimal | Status::Feasible) && dual.is_finite() && dual.abs() < 1e20)
+    let objective = values
+        .as_ref()
+        .filter(|_| matches!(status, Status::Optimal | Status::Feasible))
+        .map(|v| model.objective_of(v));
+    let bound = (matches!(status, Status::Optimal | Status::Feasible)
+        && dual.is_finite()
+        && dual.abs() < 1e20)
         .then_some(dual + model.obj_constant);
     let bound = match (bound, objective) {
         (Some(b), Some(o)) => Some(b.min(o)),

@@ -45,8 +45,12 @@ pub fn restrict_nodes(inst: &Instance, nodes: &[NodeIx]) -> Instance {
     i.rules.push(PlacementRule {
         name: "sweep node set".into(),
         tasks: (0..inst.tasks.len()).collect(),
-        atoms: (0..dnn.len()).filter(|&a| a != dnn.input && a != dnn.output).collect(),
-        allowed: (0..inst.network.len()).map(|n| nodes.contains(&n)).collect(),
+        atoms: (0..dnn.len())
+            .filter(|&a| a != dnn.input && a != dnn.output)
+            .collect(),
+        allowed: (0..inst.network.len())
+            .map(|n| nodes.contains(&n))
+            .collect(),
     });
     i.families.rules = true;
     i
@@ -69,10 +73,18 @@ pub fn noise_sweep(
         return Err("a sweep changes the feasible set, and so the payoff table: use `normalization: none` or fixed scales".into());
     }
     let all: Vec<NodeIx> = (0..inst.network.len()).collect();
-    let sets: Vec<Vec<NodeIx>> = if node_sets.is_empty() { vec![all] } else { node_sets.to_vec() };
+    let sets: Vec<Vec<NodeIx>> = if node_sets.is_empty() {
+        vec![all]
+    } else {
+        node_sets.to_vec()
+    };
     let mut out = Vec::new();
     for set in &sets {
-        let curve = set.iter().map(|&n| inst.network.nodes[n].name.as_str()).collect::<Vec<_>>().join("+");
+        let curve = set
+            .iter()
+            .map(|&n| inst.network.nodes[n].name.as_str())
+            .collect::<Vec<_>>()
+            .join("+");
         let mut i = restrict_nodes(inst, set);
         i.families.noise = true;
         i.quantization.max_noise = Some(limits.first().copied().unwrap_or(0.0));
@@ -83,18 +95,35 @@ pub fn noise_sweep(
             .iter()
             .position(|r| r.name == "max_noise")
             .ok_or("the model has no max_noise row")?;
+        let mut previous: Option<(crate::plan::Plan, f64)> = None;
         for &limit in limits {
             progress(&format!("{curve}: max_noise {limit}"));
             built.model.rows[row].rhs = limit;
             i.quantization.max_noise = Some(limit);
-            let (o, plan) = solve_built(&built, kind, opts);
+            // The last optimum stays feasible under a looser limit: start
+            // from it (the backend ignores a start it cannot use).
+            let mut o_opts = opts.clone();
+            if let Some((p, noise)) = &previous {
+                if *noise <= limit && o_opts.initial.is_none() {
+                    o_opts.initial = Some(p.clone());
+                }
+            }
+            let (o, plan) = solve_built(&built, kind, &o_opts);
             let ev = plan.as_ref().map(|p| evaluate(&i, p, None));
             let ok = ev.as_ref().is_some_and(|e| e.feasible());
-            let pick = |f: &dyn Fn(&crate::eval::Evaluation) -> f64| ev.as_ref().filter(|_| ok).map(f);
+            if let (true, Some(p), Some(e)) = (ok, &plan, &ev) {
+                previous = Some((p.clone(), e.noise));
+            }
+            let pick =
+                |f: &dyn Fn(&crate::eval::Evaluation) -> f64| ev.as_ref().filter(|_| ok).map(f);
             out.push(SweepPoint {
                 curve: curve.clone(),
                 limit,
-                status: if ev.is_some() && !ok { Status::Error } else { o.status },
+                status: if ev.is_some() && !ok {
+                    Status::Error
+                } else {
+                    o.status
+                },
                 time: pick(&|e| e.totals.time),
                 energy: pick(&|e| e.totals.energy),
                 cost: pick(&|e| e.totals.cost),
@@ -147,7 +176,11 @@ pub fn pareto(
     let mut eps = f64::INFINITY;
     while out.len() < max_points {
         progress(&format!("point {}: {second:?} ≤ {eps:e}", out.len() + 1));
-        let cap: Vec<(Total, f64)> = if eps.is_finite() { vec![(second, eps)] } else { Vec::new() };
+        let cap: Vec<(Total, f64)> = if eps.is_finite() {
+            vec![(second, eps)]
+        } else {
+            Vec::new()
+        };
         let b1 = build_with(inst, ObjectiveSpec::Single(first), None, &cap);
         let (o1, p1) = solve_built(&b1, kind, opts);
         let Some(p1) = p1 else { break };

@@ -17,14 +17,29 @@ pub fn tiny_instance(seed: u64) -> String {
     let nodes = r.gen_range(1..=3usize);
     let tasks = r.gen_range(1..=2usize);
     let mut s = String::new();
-    let _ = writeln!(s, "version: 1\nname: tiny-{seed}\ndescription: random tiny test instance");
+    let _ = writeln!(
+        s,
+        "version: 1\nname: tiny-{seed}\ndescription: random tiny test instance"
+    );
     // DNN: one or two layers, at most 3 compute atoms in all.
     let layer1 = r.gen_range(1..=2usize);
-    let layer2 = if r.gen_bool(0.6) { r.gen_range(1..=(3 - layer1)) } else { 0 };
+    let layer2 = if r.gen_bool(0.6) {
+        r.gen_range(1..=(3 - layer1))
+    } else {
+        0
+    };
     let groups: Vec<&str> = ["g1", "g2"][..r.gen_range(0..=2usize)].to_vec();
     let in_bytes = r.gen_range(1e3..1e5f64).round();
-    let _ = writeln!(s, "dnn:\n  input: {{name: in, out_bytes: {in_bytes}}}\n  layers:");
-    let layer = |s: &mut String, r: &mut ChaCha8Rng, name: &str, count: usize, group: Option<&str>, inputs: Option<&str>| {
+    let _ = writeln!(
+        s,
+        "dnn:\n  input: {{name: in, out_bytes: {in_bytes}}}\n  layers:"
+    );
+    let layer = |s: &mut String,
+                 r: &mut ChaCha8Rng,
+                 name: &str,
+                 count: usize,
+                 group: Option<&str>,
+                 inputs: Option<&str>| {
         let _ = write!(
             s,
             "    - {{name: {name}, count: {count}, flops: {}, param_bytes: {}, out_bytes: {}",
@@ -46,11 +61,19 @@ pub fn tiny_instance(seed: u64) -> String {
     let g1 = groups.first().copied().filter(|_| r.gen_bool(0.8));
     layer(&mut s, &mut r, "a", layer1, g1, None);
     if layer2 > 0 {
-        let g2 = groups.get(1).copied().or(groups.first().copied()).filter(|_| r.gen_bool(0.8));
+        let g2 = groups
+            .get(1)
+            .copied()
+            .or(groups.first().copied())
+            .filter(|_| r.gen_bool(0.8));
         let skip = r.gen_bool(0.3).then_some("in, a");
         layer(&mut s, &mut r, "b", layer2, g2, skip);
     }
-    let out_inputs = if layer2 > 0 && r.gen_bool(0.3) { "\n    inputs: [a, b]" } else { "" };
+    let out_inputs = if layer2 > 0 && r.gen_bool(0.3) {
+        "\n    inputs: [a, b]"
+    } else {
+        ""
+    };
     let _ = writeln!(s, "  output:\n    name: out{out_inputs}");
     // Network.
     let _ = writeln!(s, "network:\n  nodes:");
@@ -95,8 +118,20 @@ pub fn tiny_instance(seed: u64) -> String {
     // Tasks.
     let _ = writeln!(s, "tasks:");
     let atoms: Vec<String> = (0..layer1)
-        .map(|k| if layer1 == 1 { "a".to_string() } else { format!("a.{k}") })
-        .chain((0..layer2).map(|k| if layer2 == 1 { "b".to_string() } else { format!("b.{k}") }))
+        .map(|k| {
+            if layer1 == 1 {
+                "a".to_string()
+            } else {
+                format!("a.{k}")
+            }
+        })
+        .chain((0..layer2).map(|k| {
+            if layer2 == 1 {
+                "b".to_string()
+            } else {
+                format!("b.{k}")
+            }
+        }))
         .collect();
     for t in 0..tasks {
         let src = r.gen_range(0..nodes);
@@ -118,7 +153,15 @@ pub fn tiny_instance(seed: u64) -> String {
         let _ = write!(s, "    relevance: {{");
         for (i, a) in atoms.iter().enumerate() {
             let sep = if i == 0 { "" } else { ", " };
-            let _ = write!(s, "{sep}{a}: {}", if r.gen_bool(0.2) { 0.0 } else { r.gen_range(0.0..1.0f64) });
+            let _ = write!(
+                s,
+                "{sep}{a}: {}",
+                if r.gen_bool(0.2) {
+                    0.0
+                } else {
+                    r.gen_range(0.0..1.0f64)
+                }
+            );
         }
         let _ = writeln!(s, "}}");
     }
@@ -131,17 +174,38 @@ pub fn tiny_instance(seed: u64) -> String {
             r.gen_range(0.2..1.0f64),
             r.gen_range(-0.01..0.03f64)
         );
-        let _ = writeln!(s, "      - {{groups: [GROUP0], coef: {}}}", r.gen_range(-0.02..0.05f64));
-        let _ = writeln!(s, "      - {{groups: [GROUP1], coef: {}}}", r.gen_range(-0.02..0.05f64));
-        let _ = writeln!(s, "      - {{groups: [GROUP0, GROUP1], coef: {}}}", r.gen_range(-0.04..0.04f64));
+        let _ = writeln!(
+            s,
+            "      - {{groups: [GROUP0], coef: {}}}",
+            r.gen_range(-0.02..0.05f64)
+        );
+        let _ = writeln!(
+            s,
+            "      - {{groups: [GROUP1], coef: {}}}",
+            r.gen_range(-0.02..0.05f64)
+        );
+        let _ = writeln!(
+            s,
+            "      - {{groups: [GROUP0, GROUP1], coef: {}}}",
+            r.gen_range(-0.04..0.04f64)
+        );
         if r.gen_bool(0.5) {
             let _ = writeln!(s, "  max_noise: {}", r.gen_range(0.0..0.06f64));
         }
     }
-    let w = |r: &mut ChaCha8Rng| if r.gen_bool(0.3) { 0.0 } else { r.gen_range(0.0..2.0f64) };
+    let w = |r: &mut ChaCha8Rng| {
+        if r.gen_bool(0.3) {
+            0.0
+        } else {
+            r.gen_range(0.0..2.0f64)
+        }
+    };
     let (wt, we, wc) = (w(&mut r), w(&mut r), w(&mut r));
     let wt = if wt + we + wc == 0.0 { 1.0 } else { wt };
-    let _ = writeln!(s, "objective:\n  weights: {{time: {wt}, energy: {we}, cost: {wc}}}");
+    let _ = writeln!(
+        s,
+        "objective:\n  weights: {{time: {wt}, energy: {we}, cost: {wc}}}"
+    );
     if r.gen_bool(0.4) {
         let _ = writeln!(
             s,
@@ -159,11 +223,26 @@ pub fn tiny_instance(seed: u64) -> String {
         r.gen_bool(0.9),
         r.gen_bool(0.9)
     );
-    let _ = writeln!(s, "delay_model: {}", if r.gen_bool(0.5) { "sequential" } else { "layered" });
+    let _ = writeln!(
+        s,
+        "delay_model: {}",
+        if r.gen_bool(0.5) {
+            "sequential"
+        } else {
+            "layered"
+        }
+    );
     if r.gen_bool(0.25) {
         let node = r.gen_range(0..nodes);
-        let kind = if r.gen_bool(0.5) { "only_on" } else { "never_on" };
-        let _ = writeln!(s, "placement_rules:\n  - {{name: rule, tasks: [t0], atoms: \"a*\", {kind}: [n{node}]}}");
+        let kind = if r.gen_bool(0.5) {
+            "only_on"
+        } else {
+            "never_on"
+        };
+        let _ = writeln!(
+            s,
+            "placement_rules:\n  - {{name: rule, tasks: [t0], atoms: \"a*\", {kind}: [n{node}]}}"
+        );
     }
     fix_groups(s)
 }
@@ -171,7 +250,10 @@ pub fn tiny_instance(seed: u64) -> String {
 /// Drops quantization groups no layer uses and names the noise terms'
 /// groups after those that remain.
 fn fix_groups(s: String) -> String {
-    let used: Vec<&str> = ["g1", "g2"].into_iter().filter(|g| s.contains(&format!("group: {g}"))).collect();
+    let used: Vec<&str> = ["g1", "g2"]
+        .into_iter()
+        .filter(|g| s.contains(&format!("group: {g}")))
+        .collect();
     if !s.contains("quantization:") {
         return s;
     }
@@ -191,7 +273,9 @@ fn fix_groups(s: String) -> String {
         if line.contains("[GROUP1]") && g1.is_none() {
             continue;
         }
-        let l = line.replace("GROUP0", g0).replace("GROUP1", g1.unwrap_or(g0));
+        let l = line
+            .replace("GROUP0", g0)
+            .replace("GROUP1", g1.unwrap_or(g0));
         out.push_str(&l);
         out.push('\n');
     }
@@ -203,7 +287,9 @@ fn fix_groups(s: String) -> String {
 pub fn for_each_plan(inst: &Instance, mut f: impl FnMut(&Plan)) {
     let dnn = &inst.dnn;
     let n = inst.network.len();
-    let free: Vec<usize> = (0..dnn.len()).filter(|&a| a != dnn.input && a != dnn.output).collect();
+    let free: Vec<usize> = (0..dnn.len())
+        .filter(|&a| a != dnn.input && a != dnn.output)
+        .collect();
     let per_task = (n + 1).pow(free.len() as u32);
     let tasks = inst.tasks.len();
     let total = per_task.pow(tasks as u32);

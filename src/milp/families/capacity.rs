@@ -21,7 +21,9 @@ impl Family for Capacity {
         let inst = b.inst;
         let net = &inst.network;
         for (n, node) in net.nodes.iter().enumerate() {
-            let Some(max) = node.max_utilization else { continue };
+            let Some(max) = node.max_utilization else {
+                continue;
+            };
             let mut row = Vec::new();
             for (t, task) in inst.tasks.iter().enumerate() {
                 for a in 0..inst.dnn.len() {
@@ -38,7 +40,9 @@ impl Family for Capacity {
         let mut rows = vec![Vec::new(); net.links.len()];
         for k in 0..net.len() {
             for h in (0..net.len()).filter(|&h| h != k) {
-                let Some(e) = net.effective(k, h) else { continue };
+                let Some(e) = net.effective(k, h) else {
+                    continue;
+                };
                 for (t, task) in inst.tasks.iter().enumerate() {
                     for a in 0..inst.dnn.len() {
                         let bytes = b.sent_bytes(a, k, h, t);
@@ -54,7 +58,10 @@ impl Family for Capacity {
                 continue;
             }
             let link = &net.links[l];
-            let name = format!("link_load({},{})", net.nodes[link.from].name, net.nodes[link.to].name);
+            let name = format!(
+                "link_load({},{})",
+                net.nodes[link.from].name, net.nodes[link.to].name
+            );
             b.row(name, row, Sense::Le, link.bandwidth);
         }
     }

@@ -24,7 +24,12 @@ impl Family for Delay {
                 if let Some((Relax::Delay, s)) = b.relax {
                     row.push((s, -task.max_delay));
                 }
-                b.row(format!("max_delay({})", task.name), row, Sense::Le, task.max_delay);
+                b.row(
+                    format!("max_delay({})", task.name),
+                    row,
+                    Sense::Le,
+                    task.max_delay,
+                );
             }
         }
     }

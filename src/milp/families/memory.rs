@@ -29,22 +29,40 @@ impl Family for Memory {
             let nn = &node.name;
             let mut row = Vec::new();
             for (a, atom) in dnn.atoms.iter().enumerate() {
-                let placeable: Vec<usize> =
-                    (0..inst.tasks.len()).filter(|&t| b.model.columns[b.z[t][a][n].0].ub > 0.0).collect();
+                let placeable: Vec<usize> = (0..inst.tasks.len())
+                    .filter(|&t| b.model.columns[b.z[t][a][n].0].ub > 0.0)
+                    .collect();
                 if atom.param_bytes == 0.0 || placeable.is_empty() {
                     continue;
                 }
                 let u = b.model.continuous(format!("u({},{nn})", atom.id), 0.0, 1.0);
                 for t in placeable {
                     let z = b.z[t][a][n];
-                    b.row(format!("u>=z({},{nn},{})", atom.id, inst.tasks[t].name), vec![(u, 1.0), (z, -1.0)], Sense::Ge, 0.0);
+                    b.row(
+                        format!("u>=z({},{nn},{})", atom.id, inst.tasks[t].name),
+                        vec![(u, 1.0), (z, -1.0)],
+                        Sense::Ge,
+                        0.0,
+                    );
                 }
                 row.push((u, atom.param_bytes));
                 if let (Some(g), true) = (atom.group, discount > 0.0) {
-                    let uq = b.model.continuous(format!("uq({},{nn})", atom.id), 0.0, 1.0);
+                    let uq = b
+                        .model
+                        .continuous(format!("uq({},{nn})", atom.id), 0.0, 1.0);
                     let q = b.q[g];
-                    b.row(format!("uq<=u({},{nn})", atom.id), vec![(uq, 1.0), (u, -1.0)], Sense::Le, 0.0);
-                    b.row(format!("uq<=q({},{nn})", atom.id), vec![(uq, 1.0), (q, -1.0)], Sense::Le, 0.0);
+                    b.row(
+                        format!("uq<=u({},{nn})", atom.id),
+                        vec![(uq, 1.0), (u, -1.0)],
+                        Sense::Le,
+                        0.0,
+                    );
+                    b.row(
+                        format!("uq<=q({},{nn})", atom.id),
+                        vec![(uq, 1.0), (q, -1.0)],
+                        Sense::Le,
+                        0.0,
+                    );
                     row.push((uq, -atom.param_bytes * discount));
                 }
                 b.u.insert((a, n), u);

@@ -14,7 +14,9 @@ impl Family for Noise {
         "noise"
     }
     fn enabled(&self, inst: &Instance) -> bool {
-        inst.families.noise && inst.quantization.max_noise.is_some() && !inst.quantization.groups.is_empty()
+        inst.families.noise
+            && inst.quantization.max_noise.is_some()
+            && !inst.quantization.groups.is_empty()
     }
     fn add(&self, b: &mut Builder) {
         let max = b.inst.quantization.max_noise.expect("checked by enabled");

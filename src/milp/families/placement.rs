@@ -23,7 +23,12 @@ impl Family for Placement {
             for (a, atom) in inst.dnn.atoms.iter().enumerate() {
                 let mut row: Vec<_> = b.z[t][a].iter().map(|&z| (z, 1.0)).collect();
                 row.push((b.y[t][a], -1.0));
-                b.row(format!("assign({},{})", atom.id, task.name), row, Sense::Eq, 0.0);
+                b.row(
+                    format!("assign({},{})", atom.id, task.name),
+                    row,
+                    Sense::Eq,
+                    0.0,
+                );
             }
         }
     }

@@ -21,7 +21,9 @@ impl Family for Quality {
         let inst = b.inst;
         for (t, task) in inst.tasks.iter().enumerate() {
             let tn = &task.name;
-            let alpha = b.model.continuous(format!("alpha({tn})"), f64::NEG_INFINITY, f64::INFINITY);
+            let alpha =
+                b.model
+                    .continuous(format!("alpha({tn})"), f64::NEG_INFINITY, f64::INFINITY);
             let total = task.total_relevance();
             for (k, (slope, icpt)) in task.curve.pieces().enumerate() {
                 let mut row = vec![(alpha, 1.0)];
@@ -43,7 +45,12 @@ impl Family for Quality {
                     row.push((v, -task.noise_sensitivity * c));
                 }
             }
-            b.row(format!("min_quality({tn})"), row, Sense::Ge, task.min_quality);
+            b.row(
+                format!("min_quality({tn})"),
+                row,
+                Sense::Ge,
+                task.min_quality,
+            );
         }
     }
 }

@@ -33,13 +33,18 @@ impl Family for Traffic {
         let inst = b.inst;
         let dnn = &inst.dnn;
         let net = &inst.network;
-        let can = |b: &Builder, t: usize, a: usize, n: usize| b.model.columns[b.z[t][a][n].0].ub > 0.0;
+        let can =
+            |b: &Builder, t: usize, a: usize, n: usize| b.model.columns[b.z[t][a][n].0].ub > 0.0;
         for (t, task) in inst.tasks.iter().enumerate() {
             let tn = &task.name;
             for (c, class) in dnn.classes.iter().enumerate() {
                 for h in 0..net.len() {
-                    let consumers: Vec<usize> =
-                        class.successors.iter().copied().filter(|&s| can(b, t, s, h)).collect();
+                    let consumers: Vec<usize> = class
+                        .successors
+                        .iter()
+                        .copied()
+                        .filter(|&s| can(b, t, s, h))
+                        .collect();
                     if consumers.is_empty() {
                         continue;
                     }
@@ -47,23 +52,47 @@ impl Family for Traffic {
                     let r = b.model.continuous(format!("r({c},{hn},{tn})"), 0.0, 1.0);
                     for s in consumers {
                         let z = b.z[t][s][h];
-                        b.row(format!("r>=z({c},{},{hn},{tn})", dnn.atoms[s].id), vec![(r, 1.0), (z, -1.0)], Sense::Ge, 0.0);
+                        b.row(
+                            format!("r>=z({c},{},{hn},{tn})", dnn.atoms[s].id),
+                            vec![(r, 1.0), (z, -1.0)],
+                            Sense::Ge,
+                            0.0,
+                        );
                     }
                     for k in (0..net.len()).filter(|&k| k != h) {
-                        let senders: Vec<usize> = class.atoms.iter().copied().filter(|&a| can(b, t, a, k)).collect();
+                        let senders: Vec<usize> = class
+                            .atoms
+                            .iter()
+                            .copied()
+                            .filter(|&a| can(b, t, a, k))
+                            .collect();
                         if senders.is_empty() {
                             continue;
                         }
                         let kn = &net.nodes[k].name;
                         let reachable = net.effective(k, h).is_some();
-                        let v = b.model.continuous(format!("v({c},{kn},{hn},{tn})"), 0.0, 1.0);
+                        let v = b
+                            .model
+                            .continuous(format!("v({c},{kn},{hn},{tn})"), 0.0, 1.0);
                         for a in senders {
                             let id = &dnn.atoms[a].id;
                             let ub = if reachable { 1.0 } else { 0.0 };
-                            let x = b.model.continuous(format!("x({id},{kn},{hn},{tn})"), 0.0, ub);
+                            let x = b
+                                .model
+                                .continuous(format!("x({id},{kn},{hn},{tn})"), 0.0, ub);
                             let z = b.z[t][a][k];
-                            b.row(format!("x>=z+r-1({id},{kn},{hn},{tn})"), vec![(x, 1.0), (z, -1.0), (r, -1.0)], Sense::Ge, -1.0);
-                            b.row(format!("v>=x({id},{kn},{hn},{tn})"), vec![(v, 1.0), (x, -1.0)], Sense::Ge, 0.0);
+                            b.row(
+                                format!("x>=z+r-1({id},{kn},{hn},{tn})"),
+                                vec![(x, 1.0), (z, -1.0), (r, -1.0)],
+                                Sense::Ge,
+                                -1.0,
+                            );
+                            b.row(
+                                format!("v>=x({id},{kn},{hn},{tn})"),
+                                vec![(v, 1.0), (x, -1.0)],
+                                Sense::Ge,
+                                0.0,
+                            );
                             b.x.insert((a, k, h, t), x);
                         }
                         b.v.insert((c, k, h, t), v);
@@ -71,7 +100,9 @@ impl Family for Traffic {
                 }
             }
             for (c, class) in dnn.classes.iter().enumerate() {
-                let [succ] = class.successors[..] else { continue };
+                let [succ] = class.successors[..] else {
+                    continue;
+                };
                 if !dnn.atoms[succ].mandatory {
                     continue;
                 }
@@ -93,29 +124,43 @@ fn chain_edge(b: &mut Builder, t: usize, _class: usize, a: usize, s: usize) {
     let mut f = vec![vec![None; n]; n];
     for (k, row) in f.iter_mut().enumerate() {
         for (h, cell) in row.iter_mut().enumerate() {
-            let possible = b.model.columns[b.z[t][a][k].0].ub > 0.0 && b.model.columns[b.z[t][s][h].0].ub > 0.0;
+            let possible = b.model.columns[b.z[t][a][k].0].ub > 0.0
+                && b.model.columns[b.z[t][s][h].0].ub > 0.0;
             if possible {
                 let name = format!("f({id},{},{},{tn})", net.nodes[k].name, net.nodes[h].name);
                 *cell = Some(b.model.continuous(name, 0.0, 1.0));
             }
         }
     }
-    for k in 0..n {
-        let mut row: Vec<_> = (0..n).filter_map(|h| f[k][h]).map(|v| (v, 1.0)).collect();
+    for (k, fk) in f.iter().enumerate() {
+        let mut row: Vec<_> = fk.iter().flatten().map(|&v| (v, 1.0)).collect();
         row.push((b.z[t][a][k], -1.0));
-        b.row(format!("f_out({id},{},{tn})", net.nodes[k].name), row, Sense::Eq, 0.0);
+        b.row(
+            format!("f_out({id},{},{tn})", net.nodes[k].name),
+            row,
+            Sense::Eq,
+            0.0,
+        );
     }
     for h in 0..n {
-        let mut row: Vec<_> = (0..n).filter_map(|k| f[k][h]).map(|v| (v, 1.0)).collect();
+        let mut row: Vec<_> = f.iter().filter_map(|fk| fk[h]).map(|v| (v, 1.0)).collect();
         row.push((b.z[t][s][h], -1.0));
-        b.row(format!("f_in({id},{},{tn})", net.nodes[h].name), row, Sense::Eq, 0.0);
+        b.row(
+            format!("f_in({id},{},{tn})", net.nodes[h].name),
+            row,
+            Sense::Eq,
+            0.0,
+        );
     }
-    for k in 0..n {
-        for h in (0..n).filter(|&h| h != k) {
-            let Some(fv) = f[k][h] else { continue };
+    for (k, fk) in f.iter().enumerate() {
+        for (h, cell) in fk.iter().enumerate().filter(|&(h, _)| h != k) {
+            let Some(fv) = *cell else { continue };
             match b.x.get(&(a, k, h, t)) {
                 Some(&x) => b.row(
-                    format!("x>=f({id},{},{},{tn})", net.nodes[k].name, net.nodes[h].name),
+                    format!(
+                        "x>=f({id},{},{},{tn})",
+                        net.nodes[k].name, net.nodes[h].name
+                    ),
                     vec![(x, 1.0), (fv, -1.0)],
                     Sense::Ge,
                     0.0,
