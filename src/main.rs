@@ -321,7 +321,8 @@ impl SolverArgs {
             .parse::<BackendKind>()
             .map_err(|e| anyhow::anyhow!(e))
     }
-    fn options(&self, inst: &Instance) -> Result<SolveOptions> {
+    /// The options, checked, without a warm start.
+    fn plain_options(&self) -> Result<SolveOptions> {
         if let Some(t) = self.time_limit {
             if !(t.is_finite() && t > 0.0) {
                 anyhow::bail!("--time-limit {t}: expected a positive number of seconds");
@@ -338,11 +339,17 @@ impl SolverArgs {
             threads: self.threads,
             verbose: self.verbose,
             seed: self.seed,
-            initial: match &self.warm_start {
-                Some(p) => Some(Plan::load(p, inst).map_err(|e| anyhow::anyhow!("{e}"))?),
-                None => None,
-            },
+            initial: None,
         })
+    }
+
+    /// The options with the warm-start plan read against `inst`.
+    fn options(&self, inst: &Instance) -> Result<SolveOptions> {
+        let mut o = self.plain_options()?;
+        if let Some(p) = &self.warm_start {
+            o.initial = Some(Plan::load(p, inst).map_err(|e| anyhow::anyhow!("{e}"))?);
+        }
+        Ok(o)
     }
 }
 
@@ -1395,22 +1402,5 @@ fn pipeline_options(a: &SolverArgs) -> Result<SolveOptions> {
     if a.warm_start.is_some() {
         anyhow::bail!("--warm-start takes a joint plan: pipeline instances do not use it");
     }
-    if let Some(t) = a.time_limit {
-        if !(t.is_finite() && t > 0.0) {
-            anyhow::bail!("--time-limit {t}: expected a positive number of seconds");
-        }
-    }
-    if let Some(g) = a.gap {
-        if !(g.is_finite() && g >= 0.0) {
-            anyhow::bail!("--gap {g}: expected a non-negative relative gap");
-        }
-    }
-    Ok(SolveOptions {
-        time_limit: a.time_limit,
-        rel_gap: a.gap,
-        threads: a.threads,
-        verbose: a.verbose,
-        seed: a.seed,
-        initial: None,
-    })
+    a.plain_options()
 }

@@ -1,7 +1,7 @@
 //! COIN-OR CBC through the `coin_cbc` crate (Debian's libcbc). CBC is not
 //! thread-safe within one process, so solves are serialized.
 
-use super::{guarded, rel_gap, Backend, SolveOptions, SolveOutcome, Status};
+use super::{guarded, outcome, stopped, Backend, SolveOptions, SolveOutcome, Status};
 use crate::milp::model::{Model, Sense, VarKind};
 use coin_cbc::raw::{SecondaryStatus, Status as CbcStatus};
 use std::sync::Mutex;
@@ -104,50 +104,32 @@ fn solve(
         (Status::Optimal, Some("gap".to_string()))
     } else if primary == CbcStatus::Stopped || secondary == SecondaryStatus::StoppedOnTime {
         (
-            if has_sol {
-                Status::Feasible
-            } else {
-                Status::NoSolution
-            },
+            stopped(has_sol, Status::NoSolution),
             Some("time".to_string()),
         )
     } else if primary == CbcStatus::Abandoned {
         (Status::Error, None)
     } else {
         (
-            if has_sol {
-                Status::Feasible
-            } else {
-                Status::Error
-            },
+            stopped(has_sol, Status::Error),
             Some(format!("{secondary:?}")),
         )
     };
-    let has_sol = has_sol && matches!(status, Status::Optimal | Status::Feasible);
-    let objective = has_sol.then(|| model.objective_of(&values));
-    let bound = match status {
-        Status::Optimal | Status::Feasible => {
-            let b = raw.best_possible_value() + model.obj_constant;
-            (b.is_finite() && b.abs() < 1e50).then_some(b)
-        }
-        _ => None,
-    };
-    // CBC may report a bound a hair above its incumbent after rounding.
-    let bound = match (bound, objective) {
-        (Some(b), Some(o)) => Some(b.min(o)),
-        (b, _) => b,
-    };
-    SolveOutcome {
+    // Keep the bound only when CBC reports one (it answers ~1e50 otherwise).
+    let bound = Some(raw.best_possible_value())
+        .filter(|b| b.abs() < 1e50)
+        .map(|b| b + model.obj_constant);
+    let message =
+        (status == Status::Error).then(|| format!("CBC ended with {primary:?}/{secondary:?}"));
+    outcome(
+        model,
         status,
-        objective,
-        best_bound: bound,
-        gap: objective.zip(bound).map(|(o, b)| rel_gap(o, b)),
-        solve_time_s: elapsed,
         limit,
-        message: (status == Status::Error)
-            .then(|| format!("CBC ended with {primary:?}/{secondary:?}")),
-        values: has_sol.then_some(values),
-    }
+        has_sol.then_some(values),
+        bound,
+        elapsed,
+        message,
+    )
 }
 
 /// Redirects file descriptor 1 to /dev/null while alive.

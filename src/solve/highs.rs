@@ -1,7 +1,7 @@
 //! HiGHS through the `highs` crate; the best bound and gap come from the
 //! HiGHS info values the crate does not wrap.
 
-use super::{guarded, rel_gap, Backend, SolveOptions, SolveOutcome, Status};
+use super::{guarded, outcome, stopped, Backend, SolveOptions, SolveOutcome, Status};
 use crate::milp::model::{Model, Sense, VarKind};
 use highs::{HighsModelStatus, RowProblem};
 use std::ffi::CString;
@@ -97,60 +97,27 @@ fn solve(
     let values: Vec<f64> = solved.get_solution().columns().to_vec();
     let has_sol = values.len() == model.columns.len()
         && solved.primal_solution_status() == highs::HighsSolutionStatus::Feasible;
-    let objective = has_sol.then(|| model.objective_of(&values));
-    let bound = info("mip_dual_bound")
-        .filter(|b| b.is_finite())
-        .map(|b| b + 0.0);
+    let bound = info("mip_dual_bound").map(|b| b + model.obj_constant);
     let (st, limit) = match status {
         HighsModelStatus::Optimal => (Status::Optimal, None),
-        HighsModelStatus::Infeasible => (Status::Infeasible, None),
-        HighsModelStatus::Unbounded | HighsModelStatus::UnboundedOrInfeasible => {
-            (Status::Unbounded, None)
+        // Every edgesplit model is bounded below, so "unbounded or
+        // infeasible" means infeasible.
+        HighsModelStatus::Infeasible | HighsModelStatus::UnboundedOrInfeasible => {
+            (Status::Infeasible, None)
         }
+        HighsModelStatus::Unbounded => (Status::Unbounded, None),
         HighsModelStatus::ReachedTimeLimit => (
-            if has_sol {
-                Status::Feasible
-            } else {
-                Status::NoSolution
-            },
+            stopped(has_sol, Status::NoSolution),
             Some("time".to_string()),
         ),
         HighsModelStatus::ReachedIterationLimit => (
-            if has_sol {
-                Status::Feasible
-            } else {
-                Status::NoSolution
-            },
+            stopped(has_sol, Status::NoSolution),
             Some("iterations".to_string()),
         ),
-        other => (
-            if has_sol {
-                Status::Feasible
-            } else {
-                Status::Error
-            },
-            Some(format!("{other:?}")),
-        ),
+        other => (stopped(has_sol, Status::Error), Some(format!("{other:?}"))),
     };
-    // The objective constant is kept outside the HiGHS model: add it to the
-    // bound (the incumbent's value is computed from the model itself).
-    let bound = match st {
-        Status::Optimal | Status::Feasible => bound.map(|b| b + model.obj_constant),
-        _ => None,
-    };
-    let bound = if st == Status::Optimal {
-        bound.or(objective)
-    } else {
-        bound
-    };
-    SolveOutcome {
-        status: st,
-        objective,
-        best_bound: bound,
-        gap: objective.zip(bound).map(|(o, b)| rel_gap(o, b)),
-        solve_time_s: elapsed,
-        limit,
-        message: None,
-        values: if has_sol { Some(values) } else { None },
-    }
+    // The objective constant is kept outside the HiGHS model: it was added
+    // to the bound above; the incumbent's value comes from the model.
+    let message = (st == Status::Error).then(|| format!("HiGHS ended with {status:?}"));
+    outcome(model, st, limit, Some(values), bound, elapsed, message)
 }

@@ -284,6 +284,50 @@ pub(crate) fn guarded(start: std::time::Instant, f: impl FnOnce() -> SolveOutcom
     }
 }
 
+/// Assembles an outcome the same way for every backend: the incumbent's
+/// objective is computed from the model itself, the bound (including the
+/// objective constant) is kept only when there is a solution and is
+/// clamped to the incumbent (solvers round), and the gap follows from both.
+pub(crate) fn outcome(
+    model: &Model,
+    status: Status,
+    limit: Option<String>,
+    values: Option<Vec<f64>>,
+    bound: Option<f64>,
+    elapsed: f64,
+    message: Option<String>,
+) -> SolveOutcome {
+    let solved = matches!(status, Status::Optimal | Status::Feasible);
+    let values = values.filter(|v| solved && v.len() == model.columns.len());
+    let objective = values.as_ref().map(|v| model.objective_of(v));
+    let bound = bound.filter(|b| solved && b.is_finite() && b.abs() < 1e20);
+    let bound = match (bound, objective) {
+        (Some(b), Some(o)) => Some(b.min(o)),
+        (None, Some(o)) if status == Status::Optimal => Some(o),
+        (b, _) => b,
+    };
+    SolveOutcome {
+        status,
+        objective,
+        best_bound: bound,
+        gap: objective.zip(bound).map(|(o, b)| rel_gap(o, b)),
+        solve_time_s: elapsed,
+        limit,
+        message,
+        values,
+    }
+}
+
+/// Status of a solve a limit stopped: feasible with an incumbent, else
+/// `otherwise`.
+pub(crate) fn stopped(has_solution: bool, otherwise: Status) -> Status {
+    if has_solution {
+        Status::Feasible
+    } else {
+        otherwise
+    }
+}
+
 /// Relative gap as reported uniformly: |obj − bound| / max(|obj|, 1e-10).
 pub fn rel_gap(obj: f64, bound: f64) -> f64 {
     (obj - bound).abs() / obj.abs().max(1e-10)

@@ -1,7 +1,7 @@
 //! SCIP through `russcip` (libscip from a SCIP install or the pyscipopt
 //! wheel, see build.rs); the dual bound comes from SCIP's C API.
 
-use super::{guarded, rel_gap, Backend, SolveOptions, SolveOutcome, Status};
+use super::{guarded, outcome, stopped, Backend, SolveOptions, SolveOutcome, Status};
 use crate::milp::model::{Model, Sense, VarKind};
 use russcip::prelude::*;
 use russcip::{ffi, ObjSense, ProblemOrSolving, Status as ScipStatus, WithSolutions};
@@ -104,43 +104,12 @@ fn solve(
         // unbounded" means infeasible.
         ScipStatus::Inforunbd | ScipStatus::Infeasible => (Status::Infeasible, None),
         ScipStatus::Unbounded => (Status::Unbounded, None),
-        ScipStatus::TimeLimit => (
-            if has_sol {
-                Status::Feasible
-            } else {
-                Status::NoSolution
-            },
-            Some("time".into()),
-        ),
-        other => (
-            if has_sol {
-                Status::Feasible
-            } else {
-                Status::Error
-            },
-            Some(format!("{other:?}")),
-        ),
+        ScipStatus::TimeLimit => (stopped(has_sol, Status::NoSolution), Some("time".into())),
+        other => (stopped(has_sol, Status::Error), Some(format!("{other:?}"))),
     };
-    let objective = values
-        .as_ref()
-        .filter(|_| matches!(status, Status::Optimal | Status::Feasible))
-        .map(|v| model.objective_of(v));
-    let bound = (matches!(status, Status::Optimal | Status::Feasible)
-        && dual.is_finite()
-        && dual.abs() < 1e20)
-        .then_some(dual + model.obj_constant);
-    let bound = match (bound, objective) {
-        (Some(b), Some(o)) => Some(b.min(o)),
-        (b, _) => b,
-    };
-    SolveOutcome {
-        status,
-        objective,
-        best_bound: bound,
-        gap: objective.zip(bound).map(|(o, b)| rel_gap(o, b)),
-        solve_time_s: elapsed,
-        limit,
-        message: (status == Status::Error).then(|| format!("SCIP ended with {st:?}")),
-        values: if objective.is_some() { values } else { None },
-    }
+    let bound = Some(dual)
+        .filter(|d| d.abs() < 1e20)
+        .map(|d| d + model.obj_constant);
+    let message = (status == Status::Error).then(|| format!("SCIP ended with {st:?}"));
+    outcome(model, status, limit, values, bound, elapsed, message)
 }
