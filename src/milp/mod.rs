@@ -160,6 +160,27 @@ impl<'a> Builder<'a> {
         self.inst.dnn.atoms[a].group
     }
 
+    /// A column `name` for the product b·q_g with only its upper bounds,
+    /// `p ≤ b` and `p ≤ q_g`: enough for a product that only ever lowers a
+    /// ≤ row or the minimized objective (a "discount").
+    pub fn upper_product(&mut self, name: String, b: Var, b_label: &str, g: GroupIx) -> Var {
+        let p = self.model.continuous(name.clone(), 0.0, 1.0);
+        let q = self.q[g];
+        self.row(
+            format!("{name}<={b_label}"),
+            vec![(p, 1.0), (b, -1.0)],
+            Sense::Le,
+            0.0,
+        );
+        self.row(
+            format!("{name}<=q"),
+            vec![(p, 1.0), (q, -1.0)],
+            Sense::Le,
+            0.0,
+        );
+        p
+    }
+
     /// `ct(a,n,t)` = flops/speed·(z − (1 − 1/quant_speedup)·zq). The product
     /// zq = z·q only ever lowers a ≤ row or the minimized objective, so only
     /// its upper bounds zq ≤ z, zq ≤ q are needed.
@@ -180,20 +201,7 @@ impl<'a> Builder<'a> {
                         "zq({},{},{})",
                         self.inst.dnn.atoms[a].id, node.name, self.inst.tasks[t].name
                     );
-                    let v = self.model.continuous(name.clone(), 0.0, 1.0);
-                    let q = self.q[g];
-                    self.row(
-                        format!("{name}<=z"),
-                        vec![(v, 1.0), (z, -1.0)],
-                        Sense::Le,
-                        0.0,
-                    );
-                    self.row(
-                        format!("{name}<=q"),
-                        vec![(v, 1.0), (q, -1.0)],
-                        Sense::Le,
-                        0.0,
-                    );
+                    let v = self.upper_product(name, z, "z", g);
                     self.zq.insert((a, n, t), v);
                     v
                 }
@@ -225,20 +233,7 @@ impl<'a> Builder<'a> {
                         net.nodes[h].name,
                         self.inst.tasks[t].name
                     );
-                    let v = self.model.continuous(name.clone(), 0.0, 1.0);
-                    let q = self.q[g];
-                    self.row(
-                        format!("{name}<=x"),
-                        vec![(v, 1.0), (x, -1.0)],
-                        Sense::Le,
-                        0.0,
-                    );
-                    self.row(
-                        format!("{name}<=q"),
-                        vec![(v, 1.0), (q, -1.0)],
-                        Sense::Le,
-                        0.0,
-                    );
+                    let v = self.upper_product(name, x, "x", g);
                     self.xq.insert((a, k, h, t), v);
                     v
                 }

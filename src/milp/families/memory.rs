@@ -47,22 +47,7 @@ impl Family for Memory {
                 }
                 row.push((u, atom.param_bytes));
                 if let (Some(g), true) = (atom.group, discount > 0.0) {
-                    let uq = b
-                        .model
-                        .continuous(format!("uq({},{nn})", atom.id), 0.0, 1.0);
-                    let q = b.q[g];
-                    b.row(
-                        format!("uq<=u({},{nn})", atom.id),
-                        vec![(uq, 1.0), (u, -1.0)],
-                        Sense::Le,
-                        0.0,
-                    );
-                    b.row(
-                        format!("uq<=q({},{nn})", atom.id),
-                        vec![(uq, 1.0), (q, -1.0)],
-                        Sense::Le,
-                        0.0,
-                    );
+                    let uq = b.upper_product(format!("uq({},{nn})", atom.id), u, "u", g);
                     row.push((uq, -atom.param_bytes * discount));
                 }
                 b.u.insert((a, n), u);
