@@ -77,7 +77,7 @@ pub struct SolveOutcome {
     pub objective: Option<f64>,
     /// Best proven lower bound.
     pub best_bound: Option<f64>,
-    /// Relative gap |obj − bound| / max(|obj|, 1e-10) as the backend defines it.
+    /// Relative gap |obj − bound| / max(|obj|, 1e-10), computed the same way for every backend.
     pub gap: Option<f64>,
     /// Seconds in the backend.
     pub solve_time_s: f64,
