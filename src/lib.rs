@@ -17,6 +17,7 @@ pub mod instance;
 pub mod milp;
 pub mod network;
 pub mod noise;
+pub mod onnx;
 pub mod pipeline;
 pub mod plan;
 pub mod plot;

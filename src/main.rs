@@ -287,6 +287,24 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Import an ONNX model as a DNN atom graph (YAML in the instance format).
+    ImportOnnx {
+        /// ONNX model file.
+        model: PathBuf,
+        /// layer: one atom per compute layer; filter: one atom per
+        /// convolution output channel.
+        #[arg(long, default_value = "layer")]
+        granularity: String,
+        /// Input shape, e.g. 1x3x224x224; default: the model's own.
+        #[arg(long)]
+        input_shape: Option<String>,
+        /// DNN name; default: the model file's stem.
+        #[arg(long)]
+        name: Option<String>,
+        /// Output YAML file; default: stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
 }
 
 /// Options shared by every command that runs a MILP backend.
@@ -464,6 +482,58 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     format!("INFEASIBLE ({} violations)", ev.violations.len())
                 }
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ImportOnnx {
+            model,
+            granularity,
+            input_shape,
+            name,
+            output,
+        } => {
+            let granularity: edgesplit::onnx::Granularity = granularity.parse()?;
+            let shape = input_shape
+                .as_deref()
+                .map(edgesplit::onnx::parse_shape)
+                .transpose()?;
+            let name = name.unwrap_or_else(|| {
+                model
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "model".into())
+            });
+            let gran = match granularity {
+                edgesplit::onnx::Granularity::Layer => "layer",
+                edgesplit::onnx::Granularity::Filter => "filter",
+            };
+            let mut cmd = format!(
+                "edgesplit import-onnx {} --granularity {gran} --name {name}",
+                model.display()
+            );
+            if let Some(s) = &input_shape {
+                cmd.push_str(&format!(" --input-shape {s}"));
+            }
+            let description = format!("imported from {} by: {cmd}", model.display());
+            let (text, imp) = edgesplit::onnx::import_to_yaml(
+                &model,
+                granularity,
+                shape.as_deref(),
+                &name,
+                &description,
+            )?;
+            eprintln!(
+                "{name}: input {:?}, {} compute layers, {:.3} GFLOP, {:.0} parameters",
+                imp.input_shape,
+                imp.layers.len(),
+                2.0 * imp.total_macs() / 1e9,
+                imp.total_params()
+            );
+            match output {
+                Some(p) => {
+                    std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?
+                }
+                None => print!("{text}"),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Generate { params, output } => {
