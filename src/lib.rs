@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod plot;
 pub mod reference;
+pub mod scenario;
 pub mod solve;
 
 pub use error::{Diagnostics, Error, Problem, Result};
