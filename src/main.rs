@@ -331,6 +331,12 @@ enum ScenarioCommand {
     /// TIDE (seed 000, section IV-A): Zipf tasks, a central node, one
     /// instance per q_min, a shared relevance.csv.
     Tide(edgesplit::scenario::TideParams),
+    /// MTL-Split (seed 001, DAC'24): EfficientNet-B0 backbone + MLP heads on
+    /// a Jetson Nano and a server; the 2- and 3-task DNN files and instances.
+    MtlSplit(edgesplit::scenario::MtlSplitParams),
+    /// Quantization-aware splitting (seed 002): a layer-level DNN on device,
+    /// edge and cloud, one instance per noise-regressor degree.
+    SplitQuant(edgesplit::scenario::SplitQuantParams),
 }
 
 /// Options shared by every command that runs a MILP backend.
@@ -510,10 +516,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Scenario {
-            which: ScenarioCommand::Tide(params),
-        } => {
-            for path in edgesplit::scenario::write_tide(&params)? {
+        Command::Scenario { which } => {
+            let written = match which {
+                ScenarioCommand::Tide(params) => edgesplit::scenario::write_tide(&params)?,
+                ScenarioCommand::MtlSplit(params) => edgesplit::scenario::write_mtl_split(&params)?,
+                ScenarioCommand::SplitQuant(params) => {
+                    edgesplit::scenario::write_split_quant(&params)?
+                }
+            };
+            for path in written {
                 eprintln!("wrote {}", path.display());
             }
             Ok(ExitCode::SUCCESS)

@@ -85,8 +85,10 @@ fn every_bundled_instance_and_model_loads() {
     assert!(dnns >= 13, "only {dnns} DNN files found");
 }
 
-/// The `edgesplit import-onnx|generate|scenario ...` commands written in a
-/// README (in code blocks or backticks, `\` continuations joined).
+/// The `edgesplit import-onnx|generate|scenario|sample-noise ...` commands
+/// written in a README (in code blocks or backticks, `\` continuations
+/// joined). `sample-noise` is among them because a scenario reads its
+/// samples (instances/split-quant).
 fn readme_commands(readme: &Path) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(readme).unwrap();
     let mut joined = Vec::new();
@@ -103,7 +105,7 @@ fn readme_commands(readme: &Path) -> Vec<Vec<String>> {
     }
     let mut cmds = Vec::new();
     for line in joined {
-        for verb in ["import-onnx", "generate", "scenario"] {
+        for verb in ["import-onnx", "generate", "scenario", "sample-noise"] {
             let pat = format!("edgesplit {verb} ");
             let mut rest = line.as_str();
             while let Some(i) = rest.find(&pat) {
@@ -202,8 +204,10 @@ fn readme_commands_remake_the_bundled_files() {
             }
         }
     }
-    // 11 models, 4 TIDE files, 7 scaling instances.
-    assert!(checked >= 22, "only {checked} files were checked");
+    // The models, 4 TIDE files, 7 scaling instances, 6 MTL-Split files,
+    // the split-quant DNN, samples (twice: its own `-o` and the scenario's
+    // `--out-dir`) and 2 instances.
+    assert!(checked >= 34, "only {checked} files were checked");
 }
 
 #[test]
@@ -277,4 +281,82 @@ fn scenario_rejects_bad_parameters_with_the_flag_named() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no/such/file.yaml"), "{err}");
+}
+
+/// `edgesplit scenario ARGS` fails and its error contains every `want`.
+fn scenario_fails_with(args: &[&str], want: &[&str]) {
+    let out = Command::new(exe())
+        .arg("scenario")
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success(),
+        "`scenario {}` succeeded",
+        args.join(" ")
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    for w in want {
+        assert!(err.contains(w), "`scenario {}`: {err}", args.join(" "));
+    }
+}
+
+#[test]
+fn mtl_split_and_split_quant_reject_bad_parameters_with_the_flag_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_str().unwrap();
+    scenario_fails_with(
+        &["mtl-split", "--bandwidth", "0", "--out-dir", dir],
+        &["--bandwidth 0"],
+    );
+    scenario_fails_with(
+        &["mtl-split", "--hidden", "0", "--out-dir", dir],
+        &["--hidden 0"],
+    );
+    scenario_fails_with(
+        &["mtl-split", "--latency=-1", "--out-dir", dir],
+        &["--latency -1"],
+    );
+    let q12 = ["--dnn", "models/densenet121-q12.yaml"];
+    let samples = ["--samples", "instances/split-quant/noise-samples.csv"];
+    let sq = |extra: &[&'static str]| -> Vec<&str> {
+        let mut v = vec!["split-quant"];
+        v.extend(extra);
+        v.extend(["--out-dir", dir]);
+        v
+    };
+    let mut a = q12.to_vec();
+    a.extend(samples);
+    a.extend(["--degrees", "2,0"]);
+    scenario_fails_with(&sq(&a), &["--degrees 0"]);
+    let mut a = q12.to_vec();
+    a.extend(samples);
+    a.push("--max-noise=-0.5");
+    scenario_fails_with(&sq(&a), &["--max-noise -0.5"]);
+    // A DNN without those quantization groups.
+    let mut a = vec!["--dnn", "models/tide-alexnet-cifar100.yaml"];
+    a.extend(samples);
+    scenario_fails_with(&sq(&a), &["--samples", "q_n0", "--dnn"]);
+    let mut a = q12.to_vec();
+    a.extend(["--samples", "no/such/samples.csv"]);
+    scenario_fails_with(&sq(&a), &["no/such/samples.csv"]);
+    // Nothing was written by the failed runs.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn mtl_split_variants_differ_only_in_the_heads_rule() {
+    let dir = repo().join("instances/mtl-split");
+    for n in [2, 3] {
+        let base = edgesplit::load(&dir.join(format!("{n}tasks.yaml"))).unwrap();
+        let free = edgesplit::load(&dir.join(format!("{n}tasks-free-heads.yaml"))).unwrap();
+        assert_eq!(base.tasks.len(), n);
+        assert!(base.families.rules && !free.families.rules);
+        assert_eq!(base.rules, free.rules);
+        assert_eq!(base.tasks, free.tasks);
+        // The rule keeps every head (2 atoms per task) off the device.
+        assert_eq!(base.rules.len(), 1);
+        assert_eq!(base.rules[0].atoms.len(), 2 * n);
+    }
 }

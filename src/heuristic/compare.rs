@@ -172,7 +172,13 @@ fn milp_row(
     } else {
         format!("milp:{}", kind.name())
     };
-    let mut row = empty_row(name, q_min, label, if q_off { "y, z" } else { "y, z, q" });
+    // Without groups there is nothing to quantize: the MILP chooses y and z.
+    let decisions = if q_off || inst.group_count() == 0 {
+        "y, z"
+    } else {
+        "y, z, q"
+    };
+    let mut row = empty_row(name, q_min, label, decisions);
     row.status = rep.status.to_string();
     row.wall_time_s = secs;
     let plan = rep.plan.as_ref().map(|p| Plan {
