@@ -1204,7 +1204,17 @@ fn run_compare(
             anyhow::bail!("--time-limit {t}: expected a positive number of seconds");
         }
     }
-    let insts: Vec<Instance> = instances.iter().map(|p| load(p)).collect::<Result<_>>()?;
+    let mut insts: Vec<Instance> = instances.iter().map(|p| load(p)).collect::<Result<_>>()?;
+    // Rows name instances; files that share an instance name (generated
+    // ones with the same seed, say) are told apart by their file names.
+    let names: Vec<String> = insts.iter().map(|i| i.name.clone()).collect();
+    for (inst, path) in insts.iter_mut().zip(instances) {
+        if names.iter().filter(|n| **n == inst.name).count() > 1 {
+            if let Some(stem) = path.file_stem() {
+                inst.name = stem.to_string_lossy().into_owned();
+            }
+        }
+    }
     let levels: Vec<Option<f64>> = if min_quality.is_empty() {
         vec![None]
     } else {

@@ -195,7 +195,7 @@ fn milp_row(
     fill(&mut row, plan.as_ref(), ev.as_ref());
     if let Some((v, k)) = reference_value(rep) {
         if let Some(o) = row.objective {
-            row.gap = Some(gap(o, v));
+            row.gap = gap(o, v);
             row.reference = Some(row.method.clone());
             row.reference_kind = Some(k.into());
         }
@@ -212,8 +212,11 @@ fn milp_row(
 /// its optimum or bound.
 type Reference = (bool, String, Option<(f64, &'static str)>);
 
-fn gap(obj: f64, reference: f64) -> f64 {
-    (obj - reference) / reference.abs().max(1e-12)
+/// (obj − reference) / |reference|; none when the reference is so close to
+/// zero next to the objective (a MILP bound stuck at 0, say) that the ratio
+/// would only measure rounding.
+fn gap(obj: f64, reference: f64) -> Option<f64> {
+    (reference.abs() > 1e-9 * obj.abs().max(1e-300)).then(|| (obj - reference) / reference.abs())
 }
 
 /// Every method on one instance; `progress` is called after each method.
@@ -302,7 +305,7 @@ pub fn compare_instance(
         let want_off = !h.quantizes();
         if let Some((_, label, Some((v, k)))) = refs.iter().find(|r| r.0 == want_off) {
             if let (Some(o), true) = (row.objective, row.feasible) {
-                row.gap = Some(gap(o, *v));
+                row.gap = gap(o, *v);
                 row.reference = Some(label.clone());
                 row.reference_kind = Some((*k).into());
             }
@@ -420,4 +423,17 @@ pub fn csv(rows: &[Row]) -> String {
         ]);
     }
     String::from_utf8(w.into_inner().expect("in-memory CSV")).expect("CSV is UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gap;
+
+    #[test]
+    fn gap_is_relative_and_silent_against_a_zero_bound() {
+        assert!((gap(1.1, 1.0).unwrap() - 0.1).abs() < 1e-12);
+        assert!((gap(-0.9, -1.0).unwrap() - 0.1).abs() < 1e-12);
+        assert_eq!(gap(0.0147, 1e-15), None);
+        assert_eq!(gap(0.0147, 0.0), None);
+    }
 }
