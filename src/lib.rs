@@ -22,6 +22,8 @@ pub mod pipeline;
 pub mod plan;
 pub mod plot;
 pub mod reference;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod solve;
 
 pub use error::{Diagnostics, Error, Problem, Result};
