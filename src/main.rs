@@ -85,7 +85,8 @@ enum Command {
         in_process: bool,
     },
     /// Internal: solve in a child process for `solve` and the server, and
-    /// write the report as JSON to `--out`.
+    /// write the report as JSON to `--out`; with INSTANCE `-`, a standby
+    /// server worker that reads its job as JSON from standard input.
     #[command(hide = true)]
     Worker {
         /// Instance file.
@@ -674,6 +675,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
                 _ => {}
             }
+            if instance.as_os_str() == "-" {
+                return server_standby();
+            }
             if let Some(m) = method {
                 return server_worker(&instance, &m, &solver, &out);
             }
@@ -700,7 +704,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             max_time_limit,
         } => {
             if !(max_time_limit.is_finite() && max_time_limit > 0.0) {
-                anyhow::bail!("--max-time-limit {max_time_limit}: expected a positive number of seconds");
+                anyhow::bail!(
+                    "--max-time-limit {max_time_limit}: expected a positive number of seconds"
+                );
             }
             let tokens = edgesplit::server::read_tokens(
                 tokens_file.as_deref(),
@@ -1191,13 +1197,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
 /// `worker --method`: a server job, written in the server's form.
 #[cfg(feature = "server")]
-fn server_worker(instance: &Path, method: &str, solver: &SolverArgs, out: &Path) -> Result<ExitCode> {
+fn server_worker(
+    instance: &Path,
+    method: &str,
+    solver: &SolverArgs,
+    out: &Path,
+) -> Result<ExitCode> {
     let m = edgesplit::server::worker::JobMethod::parse(method).map_err(|e| anyhow::anyhow!(e))?;
     let res = edgesplit::server::worker::run_job(instance, &m, &solver.plain_options()?)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     std::fs::write(out, serde_json::to_string(&res)?)
         .with_context(|| format!("writing {}", out.display()))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `worker -`: a standby worker for the server, which reads its job from
+/// standard input.
+#[cfg(feature = "server")]
+fn server_standby() -> Result<ExitCode> {
+    edgesplit::server::worker::run_standby().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "server"))]
+fn server_standby() -> Result<ExitCode> {
+    anyhow::bail!("worker - needs the `server` feature")
 }
 
 #[cfg(not(feature = "server"))]

@@ -44,7 +44,10 @@ fn one(addr: &str, body: &str) -> Result<(f64, Value), String> {
     let sub = json_of(http(addr, "POST", "/v1/jobs", Some(body))?, 202)?;
     let id = sub["id"].as_str().ok_or("no id")?.to_string();
     loop {
-        let v = json_of(http(addr, "GET", &format!("/v1/jobs/{id}?wait=30"), None)?, 200)?;
+        let v = json_of(
+            http(addr, "GET", &format!("/v1/jobs/{id}?wait=30"), None)?,
+            200,
+        )?;
         match v["status"].as_str() {
             Some("done") => return Ok((t0.elapsed().as_secs_f64(), v)),
             Some("failed" | "cancelled") => return Err(format!("job {id}: {v}")),
@@ -85,12 +88,20 @@ pub fn bench_server(
     clients: usize,
     workers: usize,
 ) -> Result<String, String> {
-    let text = std::fs::read_to_string(instance).map_err(|e| format!("{}: {e}", instance.display()))?;
+    let text =
+        std::fs::read_to_string(instance).map_err(|e| format!("{}: {e}", instance.display()))?;
     let files = super::referenced_files(instance).map_err(|e| e.to_string())?;
     let body = json!({"instance": text, "files": files, "method": method}).to_string();
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut child = Command::new(exe)
-        .args(["serve", "--addr", "127.0.0.1:0", "--workers", &workers.to_string(), "--db"])
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--workers",
+            &workers.to_string(),
+            "--db",
+        ])
         .arg(dir.path().join("bench.db"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -133,7 +144,9 @@ pub fn bench_server(
                     })
                 })
                 .collect();
-            hs.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+            hs.into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
         });
         let secs = t0.elapsed().as_secs_f64();
         if let Some(e) = errors.first() {

@@ -49,7 +49,11 @@ impl Sizes {
 
 /// Where each file goes relative to the directory root: the instance is
 /// nested deep enough that every `..` of a referenced path stays inside.
-fn layout(b: &Bundle) -> Result<(PathBuf, Vec<(PathBuf, &str)>), ApiError> {
+/// The instance's folder and each file's place with its text, both
+/// relative to the root.
+type Layout<'a> = (PathBuf, Vec<(PathBuf, &'a str)>);
+
+fn layout(b: &Bundle) -> Result<Layout<'_>, ApiError> {
     let mut depth = 0usize;
     let mut parsed = Vec::new();
     for (name, text) in &b.files {

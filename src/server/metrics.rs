@@ -39,16 +39,27 @@ impl Metrics {
 
     /// Counts an accepted submission.
     pub fn submitted(&self) {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).submitted += 1;
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .submitted += 1;
     }
 
     /// Counts a submission refused for a full queue.
     pub fn rejected(&self) {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner()).rejected += 1;
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .rejected += 1;
     }
 
     /// The exposition text.
-    pub fn render(&self, by_status: &[(JobStatus, i64)], queue_depth: i64, workers: usize) -> String {
+    pub fn render(
+        &self,
+        by_status: &[(JobStatus, i64)],
+        queue_depth: i64,
+        workers: usize,
+    ) -> String {
         let m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut s = String::new();
         let _ = writeln!(s, "# HELP edgesplit_jobs Jobs in the store by status.");
@@ -86,7 +97,11 @@ impl Metrics {
                 m.counts[i]
             );
         }
-        let _ = writeln!(s, "edgesplit_solve_seconds_bucket{{le=\"+Inf\"}} {}", m.count);
+        let _ = writeln!(
+            s,
+            "edgesplit_solve_seconds_bucket{{le=\"+Inf\"}} {}",
+            m.count
+        );
         let _ = writeln!(s, "edgesplit_solve_seconds_sum {}", m.sum);
         let _ = writeln!(s, "edgesplit_solve_seconds_count {}", m.count);
         s
@@ -103,9 +118,18 @@ mod tests {
         m.observe_solve(0.003);
         m.observe_solve(0.2);
         let t = m.render(&[(JobStatus::Done, 2)], 0, 1);
-        assert!(t.contains("edgesplit_solve_seconds_bucket{le=\"0.005\"} 1\n"), "{t}");
-        assert!(t.contains("edgesplit_solve_seconds_bucket{le=\"0.5\"} 2\n"), "{t}");
-        assert!(t.contains("edgesplit_solve_seconds_bucket{le=\"+Inf\"} 2\n"), "{t}");
+        assert!(
+            t.contains("edgesplit_solve_seconds_bucket{le=\"0.005\"} 1\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("edgesplit_solve_seconds_bucket{le=\"0.5\"} 2\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("edgesplit_solve_seconds_bucket{le=\"+Inf\"} 2\n"),
+            "{t}"
+        );
         assert!(t.contains("edgesplit_jobs{status=\"done\"} 2\n"), "{t}");
     }
 }

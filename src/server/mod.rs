@@ -99,8 +99,12 @@ pub fn serve(cfg: Config) -> crate::Result<()> {
     if cfg.workers == 0 {
         return Err(other("--workers must be at least 1".into()));
     }
-    let store = Store::open(&cfg.db)
-        .map_err(|e| other(format!("cannot open the job store {}: {e}", cfg.db.display())))?;
+    let store = Store::open(&cfg.db).map_err(|e| {
+        other(format!(
+            "cannot open the job store {}: {e}",
+            cfg.db.display()
+        ))
+    })?;
     let (requeued, failed) = store
         .recover()
         .map_err(|e| other(format!("job store: {e}")))?;
@@ -185,10 +189,7 @@ pub struct Owner(String);
 
 impl FromRequestParts<Arc<AppState>> for Owner {
     type Rejection = ApiError;
-    async fn from_request_parts(
-        parts: &mut Parts,
-        st: &Arc<AppState>,
-    ) -> Result<Owner, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, st: &Arc<AppState>) -> Result<Owner, ApiError> {
         if st.token_hashes.is_empty() {
             return Ok(Owner(String::new()));
         }
@@ -272,8 +273,14 @@ fn parse<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Re
 fn text_of(field: &str, x: InstanceInput) -> Result<String, ApiError> {
     match x {
         InstanceInput::Text(t) => Ok(t),
-        InstanceInput::Object(m) => serde_yaml::to_string(&serde_json::Value::Object(m))
-            .map_err(|e| ApiError::unprocessable("malformed request", vec![Detail::field(field, e.to_string())])),
+        InstanceInput::Object(m) => {
+            serde_yaml::to_string(&serde_json::Value::Object(m)).map_err(|e| {
+                ApiError::unprocessable(
+                    "malformed request",
+                    vec![Detail::field(field, e.to_string())],
+                )
+            })
+        }
     }
 }
 
@@ -283,8 +290,7 @@ async fn checked(st: &AppState, b: &Bundle) -> Result<bundle::Sizes, ApiError> {
     let dir = tempfile::tempdir_in(&st.jobs_dir).map_err(ApiError::internal)?;
     let sizes = tokio::task::spawn_blocking(move || {
         let path = b.materialize(dir.path())?;
-        bundle::validate(&path)
-            .map_err(|d| ApiError::unprocessable("the instance is invalid", d))
+        bundle::validate(&path).map_err(|d| ApiError::unprocessable("the instance is invalid", d))
     })
     .await
     .map_err(ApiError::internal)??;
@@ -349,7 +355,8 @@ fn check_options(st: &AppState, o: &JobOptions) -> Result<(), ApiError> {
 }
 
 fn check_method(field: &str, m: &JobMethod, sizes: &bundle::Sizes) -> Result<(), ApiError> {
-    let bad = |msg: String| ApiError::unprocessable("invalid method", vec![Detail::field(field, msg)]);
+    let bad =
+        |msg: String| ApiError::unprocessable("invalid method", vec![Detail::field(field, msg)]);
     let kinds: Vec<crate::solve::BackendKind> = match m {
         JobMethod::Milp(k) => vec![*k],
         JobMethod::Heuristic(h) if sizes.kind == "pipeline" => {
@@ -390,7 +397,10 @@ fn job_url(id: &str) -> String {
 }
 
 fn job_view(st: &AppState, r: &JobRow, with_report: bool) -> Job {
-    let result: Option<WorkerResult> = r.result.as_deref().and_then(|t| serde_json::from_str(t).ok());
+    let result: Option<WorkerResult> = r
+        .result
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok());
     let (pid, elapsed) = {
         let running = st.running.lock().unwrap_or_else(|e| e.into_inner());
         match running.get(&r.id) {
@@ -550,9 +560,8 @@ async fn submit(
 ) -> Result<Response, ApiError> {
     let body = body_of(body)?;
     let req: JobRequest = parse(&headers, &body)?;
-    let method = JobMethod::parse_solve(&req.method).map_err(|e| {
-        ApiError::unprocessable("invalid method", vec![Detail::field("method", e)])
-    })?;
+    let method = JobMethod::parse_solve(&req.method)
+        .map_err(|e| ApiError::unprocessable("invalid method", vec![Detail::field("method", e)]))?;
     check_options(&st, &req.options)?;
     let b = Bundle {
         instance: text_of("instance", req.instance)?,
@@ -593,7 +602,10 @@ async fn compare(
     if methods.is_empty() || methods.iter().any(|m| m.contains(',') || m.is_empty()) {
         return Err(ApiError::unprocessable(
             "invalid methods",
-            vec![Detail::field("methods", "expected a non-empty list of method names")],
+            vec![Detail::field(
+                "methods",
+                "expected a non-empty list of method names",
+            )],
         ));
     }
     let spec = format!("compare:{}", methods.join(","));
@@ -641,7 +653,10 @@ async fn get_job(
             .ok_or_else(|| {
                 ApiError::unprocessable(
                     "bad query",
-                    vec![Detail::field("wait", format!("{w}: expected 0 to 60 seconds"))],
+                    vec![Detail::field(
+                        "wait",
+                        format!("{w}: expected 0 to 60 seconds"),
+                    )],
                 )
             })?,
     };
@@ -817,7 +832,10 @@ async fn get_plan(
             ApiError::new(
                 StatusCode::NOT_FOUND,
                 format!("job {id} found no plan"),
-                vec![Detail::field("plan", "the method returned no plan; see the report")],
+                vec![Detail::field(
+                    "plan",
+                    "the method returned no plan; see the report",
+                )],
             )
         })?;
     let yaml = headers
@@ -864,7 +882,10 @@ async fn validate(
             sizes: Some(sizes),
             problems: vec![],
         })),
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY && e.body.error.starts_with("the instance") => {
+        Err(e)
+            if e.status == StatusCode::UNPROCESSABLE_ENTITY
+                && e.body.error.starts_with("the instance") =>
+        {
             Ok(Json(ValidateResponse {
                 valid: false,
                 sizes: None,
@@ -907,7 +928,11 @@ async fn evaluate(
         std::fs::write(&plan_path, plan).map_err(ApiError::internal)?;
         let bad_plan = |e: crate::Error| {
             let details = match e.diagnostics() {
-                Some(d) => d.problems.iter().map(|p| bundle::detail_of(p, &inst_dir)).collect(),
+                Some(d) => d
+                    .problems
+                    .iter()
+                    .map(|p| bundle::detail_of(p, &inst_dir))
+                    .collect(),
                 None => vec![Detail::field("plan", e.to_string())],
             };
             ApiError::unprocessable("the plan is invalid", details)
@@ -990,11 +1015,7 @@ async fn metrics_text(State(st): State<Arc<AppState>>) -> Result<Response, ApiEr
     let text = st
         .metrics
         .render(&st.store.counts()?, st.store.queue_depth()?, st.cfg.workers);
-    Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        text,
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }
 
 /// The OpenAPI document of this API.

@@ -10,7 +10,9 @@ use crate::solve::isolate::GRACE_S;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::AsyncReadExt;
+use super::worker::StandbyJob;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::Child;
 use tokio::sync::Notify;
 
 /// A job a worker slot is on.
@@ -23,9 +25,44 @@ pub struct Running {
     pub started: Instant,
 }
 
-/// One worker slot: forever claims and runs jobs.
+/// Starts a standby worker (`edgesplit worker - --out -`): it loads the
+/// binary and waits for its job on standard input.
+fn spawn_standby(st: &AppState) -> Result<Child, String> {
+    let mut cmd = tokio::process::Command::new(&st.cfg.exe);
+    cmd.args(["worker", "-", "--out", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    // SAFETY: prctl is async-signal-safe; the child dies with the server
+    // (a worker must not outlive a server killed with SIGKILL).
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    cmd.spawn()
+        .map_err(|e| format!("cannot start the worker {}: {e}", st.cfg.exe.display()))
+}
+
+/// One worker slot: keeps a standby worker process ready, and forever
+/// claims a job and hands it to that process.
 pub async fn slot(st: Arc<AppState>) {
+    let mut standby: Option<Child> = None;
     loop {
+        // A standby that died while idle (killed from outside) is replaced.
+        if let Some(c) = standby.as_mut() {
+            if !matches!(c.try_wait(), Ok(None)) {
+                standby = None;
+            }
+        }
+        if standby.is_none() {
+            match spawn_standby(&st) {
+                Ok(c) => standby = Some(c),
+                Err(e) => eprintln!("{e}"),
+            }
+        }
         let claimed = {
             let mut running = st.running.lock().unwrap_or_else(|e| e.into_inner());
             match st.store.claim() {
@@ -48,7 +85,7 @@ pub async fn slot(st: Arc<AppState>) {
             }
         };
         match claimed {
-            Some(job) => run(&st, job).await,
+            Some(job) => run(&st, job, standby.take()).await,
             None => {
                 let _ = tokio::time::timeout(Duration::from_millis(500), st.wake.notified()).await;
             }
@@ -71,10 +108,10 @@ fn cancel_of(st: &AppState, id: &str) -> Arc<Notify> {
 }
 
 /// Runs one claimed job to its end and records it.
-async fn run(st: &Arc<AppState>, job: JobRow) {
+async fn run(st: &Arc<AppState>, job: JobRow, standby: Option<Child>) {
     let cancel = cancel_of(st, &job.id);
     let dir = st.jobs_dir.join(&job.id);
-    let (status, error, result) = match execute(st, &job, &dir, &cancel).await {
+    let (status, error, result) = match execute(st, &job, &dir, &cancel, standby).await {
         Ok((status, error, result)) => (status, error, result),
         Err(e) => (JobStatus::Failed, Some(e), None),
     };
@@ -104,6 +141,7 @@ async fn execute(
     job: &JobRow,
     dir: &std::path::Path,
     cancel: &Notify,
+    standby: Option<Child>,
 ) -> Result<Outcome, String> {
     let _ = std::fs::remove_dir_all(dir);
     let bundle: Bundle = st
@@ -119,37 +157,19 @@ async fn execute(
     let method = JobMethod::parse(&job.method)?;
     let time_limit = opts.time_limit_s.unwrap_or(st.cfg.max_time_limit);
     let out = dir.join("result.json");
-    let mut cmd = tokio::process::Command::new(&st.cfg.exe);
-    cmd.arg("worker")
-        .arg(&path)
-        .arg("--method")
-        .arg(&job.method)
-        .arg("--out")
-        .arg(&out)
-        .arg("--time-limit")
-        .arg(time_limit.to_string());
-    if let Some(g) = opts.gap {
-        cmd.arg("--gap").arg(g.to_string());
-    }
-    if let Some(t) = opts.threads {
-        cmd.arg("--threads").arg(t.to_string());
-    }
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    // SAFETY: prctl is async-signal-safe; the child dies with the server
-    // (a worker must not outlive a server killed with SIGKILL).
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-            Ok(())
-        });
-    }
+    let spec = StandbyJob {
+        instance: path,
+        method: job.method.clone(),
+        out: out.clone(),
+        time_limit: Some(time_limit),
+        gap: opts.gap,
+        threads: opts.threads,
+    };
     let start = Instant::now();
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start the worker {}: {e}", st.cfg.exe.display()))?;
+    let mut child = match standby {
+        Some(c) => c,
+        None => spawn_standby(st)?,
+    };
     if let Some(r) = st
         .running
         .lock()
@@ -157,6 +177,13 @@ async fn execute(
         .get_mut(&job.id)
     {
         r.pid = child.id();
+    }
+    // The job goes down the pipe and the pipe is closed; a worker that
+    // died meanwhile shows in its exit status below.
+    if let Some(mut stdin) = child.stdin.take() {
+        let text = serde_json::to_vec(&spec).map_err(|e| e.to_string())?;
+        let _ = stdin.write_all(&text).await;
+        drop(stdin);
     }
     let mut stderr = child.stderr.take();
     let err_task = tokio::spawn(async move {

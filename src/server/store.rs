@@ -156,7 +156,10 @@ impl Store {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
+        // Status changes commit with NORMAL (durable when the process dies;
+        // a power cut may undo the last ones, and a job then runs again);
+        // a new job commits with FULL before it is acknowledged.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS instances (
                 hash TEXT PRIMARY KEY,
@@ -216,6 +219,13 @@ impl Store {
     /// already used by this owner, returns that job instead and `false`.
     pub fn insert(&self, j: &NewJob) -> rusqlite::Result<(JobRow, bool)> {
         let mut c = self.conn();
+        c.pragma_update(None, "synchronous", "FULL")?;
+        let r = Self::insert_tx(&mut c, j);
+        c.pragma_update(None, "synchronous", "NORMAL")?;
+        r
+    }
+
+    fn insert_tx(c: &mut Connection, j: &NewJob) -> rusqlite::Result<(JobRow, bool)> {
         let tx = c.transaction()?;
         if let Some(k) = j.idem_key {
             let old = tx
@@ -372,10 +382,7 @@ impl Store {
         Ok(JobStatus::ALL
             .into_iter()
             .map(|s| {
-                let n = found
-                    .iter()
-                    .find(|(n, _)| n == s.name())
-                    .map_or(0, |x| x.1);
+                let n = found.iter().find(|(n, _)| n == s.name()).map_or(0, |x| x.1);
                 (s, n)
             })
             .collect())

@@ -127,7 +127,9 @@ pub fn run_job(path: &Path, method: &JobMethod, opts: &SolveOptions) -> Result<W
         JobMethod::Milp(kind) => {
             let rep = solve_instance(&inst, *kind, opts);
             let plan = match &rep.plan {
-                Some(p) => Some(json(&p.to_file(&inst, Some(&format!("milp:{}", kind.name()))))?),
+                Some(p) => Some(json(
+                    &p.to_file(&inst, Some(&format!("milp:{}", kind.name()))),
+                )?),
                 None => None,
             };
             Ok(WorkerResult {
@@ -176,4 +178,48 @@ pub fn run_job(path: &Path, method: &JobMethod, opts: &SolveOptions) -> Result<W
             })
         }
     }
+}
+
+/// A job handed to a standby worker (`edgesplit worker - --out -`) on its
+/// standard input: the worker process is started ahead of time, so a job
+/// does not wait for the process to start.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StandbyJob {
+    /// The instance file.
+    pub instance: std::path::PathBuf,
+    /// As [`JobMethod::parse`] takes it.
+    pub method: String,
+    /// Where to write the [`WorkerResult`].
+    pub out: std::path::PathBuf,
+    /// Time limit per backend solve, seconds.
+    pub time_limit: Option<f64>,
+    /// Relative gap.
+    pub gap: Option<f64>,
+    /// Threads.
+    pub threads: Option<u32>,
+}
+
+/// Reads a [`StandbyJob`] from standard input (until it closes), runs it
+/// and writes the result.
+pub fn run_standby() -> Result<()> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| Error::Other(format!("reading the job: {e}")))?;
+    let job: StandbyJob = serde_json::from_str(&text)
+        .map_err(|e| Error::Other(format!("unreadable job on standard input: {e}")))?;
+    let method = JobMethod::parse(&job.method).map_err(Error::Other)?;
+    let opts = SolveOptions {
+        time_limit: job.time_limit,
+        rel_gap: job.gap,
+        threads: job.threads,
+        ..SolveOptions::default()
+    };
+    let res = run_job(&job.instance, &method, &opts)?;
+    let text = serde_json::to_string(&res).map_err(|e| Error::Other(e.to_string()))?;
+    std::fs::write(&job.out, text).map_err(|e| Error::Io {
+        path: job.out.clone(),
+        source: e,
+    })
 }
