@@ -23,11 +23,10 @@ pub struct Bundle {
 }
 
 /// Sizes of a loaded instance.
-#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Sizes {
     /// `joint` or `pipeline`.
-    #[schema(value_type = String)]
-    pub kind: &'static str,
+    pub kind: String,
     /// Atoms of the DNN.
     pub atoms: usize,
     /// Edges of the DNN.
@@ -177,7 +176,7 @@ pub fn validate(path: &Path) -> Result<Sizes, Vec<Detail>> {
     if crate::pipeline::is_pipeline_file(path) {
         crate::pipeline::load(path).map_err(details)?;
         return Ok(Sizes {
-            kind: "pipeline",
+            kind: "pipeline".into(),
             atoms: 1,
             edges: 0,
             tasks: 1,
@@ -187,7 +186,7 @@ pub fn validate(path: &Path) -> Result<Sizes, Vec<Detail>> {
     }
     let inst = crate::load(path).map_err(details)?;
     Ok(Sizes {
-        kind: "joint",
+        kind: "joint".into(),
         atoms: inst.dnn.len(),
         edges: inst.dnn.edge_count(),
         tasks: inst.tasks.len(),

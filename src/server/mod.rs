@@ -284,16 +284,18 @@ fn text_of(field: &str, x: InstanceInput) -> Result<String, ApiError> {
     }
 }
 
-/// A validated bundle: its sizes, checked against the limit.
+/// A validated bundle: its sizes, checked against the limit. An instance
+/// already in the store was valid when stored (the loader is
+/// deterministic): its sizes are read back instead of validating again.
 async fn checked(st: &AppState, b: &Bundle) -> Result<bundle::Sizes, ApiError> {
-    let b = b.clone();
-    let dir = tempfile::tempdir_in(&st.jobs_dir).map_err(ApiError::internal)?;
-    let sizes = tokio::task::spawn_blocking(move || {
-        let path = b.materialize(dir.path())?;
-        bundle::validate(&path).map_err(|d| ApiError::unprocessable("the instance is invalid", d))
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    let known = st
+        .store
+        .sizes(&b.hash())?
+        .and_then(|t| serde_json::from_str::<bundle::Sizes>(&t).ok());
+    let sizes = match known {
+        Some(s) => s,
+        None => validated(st, b).await?,
+    };
     if sizes.product() > st.cfg.max_instance_size {
         return Err(ApiError::unprocessable(
             "the instance is too large",
@@ -310,6 +312,19 @@ async fn checked(st: &AppState, b: &Bundle) -> Result<bundle::Sizes, ApiError> {
             )],
         ));
     }
+    Ok(sizes)
+}
+
+/// Validates a bundle with the library's loader.
+async fn validated(st: &AppState, b: &Bundle) -> Result<bundle::Sizes, ApiError> {
+    let b = b.clone();
+    let dir = tempfile::tempdir_in(&st.jobs_dir).map_err(ApiError::internal)?;
+    let sizes = tokio::task::spawn_blocking(move || {
+        let path = b.materialize(dir.path())?;
+        bundle::validate(&path).map_err(|d| ApiError::unprocessable("the instance is invalid", d))
+    })
+    .await
+    .map_err(ApiError::internal)??;
     Ok(sizes)
 }
 
@@ -457,6 +472,7 @@ async fn enqueue(
     method: String,
     options: &JobOptions,
     b: Bundle,
+    sizes: &bundle::Sizes,
 ) -> Result<Response, ApiError> {
     let key = match headers.get("idempotency-key") {
         Some(v) => Some(
@@ -482,6 +498,7 @@ async fn enqueue(
     let options = serde_json::to_string(options).map_err(ApiError::internal)?;
     let hash = b.hash();
     let bundle = serde_json::to_string(&b).map_err(ApiError::internal)?;
+    let sizes = serde_json::to_string(sizes).map_err(ApiError::internal)?;
     let new = NewJob {
         id: &id,
         owner: &owner.0,
@@ -491,6 +508,7 @@ async fn enqueue(
         options: &options,
         instance_hash: &hash,
         bundle: &bundle,
+        sizes: &sizes,
     };
     if full {
         // A replay of an accepted job is still answered.
@@ -569,7 +587,7 @@ async fn submit(
     };
     let sizes = checked(&st, &b).await?;
     check_method("method", &method, &sizes)?;
-    enqueue(&st, &owner, &headers, "solve", req.method, &req.options, b).await
+    enqueue(&st, &owner, &headers, "solve", req.method, &req.options, b, &sizes).await
 }
 
 /// Submit a comparison of methods on an instance (as a job).
@@ -619,7 +637,7 @@ async fn compare(
     };
     let sizes = checked(&st, &b).await?;
     check_method("methods", &method, &sizes)?;
-    enqueue(&st, &owner, &headers, "compare", spec, &req.options, b).await
+    enqueue(&st, &owner, &headers, "compare", spec, &req.options, b, &sizes).await
 }
 
 /// Query of `GET /v1/jobs/{id}`.

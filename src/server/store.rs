@@ -109,6 +109,8 @@ pub struct NewJob<'a> {
     pub instance_hash: &'a str,
     /// Bundle JSON (stored once per hash).
     pub bundle: &'a str,
+    /// The validated instance's sizes, JSON.
+    pub sizes: &'a str,
 }
 
 /// Unix time now, seconds.
@@ -164,6 +166,7 @@ impl Store {
             "CREATE TABLE IF NOT EXISTS instances (
                 hash TEXT PRIMARY KEY,
                 bundle TEXT NOT NULL,
+                sizes TEXT NOT NULL,
                 created_at REAL NOT NULL
             );
             CREATE TABLE IF NOT EXISTS jobs (
@@ -240,8 +243,8 @@ impl Store {
             }
         }
         tx.execute(
-            "INSERT OR IGNORE INTO instances (hash, bundle, created_at) VALUES (?1, ?2, ?3)",
-            params![j.instance_hash, j.bundle, now()],
+            "INSERT OR IGNORE INTO instances (hash, bundle, sizes, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![j.instance_hash, j.bundle, j.sizes, now()],
         )?;
         tx.execute(
             "INSERT INTO jobs (id, owner, idem_key, kind, method, options, instance_hash, status, created_at)
@@ -293,6 +296,17 @@ impl Store {
         self.conn()
             .query_row(
                 "SELECT bundle FROM instances WHERE hash = ?1",
+                params![hash],
+                |r| r.get(0),
+            )
+            .optional()
+    }
+
+    /// The sizes of a stored (so already validated) instance.
+    pub fn sizes(&self, hash: &str) -> rusqlite::Result<Option<String>> {
+        self.conn()
+            .query_row(
+                "SELECT sizes FROM instances WHERE hash = ?1",
                 params![hash],
                 |r| r.get(0),
             )
