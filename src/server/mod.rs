@@ -418,9 +418,13 @@ fn job_view(st: &AppState, r: &JobRow, with_report: bool) -> Job {
         .and_then(|t| serde_json::from_str(t).ok());
     let (pid, elapsed) = {
         let running = st.running.lock().unwrap_or_else(|e| e.into_inner());
+        // The row was read first: a job it shows queued may have been
+        // claimed since, but only the row's status is reported.
         match running.get(&r.id) {
-            Some(x) => (x.pid, Some(x.started.elapsed().as_secs_f64())),
-            None => (None, None),
+            Some(x) if r.status == JobStatus::Running => {
+                (x.pid, Some(x.started.elapsed().as_secs_f64()))
+            }
+            _ => (None, None),
         }
     };
     let elapsed = elapsed.or(match (r.started_at, r.finished_at) {
