@@ -56,6 +56,18 @@ fn layout(b: &Bundle) -> Result<Layout<'_>, ApiError> {
     let mut depth = 0usize;
     let mut parsed = Vec::new();
     for (name, text) in &b.files {
+        if name.len() > 1024
+            || name.chars().any(char::is_control)
+            || name.split('/').any(|c| c.len() > 255)
+        {
+            return Err(ApiError::unprocessable(
+                "bad file name",
+                vec![Detail::field(
+                    format!("files.{}", name.escape_debug()),
+                    "expected a relative path of printable characters, at most 1024 bytes, 255 per component",
+                )],
+            ));
+        }
         let p = Path::new(name);
         let mut level: isize = 0;
         let mut lowest: isize = 0;
@@ -131,15 +143,29 @@ impl Bundle {
         let (inst_dir, files) = layout(self)?;
         let dir = root.join(&inst_dir);
         std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
-        for (p, text) in files {
-            let p = root.join(p);
-            if let Some(parent) = p.parent() {
-                std::fs::create_dir_all(parent).map_err(ApiError::internal)?;
-            }
-            std::fs::write(&p, text).map_err(ApiError::internal)?;
-        }
+        // The root is a fresh folder: what fails now comes from the names
+        // (a file also used as a folder, the instance's own name).
         let path = dir.join(INSTANCE_NAME);
         std::fs::write(&path, &self.instance).map_err(ApiError::internal)?;
+        for (p, text) in files {
+            let full = root.join(&p);
+            let bad = |e: std::io::Error| {
+                ApiError::unprocessable(
+                    "bad file name",
+                    vec![Detail::field(
+                        "files",
+                        format!("cannot store {}: {e}", p.display()),
+                    )],
+                )
+            };
+            if full == path {
+                return Err(bad(std::io::Error::other("the instance's own name")));
+            }
+            if let Some(parent) = full.parent() {
+                std::fs::create_dir_all(parent).map_err(bad)?;
+            }
+            std::fs::write(&full, text).map_err(bad)?;
+        }
         Ok(path)
     }
 }
@@ -221,7 +247,7 @@ mod tests {
 
     #[test]
     fn absolute_and_escaping_names_are_refused() {
-        for bad in ["/etc/passwd", "..", "a/../.."] {
+        for bad in ["/etc/passwd", "..", "a/../..", "a\0b", "x\ny"] {
             let mut files = BTreeMap::new();
             files.insert(bad.to_string(), String::new());
             let b = Bundle {
