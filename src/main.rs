@@ -290,6 +290,9 @@ enum Command {
         /// `server`: the instance.
         #[arg(long, default_value = "instances/default.yaml")]
         instance: PathBuf,
+        /// `server`: pause before each sequential job, milliseconds.
+        #[arg(long, default_value_t = 0)]
+        pause_ms: u64,
     },
     /// Describe an instance: sizes, levels, fan-out classes, effective links.
     Info {
@@ -1061,13 +1064,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             workers,
             method,
             instance,
+            pause_ms,
         } => {
             if what == "server" {
                 #[cfg(feature = "server")]
                 {
                     let exe = std::env::current_exe().context("locating the edgesplit binary")?;
                     let report = edgesplit::server::bench::bench_server(
-                        &exe, &instance, &method, jobs, clients, workers,
+                        &exe, &instance, &method, jobs, clients, workers, pause_ms,
                     )
                     .map_err(|e| anyhow::anyhow!(e))?;
                     print!("{report}");
@@ -1075,7 +1079,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 #[cfg(not(feature = "server"))]
                 {
-                    let _ = (jobs, clients, workers, method, instance);
+                    let _ = (jobs, clients, workers, method, instance, pause_ms);
                     anyhow::bail!("bench server needs the `server` feature");
                 }
             }

@@ -77,9 +77,10 @@ fn pct(mut x: Vec<f64>, p: f64) -> f64 {
     x[((x.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Runs the benchmark: `jobs` sequential jobs for the overhead, then
-/// `clients` concurrent clients with `jobs` jobs each for the throughput,
-/// on a server with `workers` worker processes. Returns a Markdown report.
+/// Runs the benchmark: `jobs` sequential jobs for the overhead (`pause_ms`
+/// apart), then `clients` concurrent clients with `jobs` jobs each for the
+/// throughput, on a server with `workers` worker processes. Returns a
+/// Markdown report.
 pub fn bench_server(
     exe: &Path,
     instance: &Path,
@@ -87,6 +88,7 @@ pub fn bench_server(
     jobs: usize,
     clients: usize,
     workers: usize,
+    pause_ms: u64,
 ) -> Result<String, String> {
     let text =
         std::fs::read_to_string(instance).map_err(|e| format!("{}: {e}", instance.display()))?;
@@ -124,6 +126,7 @@ pub fn bench_server(
         let mut server_overhead = Vec::new();
         let mut solve = Vec::new();
         for _ in 0..jobs {
+            std::thread::sleep(std::time::Duration::from_millis(pause_ms));
             let (wall, v) = one(&addr, &body)?;
             let s = v["solve_time_s"].as_f64().ok_or("no solve time")?;
             let created = v["created_at"].as_f64().ok_or("no created_at")?;
@@ -175,7 +178,7 @@ pub fn bench_server(
             ms(pct(solve, 0.9))
         ));
         s.push_str(&format!(
-            "\n{jobs} sequential jobs for the overhead; throughput: {clients} concurrent clients × {jobs} jobs = {} jobs in {:.2} s = {:.1} jobs/s\n",
+            "\n{jobs} sequential jobs for the overhead, {pause_ms} ms apart; throughput: {clients} concurrent clients × {jobs} jobs = {} jobs in {:.2} s = {:.1} jobs/s\n",
             clients * jobs,
             secs,
             (clients * jobs) as f64 / secs

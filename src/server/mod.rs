@@ -591,7 +591,17 @@ async fn submit(
     };
     let sizes = checked(&st, &b).await?;
     check_method("method", &method, &sizes)?;
-    enqueue(&st, &owner, &headers, "solve", req.method, &req.options, b, &sizes).await
+    enqueue(
+        &st,
+        &owner,
+        &headers,
+        "solve",
+        req.method,
+        &req.options,
+        b,
+        &sizes,
+    )
+    .await
 }
 
 /// Submit a comparison of methods on an instance (as a job).
@@ -641,7 +651,17 @@ async fn compare(
     };
     let sizes = checked(&st, &b).await?;
     check_method("methods", &method, &sizes)?;
-    enqueue(&st, &owner, &headers, "compare", spec, &req.options, b, &sizes).await
+    enqueue(
+        &st,
+        &owner,
+        &headers,
+        "compare",
+        spec,
+        &req.options,
+        b,
+        &sizes,
+    )
+    .await
 }
 
 /// Query of `GET /v1/jobs/{id}`.

@@ -5,13 +5,13 @@
 use super::bundle::Bundle;
 use super::store::{JobRow, JobStatus};
 use super::worker::{JobMethod, WorkerResult};
+use super::worker::{StandbyJob, STANDBY_DONE};
 use super::AppState;
 use crate::solve::isolate::GRACE_S;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use super::worker::StandbyJob;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::process::Child;
 use tokio::sync::Notify;
 
@@ -31,7 +31,7 @@ fn spawn_standby(st: &AppState) -> Result<Child, String> {
     let mut cmd = tokio::process::Command::new(&st.cfg.exe);
     cmd.args(["worker", "-", "--out", "-"])
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
     // SAFETY: prctl is async-signal-safe; the child dies with the server
@@ -94,6 +94,8 @@ pub async fn slot(st: Arc<AppState>) {
 }
 
 enum End {
+    /// The worker said its result is written (it is still exiting).
+    Reported,
     Exited(std::process::ExitStatus),
     Cancelled,
     Overran(f64),
@@ -194,20 +196,54 @@ async fn execute(
         String::from_utf8_lossy(&buf).into_owned()
     });
     let deadline = Duration::from_secs_f64(time_limit * method.solves() + GRACE_S);
+    let mut stdout = child.stdout.take();
+    let reported = async {
+        let Some(s) = stdout.as_mut() else {
+            return false;
+        };
+        let mut line = String::new();
+        let _ = tokio::io::BufReader::new(s).read_line(&mut line).await;
+        line.trim_end() == STANDBY_DONE
+    };
     let end = tokio::select! {
-        s = child.wait() => match s {
-            Ok(s) => End::Exited(s),
-            Err(e) => return Err(format!("lost the worker: {e}")),
+        ok = reported => if ok {
+            End::Reported
+        } else {
+            // Its output closed without the line: it is ending.
+            match child.wait().await {
+                Ok(s) => End::Exited(s),
+                Err(e) => return Err(format!("lost the worker: {e}")),
+            }
         },
         _ = cancel.notified() => End::Cancelled,
         _ = tokio::time::sleep(deadline) => End::Overran(deadline.as_secs_f64()),
     };
-    if !matches!(end, End::Exited(_)) {
-        let _ = child.start_kill();
-        let _ = child.wait().await;
+    match end {
+        End::Exited(_) => {}
+        End::Reported => {
+            // Reap it in the background; one that does not exit soon is
+            // killed.
+            tokio::spawn(async move {
+                if tokio::time::timeout(Duration::from_secs(10), child.wait())
+                    .await
+                    .is_err()
+                {
+                    let _ = child.start_kill();
+                    let _ = child.wait().await;
+                }
+            });
+        }
+        _ => {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+        }
     }
     let secs = start.elapsed().as_secs_f64();
-    let stderr = err_task.await.unwrap_or_default();
+    let stderr = if matches!(end, End::Reported) {
+        String::new()
+    } else {
+        err_task.await.unwrap_or_default()
+    };
     let last_line = stderr
         .lines()
         .rev()
@@ -244,7 +280,7 @@ async fn execute(
                 None,
             ))
         }
-        End::Exited(_) => {
+        End::Exited(_) | End::Reported => {
             let text = std::fs::read_to_string(&out)
                 .map_err(|e| format!("the worker wrote no result: {e}"))?;
             serde_json::from_str::<WorkerResult>(&text)

@@ -221,5 +221,15 @@ pub fn run_standby() -> Result<()> {
     std::fs::write(&job.out, text).map_err(|e| Error::Io {
         path: job.out.clone(),
         source: e,
-    })
+    })?;
+    // Tell the server the result is complete: it need not wait for this
+    // process to exit.
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{STANDBY_DONE}")
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::Other(format!("writing to the server: {e}")))
 }
+
+/// The line a standby worker prints once its result file is complete.
+pub const STANDBY_DONE: &str = "result written";
