@@ -114,6 +114,8 @@ pub fn serve(cfg: Config) -> crate::Result<()> {
     let mut jobs_dir = cfg.db.clone().into_os_string();
     jobs_dir.push(".jobs");
     let jobs_dir = PathBuf::from(jobs_dir);
+    // No job runs yet: folders left by a server that stopped are stale.
+    let _ = std::fs::remove_dir_all(&jobs_dir);
     std::fs::create_dir_all(&jobs_dir)
         .map_err(|e| other(format!("cannot create {}: {e}", jobs_dir.display())))?;
     let token_hashes = cfg.tokens.iter().map(|t| sha256_hex(t)).collect();
@@ -496,8 +498,6 @@ async fn enqueue(
         ),
         None => None,
     };
-    let depth = st.store.queue_depth()?;
-    let full = depth >= st.cfg.max_queue;
     let id = uuid::Uuid::new_v4().simple().to_string();
     let options = serde_json::to_string(options).map_err(ApiError::internal)?;
     let hash = b.hash();
@@ -514,34 +514,30 @@ async fn enqueue(
         bundle: &bundle,
         sizes: &sizes,
     };
-    if full {
-        // A replay of an accepted job is still answered.
-        if let Some(k) = &key {
-            if let Some(old) = st.store.find_idem(&owner.0, k)? {
-                return Ok(submitted(&old, false));
-            }
+    match st.store.insert(&new, st.cfg.max_queue)? {
+        store::Inserted::New(row) => {
+            st.metrics.submitted();
+            st.wake.notify_one();
+            Ok(submitted(&row, true))
         }
-        st.metrics.rejected();
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "the job queue is full",
-            vec![Detail::field(
-                "queue",
-                format!(
-                    "{depth} jobs queued: at most {} (the server's --max-queue); retry later",
-                    st.cfg.max_queue
-                ),
-            )],
-        );
-        e.retry_after = Some(1);
-        return Err(e);
+        store::Inserted::Existing(row) => Ok(submitted(&row, false)),
+        store::Inserted::QueueFull(depth) => {
+            st.metrics.rejected();
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "the job queue is full",
+                vec![Detail::field(
+                    "queue",
+                    format!(
+                        "{depth} jobs queued: at most {} (the server's --max-queue); retry later",
+                        st.cfg.max_queue
+                    ),
+                )],
+            );
+            e.retry_after = Some(1);
+            Err(e)
+        }
     }
-    let (row, created) = st.store.insert(&new)?;
-    if created {
-        st.metrics.submitted();
-        st.wake.notify_one();
-    }
-    Ok(submitted(&row, created))
 }
 
 fn submitted(row: &JobRow, created: bool) -> Response {

@@ -113,6 +113,16 @@ pub struct NewJob<'a> {
     pub sizes: &'a str,
 }
 
+/// What [`Store::insert`] did.
+pub enum Inserted {
+    /// A new job.
+    New(JobRow),
+    /// The job this owner submitted earlier with the same idempotency key.
+    Existing(JobRow),
+    /// Nothing: this many jobs are queued.
+    QueueFull(i64),
+}
+
 /// Unix time now, seconds.
 pub fn now() -> f64 {
     std::time::SystemTime::now()
@@ -218,17 +228,18 @@ impl Store {
     }
 
     /// Inserts a job (and its instance bundle, once per hash) in one
-    /// transaction, committed before this returns. With an idempotency key
-    /// already used by this owner, returns that job instead and `false`.
-    pub fn insert(&self, j: &NewJob) -> rusqlite::Result<(JobRow, bool)> {
+    /// transaction, committed before this returns, unless `max_queue` jobs
+    /// are queued already. With an idempotency key already used by this
+    /// owner, returns that job instead.
+    pub fn insert(&self, j: &NewJob, max_queue: i64) -> rusqlite::Result<Inserted> {
         let mut c = self.conn();
         c.pragma_update(None, "synchronous", "FULL")?;
-        let r = Self::insert_tx(&mut c, j);
+        let r = Self::insert_tx(&mut c, j, max_queue);
         c.pragma_update(None, "synchronous", "NORMAL")?;
         r
     }
 
-    fn insert_tx(c: &mut Connection, j: &NewJob) -> rusqlite::Result<(JobRow, bool)> {
+    fn insert_tx(c: &mut Connection, j: &NewJob, max_queue: i64) -> rusqlite::Result<Inserted> {
         let tx = c.transaction()?;
         if let Some(k) = j.idem_key {
             let old = tx
@@ -239,8 +250,16 @@ impl Store {
                 )
                 .optional()?;
             if let Some(old) = old {
-                return Ok((old, false));
+                return Ok(Inserted::Existing(old));
             }
+        }
+        let depth: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM jobs WHERE status = 'queued'",
+            [],
+            |r| r.get(0),
+        )?;
+        if depth >= max_queue {
+            return Ok(Inserted::QueueFull(depth));
         }
         tx.execute(
             "INSERT OR IGNORE INTO instances (hash, bundle, sizes, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -266,18 +285,7 @@ impl Store {
             row,
         )?;
         tx.commit()?;
-        Ok((r, true))
-    }
-
-    /// The job of `owner` with idempotency key `key`, if any.
-    pub fn find_idem(&self, owner: &str, key: &str) -> rusqlite::Result<Option<JobRow>> {
-        self.conn()
-            .query_row(
-                &format!("SELECT {COLS} FROM jobs WHERE owner = ?1 AND idem_key = ?2"),
-                params![owner, key],
-                row,
-            )
-            .optional()
+        Ok(Inserted::New(r))
     }
 
     /// One job by id.
