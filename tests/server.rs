@@ -313,6 +313,7 @@ fn fifty_concurrent_submissions_with_two_workers_all_complete_once() {
         let v = s.get(&format!("/v1/jobs?limit=20{cursor}")).json();
         for j in v["jobs"].as_array().unwrap() {
             assert_eq!(j["status"], "done");
+            assert_eq!(j["attempts"], 1, "{j}");
             listed.push(j["id"].as_str().unwrap().to_string());
         }
         match v["next_cursor"].as_str() {
