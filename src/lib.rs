@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod plot;
 pub mod reference;
+pub mod scenario;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod solve;

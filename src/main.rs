@@ -334,6 +334,10 @@ enum Command {
         /// Run each instance once per common q_min (every task's), e.g. 0.5,0.6,0.7.
         #[arg(long, value_delimiter = ',')]
         min_quality: Vec<f64>,
+        /// Start every MILP from this heuristic's plan when it is feasible
+        /// (e.g. tide): large instances then have an incumbent from the start.
+        #[arg(long, value_name = "METHOD")]
+        warm_start_from: Option<edgesplit::heuristic::Method>,
         /// Write the rows as CSV here.
         #[arg(long)]
         csv: Option<PathBuf>,
@@ -355,10 +359,38 @@ enum Command {
         /// DNN name; default: the model file's stem.
         #[arg(long)]
         name: Option<String>,
+        /// Mark every layer mandatory (layer-level split: tasks run the
+        /// whole network).
+        #[arg(long)]
+        mandatory: bool,
+        /// Give the K highest-FLOP layers their own quantization group
+        /// `q_<layer>`.
+        #[arg(long, value_name = "K", default_value_t = 0)]
+        quant_groups: usize,
         /// Output YAML file; default: stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Write a paper's evaluation scenario around a DNN file (instances
+    /// plus their data files); what the paper does not give is assumed by
+    /// documented, seeded rules.
+    Scenario {
+        #[command(subcommand)]
+        which: ScenarioCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ScenarioCommand {
+    /// TIDE (seed 000, section IV-A): Zipf tasks, a central node, one
+    /// instance per q_min, a shared relevance.csv.
+    Tide(edgesplit::scenario::TideParams),
+    /// MTL-Split (seed 001, DAC'24): EfficientNet-B0 backbone + MLP heads on
+    /// a Jetson Nano and a server; the 2- and 3-task DNN files and instances.
+    MtlSplit(edgesplit::scenario::MtlSplitParams),
+    /// Quantization-aware splitting (seed 002): a layer-level DNN on device,
+    /// edge and cloud, one instance per noise-regressor degree.
+    SplitQuant(edgesplit::scenario::SplitQuantParams),
 }
 
 /// Options shared by every command that runs a MILP backend.
@@ -538,11 +570,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Scenario { which } => {
+            let written = match which {
+                ScenarioCommand::Tide(params) => edgesplit::scenario::write_tide(&params)?,
+                ScenarioCommand::MtlSplit(params) => edgesplit::scenario::write_mtl_split(&params)?,
+                ScenarioCommand::SplitQuant(params) => {
+                    edgesplit::scenario::write_split_quant(&params)?
+                }
+            };
+            for path in written {
+                eprintln!("wrote {}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::ImportOnnx {
             model,
             granularity,
             input_shape,
             name,
+            mandatory,
+            quant_groups,
             output,
         } => {
             let granularity: edgesplit::onnx::Granularity = granularity.parse()?;
@@ -567,13 +614,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(s) = &input_shape {
                 cmd.push_str(&format!(" --input-shape {s}"));
             }
+            if mandatory {
+                cmd.push_str(" --mandatory");
+            }
+            if quant_groups > 0 {
+                cmd.push_str(&format!(" --quant-groups {quant_groups}"));
+            }
             let description = format!("imported from {} by: {cmd}", model.display());
-            let (text, imp) = edgesplit::onnx::import_to_yaml(
+            let (text, imp) = edgesplit::onnx::import_annotated(
                 &model,
                 granularity,
                 shape.as_deref(),
                 &name,
                 &description,
+                edgesplit::onnx::Annotations {
+                    mandatory,
+                    quant_groups,
+                },
             )?;
             eprintln!(
                 "{name}: input {:?}, {} compute layers, {:.3} GFLOP, {:.0} parameters",
@@ -1186,6 +1243,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             methods,
             time_limit,
             min_quality,
+            warm_start_from,
             csv,
             json,
         } => run_compare(
@@ -1193,6 +1251,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             &methods,
             time_limit,
             &min_quality,
+            warm_start_from,
             csv.as_deref(),
             json.as_deref(),
         ),
@@ -1276,6 +1335,7 @@ fn run_compare(
     methods: &[String],
     time_limit: Option<f64>,
     min_quality: &[f64],
+    warm_start: Option<edgesplit::heuristic::Method>,
     csv: Option<&Path>,
     json: Option<&Path>,
 ) -> Result<ExitCode> {
@@ -1339,6 +1399,7 @@ fn run_compare(
                 q,
                 &methods,
                 time_limit,
+                warm_start,
                 |what| {
                     bar.set_message(what.to_string());
                     bar.inc(1);

@@ -352,6 +352,56 @@ pub fn to_raw(imp: &Imported, granularity: Granularity, name: &str, description:
     }
 }
 
+/// Decisions added to an imported DNN for layer-level studies.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Annotations {
+    /// Mark every layer mandatory (a layer-level split: each task runs the
+    /// whole network).
+    pub mandatory: bool,
+    /// Put the this many highest-FLOP layers in their own quantization
+    /// group `q_<layer>` (0: none).
+    pub quant_groups: usize,
+}
+
+/// Apply `ann` to `raw`; refuses a tie at the last quantized rank, which
+/// would make the choice of layers arbitrary.
+pub fn annotate(raw: &mut RawDnn, ann: Annotations) -> Result<()> {
+    if ann.mandatory {
+        for l in &mut raw.layers {
+            l.mandatory = Some(true);
+        }
+    }
+    let k = ann.quant_groups;
+    if k == 0 {
+        return Ok(());
+    }
+    let flops = |l: &RawLayer| l.flops.unwrap_or(0.0) * l.count.unwrap_or(1) as f64;
+    let mut ranked: Vec<usize> = (0..raw.layers.len()).collect();
+    ranked.sort_by(|&a, &b| {
+        flops(&raw.layers[b])
+            .total_cmp(&flops(&raw.layers[a]))
+            .then(a.cmp(&b))
+    });
+    if k > ranked.len() {
+        bail!(
+            "--quant-groups {k}: the model has only {} compute layers",
+            ranked.len()
+        );
+    }
+    if k < ranked.len() && flops(&raw.layers[ranked[k - 1]]) == flops(&raw.layers[ranked[k]]) {
+        bail!(
+            "--quant-groups {k}: layers '{}' and '{}' tie at rank {k} with {} FLOP; choose another count",
+            raw.layers[ranked[k - 1]].name,
+            raw.layers[ranked[k]].name,
+            flops(&raw.layers[ranked[k]])
+        );
+    }
+    for &i in &ranked[..k] {
+        raw.layers[i].group = Some(format!("q_{}", raw.layers[i].name));
+    }
+    Ok(())
+}
+
 /// Import `path` and write the DNN as YAML text.
 pub fn import_to_yaml(
     path: &Path,
@@ -360,15 +410,35 @@ pub fn import_to_yaml(
     name: &str,
     description: &str,
 ) -> Result<(String, Imported)> {
+    import_annotated(
+        path,
+        granularity,
+        input_shape,
+        name,
+        description,
+        Annotations::default(),
+    )
+}
+
+/// [`import_to_yaml`] with [`Annotations`].
+pub fn import_annotated(
+    path: &Path,
+    granularity: Granularity,
+    input_shape: Option<&[usize]>,
+    name: &str,
+    description: &str,
+    ann: Annotations,
+) -> Result<(String, Imported)> {
     let imp = import(path, input_shape)?;
-    let raw = to_raw(&imp, granularity, name, description);
+    let mut raw = to_raw(&imp, granularity, name, description);
+    annotate(&mut raw, ann)?;
     let mut value = serde_yaml::to_value(&raw)?;
     drop_nulls(&mut value);
     Ok((serde_yaml::to_string(&value)?, imp))
 }
 
 /// Remove `key: null` entries: unset optional fields are left out.
-fn drop_nulls(v: &mut serde_yaml::Value) {
+pub(crate) fn drop_nulls(v: &mut serde_yaml::Value) {
     match v {
         serde_yaml::Value::Mapping(m) => {
             m.retain(|_, x| !x.is_null());

@@ -353,3 +353,46 @@ fn heuristic_and_compare_commands_work_end_to_end() {
         assert_eq!(tide_q["reference"], "milp:highs");
     }
 }
+
+#[test]
+fn compare_warm_starts_the_milp_and_normalizes_by_centralized() {
+    use std::process::Command;
+    let dir = tempfile::tempdir().unwrap();
+    // 131 atoms: in 1 s HiGHS alone finds no plan with quantization on
+    // (and a worse one than TIDE's with it off); from TIDE's plan it
+    // always has one at least as good.
+    let inst_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("instances/scaling/tide-w32x4-t8-n4.yaml");
+    let json = dir.path().join("rows.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_edgesplit"))
+        .args(["compare", inst_path.to_str().unwrap()])
+        .args(["--methods", "tide,centralized,milp:highs"])
+        .args(["--warm-start-from", "tide", "--time-limit", "1"])
+        .args(["--json", json.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let row = |m: &str| rows.iter().find(|r| r["method"] == m).unwrap().clone();
+    let (tide, central) = (row("tide"), row("centralized"));
+    // Both MILP rows (q on, q off) start from TIDE's plan, so neither may
+    // end worse than it, even after 1 s.
+    let tide_obj = tide["objective"].as_f64().unwrap();
+    for m in ["milp:highs", "milp:highs (q off)"] {
+        let milp = row(m);
+        let o = milp["objective"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{m} has no incumbent: {milp}"));
+        assert!(o <= tide_obj * (1.0 + 1e-9), "{m}: {o} > TIDE's {tide_obj}");
+    }
+    let c = central["objective"].as_f64().unwrap();
+    assert!((central["vs_centralized"].as_f64().unwrap() - 1.0).abs() < 1e-12);
+    let v = tide["vs_centralized"].as_f64().unwrap();
+    assert!((v - tide_obj / c).abs() < 1e-12 * v.abs().max(1.0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("÷ centralized"));
+}

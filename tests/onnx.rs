@@ -196,3 +196,59 @@ fn unsupported_operator_is_named() {
         "error does not name the operator and node: {msg}"
     );
 }
+
+#[test]
+fn annotations_mark_layers_mandatory_and_quantize_the_costliest() {
+    use edgesplit::onnx::{annotate, to_raw, Annotations};
+    let imp = import(&fixture("light_bvlc_alexnet.onnx"), Some(&[1, 3, 224, 224])).unwrap();
+    let mut raw = to_raw(&imp, Granularity::Layer, "alexnet", "test");
+    annotate(
+        &mut raw,
+        Annotations {
+            mandatory: true,
+            quant_groups: 3,
+        },
+    )
+    .unwrap();
+    assert!(raw.layers.iter().all(|l| l.mandatory == Some(true)));
+    let flops = |l: &edgesplit::instance::raw::RawLayer| l.flops.unwrap();
+    let mut all: Vec<f64> = raw.layers.iter().map(flops).collect();
+    all.sort_by(|a, b| b.total_cmp(a));
+    let grouped: Vec<&edgesplit::instance::raw::RawLayer> =
+        raw.layers.iter().filter(|l| l.group.is_some()).collect();
+    assert_eq!(grouped.len(), 3);
+    for l in &grouped {
+        assert!(
+            flops(l) >= all[2],
+            "{} is not among the 3 costliest",
+            l.name
+        );
+        assert_eq!(l.group.as_deref(), Some(format!("q_{}", l.name).as_str()));
+    }
+    // A tie at the last rank is refused with both layers named.
+    let mut tied = to_raw(&imp, Granularity::Layer, "alexnet", "test");
+    let (a, b) = (tied.layers[0].name.clone(), tied.layers[1].name.clone());
+    for l in &mut tied.layers {
+        l.flops = Some(if l.name == a || l.name == b { 9e9 } else { 1.0 });
+    }
+    let err = annotate(
+        &mut tied,
+        Annotations {
+            mandatory: false,
+            quant_groups: 1,
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains(&a) && err.contains(&b), "{err}");
+    let err = annotate(
+        &mut tied,
+        Annotations {
+            mandatory: false,
+            quant_groups: 99,
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("--quant-groups 99"), "{err}");
+}

@@ -76,6 +76,9 @@ pub struct Row {
     pub reference_kind: Option<String>,
     /// (objective − reference) / |reference|.
     pub gap: Option<f64>,
+    /// objective / objective of the `centralized` row of the same instance
+    /// and q_min (TIDE's normalized cost), when that row is in the table.
+    pub vs_centralized: Option<f64>,
     /// Notes.
     pub message: Option<String>,
 }
@@ -141,6 +144,7 @@ fn empty_row(instance: &str, q_min: Option<f64>, method: String, decisions: &str
         reference: None,
         reference_kind: None,
         gap: None,
+        vs_centralized: None,
         message: None,
     }
 }
@@ -168,7 +172,13 @@ fn milp_row(
     } else {
         format!("milp:{}", kind.name())
     };
-    let mut row = empty_row(name, q_min, label, if q_off { "y, z" } else { "y, z, q" });
+    // Without groups there is nothing to quantize: the MILP chooses y and z.
+    let decisions = if q_off || inst.group_count() == 0 {
+        "y, z"
+    } else {
+        "y, z, q"
+    };
+    let mut row = empty_row(name, q_min, label, decisions);
     row.status = rep.status.to_string();
     row.wall_time_s = secs;
     let plan = rep.plan.as_ref().map(|p| Plan {
@@ -207,16 +217,24 @@ fn gap(obj: f64, reference: f64) -> f64 {
 }
 
 /// Every method on one instance; `progress` is called after each method.
+/// With `warm_start`, that heuristic's plan (when the evaluator finds it
+/// feasible) is the MILP's starting incumbent.
 pub fn compare_instance(
     inst: &Instance,
     q_min: Option<f64>,
     methods: &[CompareMethod],
     time_limit: Option<f64>,
+    warm_start: Option<Method>,
     mut progress: impl FnMut(&str),
 ) -> Vec<Row> {
     let name = inst.name.as_str();
+    let start = warm_start
+        .map(|h| run(inst, h, None))
+        .filter(|o| o.feasible())
+        .and_then(|o| o.plan);
     let opts = SolveOptions {
         time_limit,
+        initial: start.clone(),
         ..SolveOptions::default()
     };
     let mut rows = Vec::new();
@@ -246,8 +264,19 @@ pub fn compare_instance(
         progress(&format!("{name}: milp:{}", kind.name()));
         if need_off {
             let off = without_quantization(inst);
+            // A start that quantizes nothing is also a start without groups.
+            let off_opts = SolveOptions {
+                initial: start
+                    .as_ref()
+                    .filter(|p| p.quantized.iter().all(|q| !q))
+                    .map(|p| Plan {
+                        placement: p.placement.clone(),
+                        quantized: Vec::new(),
+                    }),
+                ..opts.clone()
+            };
             let t0 = Instant::now();
-            let rep = solve_instance(&off, kind, &opts);
+            let rep = solve_instance(&off, kind, &off_opts);
             let secs = t0.elapsed().as_secs_f64();
             let row = milp_row(inst, name, q_min, kind, &rep, true, secs);
             refs.push((true, row.method.clone(), reference_value(&rep)));
@@ -281,6 +310,16 @@ pub fn compare_instance(
         rows.push(row);
         progress(&format!("{name}: {}", h.name()));
     }
+    let central = rows
+        .iter()
+        .find(|r| r.method == Method::Centralized.name())
+        .and_then(|r| r.objective)
+        .filter(|&c| c.abs() > 1e-12);
+    if let Some(c) = central {
+        for r in &mut rows {
+            r.vs_centralized = r.objective.map(|o| o / c);
+        }
+    }
     rows
 }
 
@@ -291,7 +330,7 @@ fn num(x: Option<f64>) -> String {
 /// The rows as a Markdown table.
 pub fn markdown(rows: &[Row]) -> String {
     let mut s = String::from(
-        "| instance | q_min | method | decisions | status | objective | T (s) | E (W) | C (/s) | atoms/task mean (min–max) | union | wall (s) | gap | vs |\n|---|---:|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|\n",
+        "| instance | q_min | method | decisions | status | objective | T (s) | E (W) | C (/s) | ÷ centralized | atoms/task mean (min–max) | union | wall (s) | gap | vs |\n|---|---:|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|\n",
     );
     for r in rows {
         let atoms = match (r.atoms_mean, r.atoms_min, r.atoms_max) {
@@ -308,7 +347,7 @@ pub fn markdown(rows: &[Row]) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {} | {} |",
             r.instance,
             num(r.q_min),
             r.method,
@@ -318,6 +357,7 @@ pub fn markdown(rows: &[Row]) -> String {
             num(r.time),
             num(r.energy),
             num(r.cost),
+            num(r.vs_centralized),
             atoms,
             r.atoms_union.map_or("–".into(), |u| u.to_string()),
             r.wall_time_s,
@@ -342,6 +382,7 @@ pub fn csv(rows: &[Row]) -> String {
         "time",
         "energy",
         "cost",
+        "vs_centralized",
         "atoms_mean",
         "atoms_min",
         "atoms_max",
@@ -366,6 +407,7 @@ pub fn csv(rows: &[Row]) -> String {
             o(r.time),
             o(r.energy),
             o(r.cost),
+            o(r.vs_centralized),
             o(r.atoms_mean),
             u(r.atoms_min),
             u(r.atoms_max),

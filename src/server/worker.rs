@@ -167,7 +167,7 @@ pub fn run_job(path: &Path, method: &JobMethod, opts: &SolveOptions) -> Result<W
         }
         JobMethod::Compare(methods) => {
             let t0 = std::time::Instant::now();
-            let rows = compare_instance(&inst, None, methods, opts.time_limit, |_| {});
+            let rows = compare_instance(&inst, None, methods, opts.time_limit, None, |_| {});
             Ok(WorkerResult {
                 status: "done".into(),
                 solve_time_s: t0.elapsed().as_secs_f64(),

@@ -1,0 +1,812 @@
+//! The papers' scenarios built around a real DNN file (`edgesplit scenario`).
+//!
+//! `tide` writes the evaluation setting of the TIDE paper (seed `000_*`,
+//! §IV-A) for a filter-level network: tasks with Zipf popularity, a
+//! centralized node that runs the whole network in a given time, a common
+//! delay limit and one instance per quality target. What the paper does not
+//! give (node speeds besides the central one, memories, prices, relevance
+//! scores, accuracy curves) follows documented, seeded rules; every file
+//! says so in its description.
+//!
+//! `mtl-split` writes the MTL-Split setting (seed `001_*`, Sec. 4.2): an
+//! EfficientNet-B0 backbone and one MLP head per FACES task, on a Jetson
+//! Nano and a remote server, for two and three tasks, with and without the
+//! heads-on-server rule. `split-quant` writes the quantization-aware split
+//! setting (seed `002_*`) around a layer-level DNN with quantization groups:
+//! device, edge and cloud, one instance per noise-regressor degree, the
+//! regressor fitted at load to a samples file. Their fixed numbers are
+//! explained in instances/mtl-split/README.md and
+//! instances/split-quant/README.md.
+
+use crate::error::{Error, Result};
+use crate::instance::raw::*;
+use crate::instance::Instance;
+use indexmap::IndexMap;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::path::{Path, PathBuf};
+
+/// Parameters of the TIDE scenario.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TideParams {
+    /// The DNN file (filter granularity), e.g. models/tide-alexnet-cifar100.yaml.
+    #[arg(long)]
+    pub dnn: PathBuf,
+    /// Quality targets q_min, one instance each.
+    #[arg(long, value_delimiter = ',', default_value = "0.5,0.6,0.7")]
+    pub q_min: Vec<f64>,
+    /// Tasks.
+    #[arg(long, default_value_t = 10)]
+    pub tasks: usize,
+    /// Zipf shape of task popularity.
+    #[arg(long, default_value_t = 2.0)]
+    pub zipf: f64,
+    /// Requests per second over all tasks.
+    #[arg(long, default_value_t = 10.0)]
+    pub total_rate: f64,
+    /// Seconds the central node takes for one inference of the whole DNN.
+    #[arg(long, default_value_t = 0.05)]
+    pub central_time: f64,
+    /// Delay limit of every task, seconds.
+    #[arg(long, default_value_t = 0.2)]
+    pub max_delay: f64,
+    /// Random seed of the relevance scores, accuracy curves and popularity ranks.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output folder: `relevance.csv` and one `tide-q<q_min>.yaml` per target.
+    #[arg(long)]
+    pub out_dir: PathBuf,
+}
+
+/// The four nodes: (name, speed relative to the central node, memory
+/// relative to the DNN's parameter bytes, compute price per FLOP relative to
+/// the central node, watts).
+const NODES: [(&str, f64, f64, f64, f64); 4] = [
+    ("device", 0.2, 0.25, 0.5, 3.0),
+    ("edge1", 0.5, 0.75, 0.8, 30.0),
+    ("edge2", 0.5, 0.75, 0.8, 30.0),
+    ("cloud", 1.0, 16.0, 1.0, 250.0),
+];
+
+/// Price of a byte sent over any link, in cost units (one unit = one
+/// inference of the whole DNN on the central node).
+const LINK_PRICE_PER_BYTE: f64 = 1e-6;
+
+/// Writes the TIDE instances and their shared relevance file; returns the
+/// paths written.
+pub fn write_tide(p: &TideParams) -> Result<Vec<PathBuf>> {
+    let dnn = load_dnn(&p.dnn)?;
+    if p.tasks == 0 || !(p.central_time > 0.0) || !(p.max_delay > 0.0) {
+        return Err(Error::Other(
+            "scenario tide: --tasks, --central-time and --max-delay must be positive".into(),
+        ));
+    }
+    for &q in &p.q_min {
+        if !(0.0..=1.0).contains(&q) {
+            return Err(Error::Other(format!(
+                "scenario tide: --q-min {q} is not in [0, 1]"
+            )));
+        }
+    }
+    std::fs::create_dir_all(&p.out_dir)
+        .map_err(|e| Error::Other(format!("creating {}: {e}", p.out_dir.display())))?;
+    let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+    let total_flops = dnn.dnn.total_flops();
+    let total_params = dnn.dnn.total_param_bytes();
+
+    // --- relevance: shared filters early, task-specific ones deeper ---
+    let atoms = &dnn.dnn.atoms;
+    let compute: Vec<usize> = (0..atoms.len())
+        .filter(|&a| a != dnn.dnn.input && a != dnn.dnn.output)
+        .collect();
+    let mut layer_width: IndexMap<&str, usize> = IndexMap::new();
+    for &a in &compute {
+        *layer_width.entry(atoms[a].layer.as_str()).or_default() += 1;
+    }
+    // Depth runs over the multi-atom (filter) layers only: the first is
+    // the most generic, the last the most task-specific.
+    let filter_levels = || {
+        compute
+            .iter()
+            .filter(|&&a| layer_width[atoms[a].layer.as_str()] > 1)
+            .map(|&a| atoms[a].level)
+    };
+    let min_level = filter_levels().min().unwrap_or(1);
+    let max_level = filter_levels().max().unwrap_or(1);
+    let task_names: Vec<String> = (1..=p.tasks).map(|t| format!("t{t}")).collect();
+    let mut csv = String::from("atom,task,score\n");
+    for &a in &compute {
+        let atom = &atoms[a];
+        if layer_width[atom.layer.as_str()] == 1 {
+            // A single-atom (dense) layer serves every task.
+            for t in &task_names {
+                csv.push_str(&format!("{},{t},1\n", atom.id));
+            }
+            continue;
+        }
+        let base: f64 = rng.gen_range(0.2..1.0);
+        let depth = if max_level > min_level {
+            (atom.level - min_level) as f64 / (max_level - min_level) as f64
+        } else {
+            0.0
+        };
+        let shared_p = (0.9 - 0.7 * depth.min(1.0)).clamp(0.0, 1.0);
+        let owner = (!rng.gen_bool(shared_p)).then(|| rng.gen_range(0..p.tasks));
+        for (t, name) in task_names.iter().enumerate() {
+            let s = match owner {
+                Some(o) if o != t => 0.02 * base,
+                _ => base,
+            };
+            csv.push_str(&format!("{},{name},{:.4}\n", atom.id, s));
+        }
+    }
+    let csv_path = p.out_dir.join("relevance.csv");
+    std::fs::write(&csv_path, csv)
+        .map_err(|e| Error::Other(format!("writing {}: {e}", csv_path.display())))?;
+
+    // --- popularity: Zipf over a seeded random ranking ---
+    let mut ranks: Vec<usize> = (1..=p.tasks).collect();
+    ranks.shuffle(&mut rng);
+    let norm: f64 = (1..=p.tasks).map(|k| (k as f64).powf(-p.zipf)).sum();
+    let rates: Vec<f64> = ranks
+        .iter()
+        .map(|&k| sig4(p.total_rate * (k as f64).powf(-p.zipf) / norm))
+        .collect();
+    // Best accuracy per task, around AlexNet's ≈ 0.70 on CIFAR-100.
+    let tops: Vec<f64> = (0..p.tasks)
+        .map(|_| round3(rng.gen_range(0.70..0.74)))
+        .collect();
+
+    // --- network: the central node runs the whole DNN in central_time ---
+    let central_speed = total_flops / p.central_time;
+    let flop_price = 1.0 / total_flops;
+    let nodes: Vec<RawNode> = NODES
+        .iter()
+        .map(|&(name, speed, memory, price, power)| RawNode {
+            name: name.into(),
+            speed: sig4(central_speed * speed),
+            memory: (total_params * memory).ceil(),
+            power: Some(power),
+            // price per second = price per FLOP × FLOP per second
+            price: Some(sig4(flop_price * price * central_speed * speed)),
+            quant_speedup: None,
+            max_utilization: None,
+            max_power: None,
+        })
+        .collect();
+    let link = |from: &str, to: &str, bw: f64, lat: f64, power: f64| RawLink {
+        from: from.into(),
+        to: to.into(),
+        bandwidth: bw,
+        latency: Some(lat),
+        power: Some(power),
+        price: Some(LINK_PRICE_PER_BYTE),
+        symmetric: Some(true),
+    };
+    let links = vec![
+        link("device", "edge1", 12.5e6, 0.005, 0.5),
+        link("device", "edge2", 12.5e6, 0.005, 0.5),
+        link("edge1", "edge2", 125e6, 0.002, 1.0),
+        link("edge1", "cloud", 125e6, 0.02, 1.0),
+        link("edge2", "cloud", 125e6, 0.02, 1.0),
+    ];
+
+    let dnn_ref = relative_path(&p.dnn, &p.out_dir)?;
+    let mut written = vec![csv_path];
+    for &q in &p.q_min {
+        let tasks = task_names
+            .iter()
+            .enumerate()
+            .map(|(t, name)| RawTask {
+                name: name.clone(),
+                rate: rates[t],
+                source: "device".into(),
+                sink: None,
+                max_delay: Some(p.max_delay),
+                min_quality: Some(q),
+                quality: Some(RawQuality {
+                    curve: Some(vec![
+                        (0.0, 0.0),
+                        (0.4, round3(0.85 * tops[t])),
+                        (0.7, round3(0.97 * tops[t])),
+                        (1.0, tops[t]),
+                    ]),
+                    noise_sensitivity: None,
+                }),
+                relevance: None,
+            })
+            .collect();
+        let name = format!("tide-q{q:.2}").replace('.', "");
+        let raw = RawInstance {
+            version: 1,
+            name: Some(name.clone()),
+            description: Some(format!(
+                "TIDE scenario (seed 000, section IV-A) on {}: {} tasks, Zipf {} popularity, \
+                 central node {} s per inference, delay limit {} s, q_min {q}. Relevance scores, \
+                 accuracy curves and the non-central nodes are ASSUMED (edgesplit scenario tide, \
+                 seed {}), not measured.",
+                dnn.dnn_name, p.tasks, p.zipf, p.central_time, p.max_delay, p.seed
+            )),
+            dnn: RawDnnRef::File {
+                file: dnn_ref.clone(),
+            },
+            network: RawNetwork {
+                nodes: nodes.clone(),
+                links: links.clone(),
+            },
+            tasks,
+            relevance_file: Some("relevance.csv".into()),
+            quantization: None,
+            objective: Some(RawObjective {
+                weights: Some(RawWeights {
+                    time: Some(0.0),
+                    energy: Some(0.0),
+                    cost: Some(1.0),
+                }),
+                normalization: None,
+            }),
+            constraints: None,
+            delay_model: Some("sequential".into()),
+            placement_rules: Vec::new(),
+        };
+        let mut value = serde_yaml::to_value(&raw).expect("raw instance serializes");
+        crate::onnx::drop_nulls(&mut value);
+        let text = serde_yaml::to_string(&value).expect("a YAML value serializes");
+        let path = p.out_dir.join(format!("{name}.yaml"));
+        std::fs::write(&path, text)
+            .map_err(|e| Error::Other(format!("writing {}: {e}", path.display())))?;
+        // Every written instance must load.
+        crate::instance::load(&path)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// The DNN of a file, loaded through a throw-away instance so that it is
+/// validated exactly as an instance's `dnn.file` would be (with an empty
+/// `quantization` section, so that every group the DNN names is listed).
+struct LoadedDnn {
+    dnn: crate::dnn::Dnn,
+    dnn_name: String,
+    /// The quantization groups the DNN names.
+    groups: Vec<String>,
+}
+
+fn load_dnn(path: &Path) -> Result<LoadedDnn> {
+    let abs = std::fs::canonicalize(path)
+        .map_err(|e| Error::Other(format!("--dnn {}: {e}", path.display())))?;
+    let text = format!(
+        "version: 1\ndnn: {{file: {:?}}}\nnetwork: {{nodes: [{{name: n, speed: 1, memory: 1}}]}}\ntasks: [{{name: t, rate: 1, source: n}}]\nquantization: {{}}\n",
+        abs.display().to_string()
+    );
+    let inst: Instance = crate::instance::load_str(&text, None)?;
+    Ok(LoadedDnn {
+        dnn_name: inst.dnn.name.clone(),
+        groups: inst.quantization.groups,
+        dnn: inst.dnn,
+    })
+}
+
+/// `target` relative to the folder `from` (both made absolute first).
+fn relative_path(target: &Path, from: &Path) -> Result<String> {
+    let t = std::fs::canonicalize(target)
+        .map_err(|e| Error::Other(format!("{}: {e}", target.display())))?;
+    let f = std::fs::canonicalize(from)
+        .map_err(|e| Error::Other(format!("{}: {e}", from.display())))?;
+    let tc: Vec<_> = t.components().collect();
+    let fc: Vec<_> = f.components().collect();
+    let common = tc.iter().zip(&fc).take_while(|(a, b)| a == b).count();
+    let mut rel = PathBuf::new();
+    for _ in common..fc.len() {
+        rel.push("..");
+    }
+    for c in &tc[common..] {
+        rel.push(c);
+    }
+    Ok(rel.to_string_lossy().replace('\\', "/"))
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Four significant digits.
+fn sig4(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    // Through the decimal form, so that the YAML shows the short number.
+    format!("{x:.3e}")
+        .parse()
+        .expect("a formatted float parses")
+}
+
+/// Parameters of the MTL-Split scenario (seed 001, Capogrosso et al.,
+/// DAC'24, Sec. 4.2). The defaults are the paper's numbers and the
+/// documented assumptions of instances/mtl-split/README.md.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MtlSplitParams {
+    /// Bytes of the input image: 2835 x 3543 x 3 float32 (paper: "≈ 115 MB").
+    #[arg(long, default_value_t = 120_532_860.0)]
+    pub image_bytes: f64,
+    /// FLOP of the backbone, one atom (2 x 0.39 GMAC of EfficientNet-B0; assumed).
+    #[arg(long, default_value_t = 7.8e8)]
+    pub backbone_flops: f64,
+    /// Memory of the backbone in bytes (Table 4, "M_b estimated size").
+    #[arg(long, default_value_t = 3_635_979_223.0)]
+    pub backbone_bytes: f64,
+    /// Bytes of the backbone's output Z_b (Table 4, "Z_b size").
+    #[arg(long, default_value_t = 1_635_779.0)]
+    pub zb_bytes: f64,
+    /// Hidden width of every head's Linear-ReLU-Linear (assumed: the authors' code default).
+    #[arg(long, default_value_t = 256)]
+    pub hidden: u64,
+    /// Device speed, FLOP/s (Jetson Nano FP32 peak).
+    #[arg(long, default_value_t = 2.359296e11)]
+    pub device_speed: f64,
+    /// Device memory, bytes (Jetson Nano, 4 GiB).
+    #[arg(long, default_value_t = 4_294_967_296.0)]
+    pub device_memory: f64,
+    /// Server speed, FLOP/s (one RTX 3090, FP32 peak; assumed).
+    #[arg(long, default_value_t = 3.558e13)]
+    pub server_speed: f64,
+    /// Server memory, bytes (24 GiB; assumed).
+    #[arg(long, default_value_t = 25_769_803_776.0)]
+    pub server_memory: f64,
+    /// Bandwidth of the device-server link, both ways, bytes/s (1 Gbit/s).
+    #[arg(long, default_value_t = 1.25e8)]
+    pub bandwidth: f64,
+    /// Latency of the device-server link, seconds per transfer.
+    #[arg(long, default_value_t = 0.0)]
+    pub latency: f64,
+    /// Requests per second of every task (assumed: one image every 4 s).
+    #[arg(long, default_value_t = 0.25)]
+    pub rate: f64,
+    /// Output folder: the two DNN files and the four instances.
+    #[arg(long)]
+    pub out_dir: PathBuf,
+}
+
+/// The FACES tasks (paper, Sec. 4 "Datasets" and Table 3, EfficientNet):
+/// (name, paper label, classes, single-task accuracy = `min_quality`,
+/// multi-task accuracy = end point of the quality curve).
+const FACES_TASKS: [(&str, &str, u64, f64, f64); 3] = [
+    ("ages", "T1", 3, 0.9976, 1.0),
+    ("genders", "T2", 2, 0.9976, 1.0),
+    ("expressions", "T3", 3, 0.9463, 0.9561),
+];
+
+/// The task sets of the paper's FACES experiments, as indices into
+/// [`FACES_TASKS`]: T1+T3 and T1+T2+T3.
+const MTL_TASK_SETS: [&[usize]; 2] = [&[0, 2], &[0, 1, 2]];
+
+/// Bytes per float32 element.
+const F32: f64 = 4.0;
+
+/// Serializes `value` without nulls to `path`.
+fn write_yaml<T: serde::Serialize>(value: &T, path: &Path) -> Result<()> {
+    let mut value = serde_yaml::to_value(value).expect("raw data serializes");
+    crate::onnx::drop_nulls(&mut value);
+    let text = serde_yaml::to_string(&value).expect("a YAML value serializes");
+    std::fs::write(path, text).map_err(|e| Error::Other(format!("writing {}: {e}", path.display())))
+}
+
+fn check_positive(scenario: &str, flag: &str, x: f64) -> Result<()> {
+    if x.is_finite() && x > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::Other(format!(
+            "scenario {scenario}: {flag} {x} is not allowed: expected a finite number > 0"
+        )))
+    }
+}
+
+fn check_non_negative(scenario: &str, flag: &str, x: f64) -> Result<()> {
+    if x.is_finite() && x >= 0.0 {
+        Ok(())
+    } else {
+        Err(Error::Other(format!(
+            "scenario {scenario}: {flag} {x} is not allowed: expected a finite number ≥ 0"
+        )))
+    }
+}
+
+fn create_out_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::Other(format!("creating {}: {e}", dir.display())))
+}
+
+/// Writes the MTL-Split DNN files (`efficientnet-b0-{2,3}heads.yaml`) and
+/// instances (`{2,3}tasks.yaml` and the `*-free-heads.yaml` variants without
+/// the heads-on-server rule); returns the paths written.
+pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
+    let s = "mtl-split";
+    check_positive(s, "--image-bytes", p.image_bytes)?;
+    check_positive(s, "--backbone-flops", p.backbone_flops)?;
+    check_non_negative(s, "--backbone-bytes", p.backbone_bytes)?;
+    check_positive(s, "--zb-bytes", p.zb_bytes)?;
+    check_positive(s, "--hidden", p.hidden as f64)?;
+    check_positive(s, "--device-speed", p.device_speed)?;
+    check_positive(s, "--device-memory", p.device_memory)?;
+    check_positive(s, "--server-speed", p.server_speed)?;
+    check_positive(s, "--server-memory", p.server_memory)?;
+    check_positive(s, "--bandwidth", p.bandwidth)?;
+    check_non_negative(s, "--latency", p.latency)?;
+    check_positive(s, "--rate", p.rate)?;
+    create_out_dir(&p.out_dir)?;
+
+    // Head of c classes: Linear(Z_b flattened -> hidden) - ReLU -
+    // Linear(hidden -> c), float32 weights and tensors.
+    let width = (p.zb_bytes / F32).round();
+    let hidden = p.hidden as f64;
+    let fc1 = |task: &str| RawLayer {
+        name: format!("{task}_fc1"),
+        count: None,
+        flops: Some(2.0 * width * hidden),
+        param_bytes: Some((width * hidden + hidden) * F32),
+        out_bytes: Some(hidden * F32),
+        group: None,
+        mandatory: None,
+        inputs: Some(vec!["backbone".into()]),
+        atoms: None,
+    };
+    let fc2 = |task: &str, classes: u64| {
+        let c = classes as f64;
+        RawLayer {
+            name: format!("{task}_fc2"),
+            count: None,
+            flops: Some(2.0 * hidden * c),
+            param_bytes: Some((hidden * c + c) * F32),
+            out_bytes: Some(c * F32),
+            group: None,
+            mandatory: None,
+            inputs: None,
+            atoms: None,
+        }
+    };
+    let nodes = vec![
+        RawNode {
+            name: "device".into(),
+            speed: p.device_speed,
+            memory: p.device_memory,
+            power: None,
+            price: None,
+            quant_speedup: None,
+            max_utilization: None,
+            max_power: None,
+        },
+        RawNode {
+            name: "server".into(),
+            speed: p.server_speed,
+            memory: p.server_memory,
+            power: None,
+            price: None,
+            quant_speedup: None,
+            max_utilization: None,
+            max_power: None,
+        },
+    ];
+    let links = vec![RawLink {
+        from: "device".into(),
+        to: "server".into(),
+        bandwidth: p.bandwidth,
+        latency: Some(p.latency),
+        power: None,
+        price: None,
+        symmetric: Some(true),
+    }];
+
+    let mut written = Vec::new();
+    for set in MTL_TASK_SETS {
+        let n = set.len();
+        let tasks: Vec<_> = set.iter().map(|&i| FACES_TASKS[i]).collect();
+        let labels = tasks.iter().map(|t| t.1).collect::<Vec<_>>().join("+");
+
+        // --- the DNN: image -> backbone -> one two-layer head per task -> logits ---
+        let mut layers = vec![RawLayer {
+            name: "backbone".into(),
+            count: None,
+            flops: Some(p.backbone_flops),
+            param_bytes: Some(p.backbone_bytes),
+            out_bytes: Some(p.zb_bytes),
+            group: None,
+            mandatory: Some(true),
+            inputs: None,
+            atoms: None,
+        }];
+        for &(name, _, classes, _, _) in &tasks {
+            layers.push(fc1(name));
+            layers.push(fc2(name, classes));
+        }
+        let dnn = RawDnn {
+            name: Some(format!("mtl-split-efficientnet-b0-{n}heads")),
+            description: Some(format!(
+                "EfficientNet-B0 backbone (one atom) + {n} MLP heads (Linear-ReLU-Linear), \
+                 FACES {labels}. Written by edgesplit scenario mtl-split (seed 001, MTL-Split, \
+                 DAC'24); where every number comes from: instances/mtl-split/README.md."
+            )),
+            input: RawEndpoint {
+                name: "image".into(),
+                out_bytes: Some(p.image_bytes),
+                inputs: None,
+            },
+            layers,
+            output: RawEndpoint {
+                name: "logits".into(),
+                out_bytes: None,
+                inputs: Some(tasks.iter().map(|t| format!("{}_fc2", t.0)).collect()),
+            },
+            edges: Vec::new(),
+        };
+        let dnn_file = format!("efficientnet-b0-{n}heads.yaml");
+        let dnn_path = p.out_dir.join(&dnn_file);
+        write_yaml(&dnn, &dnn_path)?;
+        load_dnn(&dnn_path)?;
+        written.push(dnn_path);
+
+        // --- the instances: with and without the heads-on-server rule ---
+        let raw_tasks: Vec<RawTask> = tasks
+            .iter()
+            .map(|&(name, _, _, stl, mtl)| RawTask {
+                name: name.into(),
+                rate: p.rate,
+                source: "device".into(),
+                sink: None,
+                max_delay: None,
+                min_quality: Some(stl),
+                quality: Some(RawQuality {
+                    curve: Some(vec![(0.0, 0.0), (1.0, mtl)]),
+                    noise_sensitivity: None,
+                }),
+                relevance: Some(IndexMap::from([
+                    ("backbone".to_string(), 1.0),
+                    (format!("{name}_fc1"), 1.0),
+                    (format!("{name}_fc2"), 1.0),
+                ])),
+            })
+            .collect();
+        for free_heads in [false, true] {
+            let suffix = if free_heads { "-free-heads" } else { "" };
+            let raw = RawInstance {
+                version: 1,
+                name: Some(format!("mtl-split-{n}tasks{suffix}")),
+                description: Some(format!(
+                    "MTL-Split (seed 001, Capogrosso et al., DAC'24, Sec. 4.2), FACES {labels}: \
+                     EfficientNet-B0 backbone, a device (by default the paper's Jetson Nano, \
+                     4 GB) and a remote server joined by a {} Gbit/s link.{} Written by edgesplit \
+                     scenario mtl-split; what comes from the paper and what is assumed: \
+                     instances/mtl-split/README.md.",
+                    p.bandwidth * 8.0 / 1e9,
+                    if free_heads {
+                        " Variant: the heads-on-server rule is switched off."
+                    } else {
+                        ""
+                    }
+                )),
+                dnn: RawDnnRef::File {
+                    file: dnn_file.clone(),
+                },
+                network: RawNetwork {
+                    nodes: nodes.clone(),
+                    links: links.clone(),
+                },
+                tasks: raw_tasks.clone(),
+                relevance_file: None,
+                quantization: None,
+                objective: Some(RawObjective {
+                    weights: Some(RawWeights {
+                        time: Some(1.0),
+                        energy: None,
+                        cost: None,
+                    }),
+                    normalization: Some(RawNormalization::Named("none".into())),
+                }),
+                constraints: free_heads.then(|| RawFamilies {
+                    rules: Some(false),
+                    ..RawFamilies::default()
+                }),
+                delay_model: Some("sequential".into()),
+                // MTL-Split's design (Sec. 3, Sec. 4 "Models details"): the
+                // task-solving heads run on the remote server.
+                placement_rules: vec![crate::instance::rules::RawRule {
+                    name: Some("heads-on-server".into()),
+                    tasks: None,
+                    atoms: Some("*_fc*".into()),
+                    level: None,
+                    group: None,
+                    only_on: None,
+                    never_on: Some(vec!["device".into()]),
+                }],
+            };
+            let path = p.out_dir.join(format!("{n}tasks{suffix}.yaml"));
+            write_yaml(&raw, &path)?;
+            crate::instance::load(&path)?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}
+
+/// Parameters of the quantization-aware splitting scenario (seed 002,
+/// Nicosanti 2025).
+#[derive(Debug, Clone, clap::Args)]
+pub struct SplitQuantParams {
+    /// The layer-level DNN with quantization groups, e.g. models/densenet121-q12.yaml.
+    #[arg(long)]
+    pub dnn: PathBuf,
+    /// Noise samples CSV (one 0/1 column per group, then `noise`); the
+    /// instances fit their regressor to it at load.
+    #[arg(long)]
+    pub samples: PathBuf,
+    /// Degrees of the noise regressor, one instance each.
+    #[arg(long, value_delimiter = ',', default_value = "2,3")]
+    pub degrees: Vec<usize>,
+    /// Ridge λ of the fit.
+    #[arg(long, default_value_t = 0.0)]
+    pub ridge: f64,
+    /// Bound on the predicted noise η(q) (`sweep` replaces it).
+    #[arg(long, default_value_t = 0.05)]
+    pub max_noise: f64,
+    /// File names are `<prefix>-deg<degree>.yaml`.
+    #[arg(long, default_value = "densenet121")]
+    pub prefix: String,
+    /// Output folder.
+    #[arg(long)]
+    pub out_dir: PathBuf,
+}
+
+/// Writes one split-quant instance per regressor degree; returns the paths
+/// written.
+pub fn write_split_quant(p: &SplitQuantParams) -> Result<Vec<PathBuf>> {
+    let s = "split-quant";
+    let dnn = load_dnn(&p.dnn)?;
+    let samples = crate::noise::read_samples(&p.samples)
+        .map_err(|e| Error::Other(format!("scenario {s}: --samples: {e}")))?;
+    if p.degrees.is_empty() {
+        return Err(Error::Other(format!(
+            "scenario {s}: --degrees is empty: give at least one degree"
+        )));
+    }
+    for &d in &p.degrees {
+        if d == 0 || d > samples.groups.len() {
+            return Err(Error::Other(format!(
+                "scenario {s}: --degrees {d} is not allowed: expected 1 to {} (the groups in --samples)",
+                samples.groups.len()
+            )));
+        }
+    }
+    check_non_negative(s, "--ridge", p.ridge)?;
+    check_non_negative(s, "--max-noise", p.max_noise)?;
+    if p.prefix.is_empty() || p.prefix.contains(['/', '\\']) {
+        return Err(Error::Other(format!(
+            "scenario {s}: --prefix '{}' is not allowed: expected a non-empty file name part",
+            p.prefix
+        )));
+    }
+    // The groups, in the samples' column order; they must be the DNN's.
+    for g in &samples.groups {
+        if !dnn.groups.contains(g) {
+            return Err(Error::Other(format!(
+                "scenario {s}: --samples {}: column '{g}' is not a quantization group of --dnn {} (its groups: {})",
+                p.samples.display(),
+                p.dnn.display(),
+                dnn.groups.join(", ")
+            )));
+        }
+    }
+    for g in &dnn.groups {
+        if !samples.groups.contains(g) {
+            return Err(Error::Other(format!(
+                "scenario {s}: --dnn {}: group '{g}' has no column in --samples {}",
+                p.dnn.display(),
+                p.samples.display()
+            )));
+        }
+    }
+    create_out_dir(&p.out_dir)?;
+    let dnn_ref = relative_path(&p.dnn, &p.out_dir)?;
+    let samples_ref = relative_path(&p.samples, &p.out_dir)?;
+
+    // The paper's three machines (speeds, memories, powers and int8
+    // speed-ups assumed: instances/split-quant/README.md):
+    // (name, FLOP/s, bytes, W, quant_speedup).
+    let nodes: Vec<RawNode> = [
+        ("device", 2.0e10, 2.0e9, 5.0, 2.0), // c3-standard-4, docker --cpus 0.5
+        ("edge", 4.0e10, 4.0e9, 10.0, 2.0),  // c3-standard-4, docker --cpus 1.0
+        ("cloud", 1.0e12, 1.6e10, 70.0, 1.0), // n1-standard-4 + Tesla T4
+    ]
+    .iter()
+    .map(|&(name, speed, memory, power, q)| RawNode {
+        name: name.into(),
+        speed,
+        memory,
+        power: Some(power),
+        price: None,
+        quant_speedup: Some(q),
+        max_utilization: None,
+        max_power: None,
+    })
+    .collect();
+    let link = |from: &str, to: &str, bw: f64, lat: f64, symmetric: Option<bool>| RawLink {
+        from: from.into(),
+        to: to.into(),
+        bandwidth: bw,
+        latency: Some(lat),
+        power: Some(1.0),
+        price: None,
+        symmetric,
+    };
+    let links = vec![
+        link("device", "edge", 5.0e6, 0.005, None), // paper: 5 MB/s, 5 ms
+        link("edge", "device", 2.0e7, 0.005, None), // paper: 20 MB/s, 5 ms
+        link("edge", "cloud", 5.0e7, 0.010, Some(true)), // assumed: 50 MB/s, 10 ms
+    ];
+
+    let mut written = Vec::new();
+    for &d in &p.degrees {
+        let raw = RawInstance {
+            version: 1,
+            name: Some(format!("split-quant-deg{d}")),
+            description: Some(format!(
+                "Seed 002 (quantization-aware splitting, Nicosanti 2025): one layer-level DNN \
+                 ({}) split across device (0.5 CPU), edge (1 CPU) and cloud (T4 GPU), {} \
+                 quantizable layer groups, degree-{d} noise regressor fitted at load. \
+                 DenseNet-121 stands in for YOLO11; node speeds, the edge-cloud link, memory and power are assumptions; the noise samples are SYNTHETIC. Written by \
+                 edgesplit scenario split-quant; sources and assumptions: \
+                 instances/split-quant/README.md.",
+                dnn.dnn_name,
+                samples.groups.len()
+            )),
+            dnn: RawDnnRef::File {
+                file: dnn_ref.clone(),
+            },
+            network: RawNetwork {
+                nodes: nodes.clone(),
+                links: links.clone(),
+            },
+            tasks: vec![RawTask {
+                name: "detect".into(),
+                rate: 1.0,
+                source: "device".into(),
+                sink: Some("device".into()),
+                max_delay: None,
+                min_quality: None,
+                quality: None,
+                relevance: None,
+            }],
+            relevance_file: None,
+            quantization: Some(RawQuantization {
+                groups: Some(samples.groups.clone()),
+                weight_factor: Some(0.25),
+                activation_factor: Some(0.25),
+                noise: Some(RawNoise {
+                    intercept: None,
+                    terms: Vec::new(),
+                    fit: Some(RawNoiseFit {
+                        samples: samples_ref.clone(),
+                        degree: d,
+                        ridge: Some(p.ridge),
+                    }),
+                }),
+                max_noise: Some(p.max_noise),
+            }),
+            objective: Some(RawObjective {
+                weights: Some(RawWeights {
+                    time: Some(1.0),
+                    energy: None,
+                    cost: None,
+                }),
+                normalization: Some(RawNormalization::Named("none".into())),
+            }),
+            constraints: None,
+            delay_model: Some("sequential".into()),
+            placement_rules: Vec::new(),
+        };
+        let path = p.out_dir.join(format!("{}-deg{d}.yaml", p.prefix));
+        write_yaml(&raw, &path)?;
+        crate::instance::load(&path)?;
+        written.push(path);
+    }
+    Ok(written)
+}
