@@ -77,7 +77,12 @@ const LINK_PRICE_PER_BYTE: f64 = 1e-6;
 /// paths written.
 pub fn write_tide(p: &TideParams) -> Result<Vec<PathBuf>> {
     let dnn = load_dnn(&p.dnn)?;
-    if p.tasks == 0 || !(p.central_time > 0.0) || !(p.max_delay > 0.0) {
+    if p.tasks == 0
+        || p.central_time.is_nan()
+        || p.central_time <= 0.0
+        || p.max_delay.is_nan()
+        || p.max_delay <= 0.0
+    {
         return Err(Error::Other(
             "scenario tide: --tasks, --central-time and --max-delay must be positive".into(),
         ));
