@@ -23,6 +23,8 @@ pub mod plan;
 pub mod plot;
 pub mod reference;
 pub mod scenario;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod solve;
 
 pub use error::{Diagnostics, Error, Problem, Result};

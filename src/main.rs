@@ -85,7 +85,8 @@ enum Command {
         in_process: bool,
     },
     /// Internal: solve in a child process for `solve` and the server, and
-    /// write the report as JSON to `--out`.
+    /// write the report as JSON to `--out`; with INSTANCE `-`, a standby
+    /// server worker that reads its job as JSON from standard input.
     #[command(hide = true)]
     Worker {
         /// Instance file.
@@ -95,6 +96,41 @@ enum Command {
         /// Where to write the report.
         #[arg(long)]
         out: PathBuf,
+        /// Server jobs: a backend, a heuristic or `compare:M1,M2,...`; the
+        /// result is written in the server's form.
+        #[arg(long)]
+        method: Option<String>,
+    },
+    /// Run the HTTP model server (see docs/server.md): jobs are stored in
+    /// SQLite and solved in worker processes.
+    #[cfg(feature = "server")]
+    Serve {
+        /// Address to listen on (port 0: any free port). Without tokens only
+        /// a loopback address is allowed.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// SQLite job store; job folders go to `<db>.jobs/` beside it.
+        #[arg(long, default_value = "edgesplit.db")]
+        db: PathBuf,
+        /// Worker processes at a time.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// File of bearer tokens, one per line (also: EDGESPLIT_TOKENS,
+        /// comma-separated).
+        #[arg(long)]
+        tokens_file: Option<PathBuf>,
+        /// Largest request body, bytes.
+        #[arg(long, default_value_t = 8 << 20)]
+        max_body: usize,
+        /// Largest instance: atoms × tasks × nodes.
+        #[arg(long, default_value_t = 5_000_000)]
+        max_instance_size: u128,
+        /// Most jobs waiting at once (then 429).
+        #[arg(long, default_value_t = 1000)]
+        max_queue: i64,
+        /// Largest per-job time limit, seconds (also the default).
+        #[arg(long, default_value_t = 300.0)]
+        max_time_limit: f64,
     },
     /// Explain an infeasible instance: which families, switched off one at a
     /// time, make it feasible, and the smallest uniform relaxation of the
@@ -227,8 +263,8 @@ enum Command {
     /// `solve` (every backend on generated instances of growing size) or
     /// `sweep` (a 10-limit noise sweep against a single solve).
     Bench {
-        /// `build` or `solve`.
-        #[arg(value_parser = ["build", "solve", "sweep"])]
+        /// `build`, `solve`, `sweep` or `server`.
+        #[arg(value_parser = ["build", "solve", "sweep", "server"])]
         what: String,
         /// Backends for `solve` (default: every one built in but microlp).
         #[arg(long, value_delimiter = ',')]
@@ -239,6 +275,24 @@ enum Command {
         /// Build repetitions for `build`.
         #[arg(long, default_value_t = 5)]
         repeats: usize,
+        /// `server`: jobs in sequence (overhead) and per client (throughput).
+        #[arg(long, default_value_t = 50)]
+        jobs: usize,
+        /// `server`: concurrent clients for the throughput.
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        /// `server`: worker processes.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+        /// `server`: the method of every job.
+        #[arg(long, default_value = "tide")]
+        method: String,
+        /// `server`: the instance.
+        #[arg(long, default_value = "instances/default.yaml")]
+        instance: PathBuf,
+        /// `server`: pause before each sequential job, milliseconds.
+        #[arg(long, default_value_t = 0)]
+        pause_ms: u64,
     },
     /// Describe an instance: sizes, levels, fan-out classes, effective links.
     Info {
@@ -671,6 +725,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             instance,
             solver,
             out,
+            method,
         } => {
             // Fault injection for the isolation tests.
             match std::env::var("EDGESPLIT_WORKER_FAULT").as_deref() {
@@ -679,6 +734,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     std::thread::sleep(std::time::Duration::from_secs(3600));
                 },
                 _ => {}
+            }
+            if instance.as_os_str() == "-" {
+                return server_standby();
+            }
+            if let Some(m) = method {
+                return server_worker(&instance, &m, &solver, &out);
             }
             let inst = load(&instance)?;
             let rep = solve_instance(&inst, solver.kind()?, &solver.options(&inst)?);
@@ -689,6 +750,40 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let w = edgesplit::solve::isolate::WorkerOutput { report: rep, plan };
             std::fs::write(&out, serde_json::to_string(&w)?)
                 .with_context(|| format!("writing {}", out.display()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        #[cfg(feature = "server")]
+        Command::Serve {
+            addr,
+            db,
+            workers,
+            tokens_file,
+            max_body,
+            max_instance_size,
+            max_queue,
+            max_time_limit,
+        } => {
+            if !(max_time_limit.is_finite() && max_time_limit > 0.0) {
+                anyhow::bail!(
+                    "--max-time-limit {max_time_limit}: expected a positive number of seconds"
+                );
+            }
+            let tokens = edgesplit::server::read_tokens(
+                tokens_file.as_deref(),
+                std::env::var("EDGESPLIT_TOKENS").ok().as_deref(),
+            )?;
+            let exe = std::env::current_exe().context("locating the edgesplit binary")?;
+            edgesplit::server::serve(edgesplit::server::Config {
+                addr,
+                db,
+                workers,
+                tokens,
+                max_body,
+                max_instance_size,
+                max_queue,
+                max_time_limit,
+                exe,
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Diagnose {
@@ -1021,7 +1116,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
             solvers,
             time_limit,
             repeats,
+            jobs,
+            clients,
+            workers,
+            method,
+            instance,
+            pause_ms,
         } => {
+            if what == "server" {
+                #[cfg(feature = "server")]
+                {
+                    let exe = std::env::current_exe().context("locating the edgesplit binary")?;
+                    let report = edgesplit::server::bench::bench_server(
+                        &exe, &instance, &method, jobs, clients, workers, pause_ms,
+                    )
+                    .map_err(|e| anyhow::anyhow!(e))?;
+                    print!("{report}");
+                    return Ok(ExitCode::SUCCESS);
+                }
+                #[cfg(not(feature = "server"))]
+                {
+                    let _ = (jobs, clients, workers, method, instance, pause_ms);
+                    anyhow::bail!("bench server needs the `server` feature");
+                }
+            }
             if what == "build" {
                 print!("{}", edgesplit::bench::bench_build(repeats));
                 return Ok(ExitCode::SUCCESS);
@@ -1138,6 +1256,40 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json.as_deref(),
         ),
     }
+}
+
+/// `worker --method`: a server job, written in the server's form.
+#[cfg(feature = "server")]
+fn server_worker(
+    instance: &Path,
+    method: &str,
+    solver: &SolverArgs,
+    out: &Path,
+) -> Result<ExitCode> {
+    let m = edgesplit::server::worker::JobMethod::parse(method).map_err(|e| anyhow::anyhow!(e))?;
+    let res = edgesplit::server::worker::run_job(instance, &m, &solver.plain_options()?)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::write(out, serde_json::to_string(&res)?)
+        .with_context(|| format!("writing {}", out.display()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `worker -`: a standby worker for the server, which reads its job from
+/// standard input.
+#[cfg(feature = "server")]
+fn server_standby() -> Result<ExitCode> {
+    edgesplit::server::worker::run_standby().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "server"))]
+fn server_standby() -> Result<ExitCode> {
+    anyhow::bail!("worker - needs the `server` feature")
+}
+
+#[cfg(not(feature = "server"))]
+fn server_worker(_: &Path, _: &str, _: &SolverArgs, _: &Path) -> Result<ExitCode> {
+    anyhow::bail!("worker --method needs the `server` feature")
 }
 
 fn run_heuristic(

@@ -1,0 +1,291 @@
+//! The job queue and the supervision of worker processes: each worker slot
+//! claims the oldest queued job, runs `edgesplit worker` on it, enforces
+//! the hard deadline, and records how it ended.
+
+use super::bundle::Bundle;
+use super::store::{JobRow, JobStatus};
+use super::worker::{JobMethod, WorkerResult};
+use super::worker::{StandbyJob, STANDBY_DONE};
+use super::AppState;
+use crate::solve::isolate::GRACE_S;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio::process::Child;
+use tokio::sync::Notify;
+
+/// A job a worker slot is on.
+pub struct Running {
+    /// Notified to cancel it.
+    pub cancel: Arc<Notify>,
+    /// The worker's process id, once started.
+    pub pid: Option<u32>,
+    /// When the slot took it.
+    pub started: Instant,
+}
+
+/// Starts a standby worker (`edgesplit worker - --out -`): it loads the
+/// binary and waits for its job on standard input.
+fn spawn_standby(st: &AppState) -> Result<Child, String> {
+    let mut cmd = tokio::process::Command::new(&st.cfg.exe);
+    cmd.args(["worker", "-", "--out", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    // SAFETY: prctl is async-signal-safe; the child dies with the server
+    // (a worker must not outlive a server killed with SIGKILL).
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    cmd.spawn()
+        .map_err(|e| format!("cannot start the worker {}: {e}", st.cfg.exe.display()))
+}
+
+/// One worker slot: keeps a standby worker process ready, and forever
+/// claims a job and hands it to that process.
+pub async fn slot(st: Arc<AppState>) {
+    let mut standby: Option<Child> = None;
+    loop {
+        // A standby that died while idle (killed from outside) is replaced.
+        if let Some(c) = standby.as_mut() {
+            if !matches!(c.try_wait(), Ok(None)) {
+                standby = None;
+            }
+        }
+        if standby.is_none() {
+            match spawn_standby(&st) {
+                Ok(c) => standby = Some(c),
+                Err(e) => eprintln!("{e}"),
+            }
+        }
+        let claimed = {
+            let mut running = st.running.lock().unwrap_or_else(|e| e.into_inner());
+            match st.store.claim() {
+                Ok(Some(j)) => {
+                    running.insert(
+                        j.id.clone(),
+                        Running {
+                            cancel: Arc::new(Notify::new()),
+                            pid: None,
+                            started: Instant::now(),
+                        },
+                    );
+                    Some(j)
+                }
+                Ok(None) => None,
+                Err(e) => {
+                    eprintln!("job store: cannot claim a job: {e}");
+                    None
+                }
+            }
+        };
+        match claimed {
+            Some(job) => run(&st, job, standby.take()).await,
+            None => {
+                let _ = tokio::time::timeout(Duration::from_millis(500), st.wake.notified()).await;
+            }
+        }
+    }
+}
+
+enum End {
+    /// The worker said its result is written (it is still exiting).
+    Reported,
+    Exited(std::process::ExitStatus),
+    Cancelled,
+    Overran(f64),
+}
+
+fn cancel_of(st: &AppState, id: &str) -> Arc<Notify> {
+    let running = st.running.lock().unwrap_or_else(|e| e.into_inner());
+    running
+        .get(id)
+        .map(|r| r.cancel.clone())
+        .unwrap_or_default()
+}
+
+/// Runs one claimed job to its end and records it.
+async fn run(st: &Arc<AppState>, job: JobRow, standby: Option<Child>) {
+    let cancel = cancel_of(st, &job.id);
+    let dir = st.jobs_dir.join(&job.id);
+    let (status, error, result) = match execute(st, &job, &dir, &cancel, standby).await {
+        Ok((status, error, result)) => (status, error, result),
+        Err(e) => (JobStatus::Failed, Some(e), None),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    {
+        let mut running = st.running.lock().unwrap_or_else(|e| e.into_inner());
+        running.remove(&job.id);
+        if let Err(e) = st
+            .store
+            .finish(&job.id, status, error.as_deref(), result.as_deref())
+        {
+            eprintln!("job store: cannot record the end of job {}: {e}", job.id);
+        }
+    }
+    if let (JobStatus::Done, Some(r)) = (status, &result) {
+        if let Ok(w) = serde_json::from_str::<WorkerResult>(r) {
+            st.metrics.observe_solve(w.solve_time_s);
+        }
+    }
+    st.done.notify_waiters();
+}
+
+type Outcome = (JobStatus, Option<String>, Option<String>);
+
+async fn execute(
+    st: &Arc<AppState>,
+    job: &JobRow,
+    dir: &std::path::Path,
+    cancel: &Notify,
+    standby: Option<Child>,
+) -> Result<Outcome, String> {
+    let _ = std::fs::remove_dir_all(dir);
+    let bundle: Bundle = st
+        .store
+        .bundle(&job.instance_hash)
+        .map_err(|e| format!("job store: {e}"))?
+        .ok_or("the job's instance is missing from the store")
+        .and_then(|t| serde_json::from_str(&t).map_err(|_| "the stored instance is unreadable"))?;
+    let path = bundle
+        .materialize(&dir.join("in"))
+        .map_err(|e| format!("cannot write the instance: {}", e.body.error))?;
+    let opts: super::api::JobOptions = serde_json::from_str(&job.options).unwrap_or_default();
+    let method = JobMethod::parse(&job.method)?;
+    let time_limit = opts.time_limit_s.unwrap_or(st.cfg.max_time_limit);
+    let out = dir.join("result.json");
+    let spec = StandbyJob {
+        instance: path,
+        method: job.method.clone(),
+        out: out.clone(),
+        time_limit: Some(time_limit),
+        gap: opts.gap,
+        threads: opts.threads,
+    };
+    let start = Instant::now();
+    let mut child = match standby {
+        Some(c) => c,
+        None => spawn_standby(st)?,
+    };
+    if let Some(r) = st
+        .running
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get_mut(&job.id)
+    {
+        r.pid = child.id();
+    }
+    // The job goes down the pipe and the pipe is closed; a worker that
+    // died meanwhile shows in its exit status below.
+    if let Some(mut stdin) = child.stdin.take() {
+        let text = serde_json::to_vec(&spec).map_err(|e| e.to_string())?;
+        let _ = stdin.write_all(&text).await;
+        drop(stdin);
+    }
+    let mut stderr = child.stderr.take();
+    let err_task = tokio::spawn(async move {
+        let mut buf = Vec::new();
+        if let Some(s) = stderr.as_mut() {
+            let _ = s.take(1 << 16).read_to_end(&mut buf).await;
+        }
+        String::from_utf8_lossy(&buf).into_owned()
+    });
+    let deadline = Duration::from_secs_f64(time_limit * method.solves() + GRACE_S);
+    let mut stdout = child.stdout.take();
+    let reported = async {
+        let Some(s) = stdout.as_mut() else {
+            return false;
+        };
+        let mut line = String::new();
+        let _ = tokio::io::BufReader::new(s).read_line(&mut line).await;
+        line.trim_end() == STANDBY_DONE
+    };
+    let end = tokio::select! {
+        ok = reported => if ok {
+            End::Reported
+        } else {
+            // Its output closed without the line: it is ending.
+            match child.wait().await {
+                Ok(s) => End::Exited(s),
+                Err(e) => return Err(format!("lost the worker: {e}")),
+            }
+        },
+        _ = cancel.notified() => End::Cancelled,
+        _ = tokio::time::sleep(deadline) => End::Overran(deadline.as_secs_f64()),
+    };
+    match end {
+        End::Exited(_) => {}
+        End::Reported => {
+            // Reap it in the background; one that does not exit soon is
+            // killed.
+            tokio::spawn(async move {
+                if tokio::time::timeout(Duration::from_secs(10), child.wait())
+                    .await
+                    .is_err()
+                {
+                    let _ = child.start_kill();
+                    let _ = child.wait().await;
+                }
+            });
+        }
+        _ => {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let stderr = if matches!(end, End::Reported) {
+        String::new()
+    } else {
+        err_task.await.unwrap_or_default()
+    };
+    let last_line = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| format!(": {}", l.trim()))
+        .unwrap_or_default();
+    match end {
+        End::Cancelled => Ok((
+            JobStatus::Cancelled,
+            Some(format!(
+                "cancelled while running; the worker was killed after {secs:.2} s"
+            )),
+            None,
+        )),
+        End::Overran(d) => Ok((
+            JobStatus::Failed,
+            Some(format!(
+                "the worker overran its deadline ({d:.1} s: the time limit times the solves it may run, plus {GRACE_S} s of grace) and was killed"
+            )),
+            None,
+        )),
+        End::Exited(s) if !s.success() => {
+            use std::os::unix::process::ExitStatusExt;
+            let how = match s.signal() {
+                Some(9) => "was killed by signal 9 (SIGKILL)".to_string(),
+                Some(6) => "was killed by signal 6 (SIGABRT: the native solver aborted)".into(),
+                Some(11) => "was killed by signal 11 (SIGSEGV: the native solver crashed)".into(),
+                Some(sig) => format!("was killed by signal {sig}"),
+                None => format!("exited with code {}", s.code().unwrap_or(-1)),
+            };
+            Ok((
+                JobStatus::Failed,
+                Some(format!("the worker process {how} after {secs:.2} s{last_line}")),
+                None,
+            ))
+        }
+        End::Exited(_) | End::Reported => {
+            let text = std::fs::read_to_string(&out)
+                .map_err(|e| format!("the worker wrote no result: {e}"))?;
+            serde_json::from_str::<WorkerResult>(&text)
+                .map_err(|e| format!("unreadable worker result: {e}"))?;
+            Ok((JobStatus::Done, None, Some(text)))
+        }
+    }
+}

@@ -1,0 +1,790 @@
+//! The HTTP model server over real HTTP on loopback: the real `edgesplit
+//! serve` binary on a free port with a temporary job store.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running server; killed (SIGKILL) when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `edgesplit serve` on 127.0.0.1:0 with the store in `dir`.
+fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("server.log"))
+        .unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_edgesplit"));
+    cmd.args(["serve", "--addr", "127.0.0.1:0", "--db"])
+        .arg(dir.join("jobs.db"))
+        .args(args)
+        .env_remove("EDGESPLIT_TOKENS")
+        .env_remove("EDGESPLIT_WORKER_FAULT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(log);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| {
+            panic!(
+                "no address in {line:?}; log: {}",
+                std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+            )
+        })
+        .to_string();
+    Server { child, base }
+}
+
+/// An answer: status, headers we look at, body.
+struct Resp {
+    status: u16,
+    body: String,
+    retry_after: Option<String>,
+    content_type: String,
+    location: Option<String>,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.body))
+    }
+}
+
+fn send(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> Resp {
+    let mut req = ureq::request(method, url).timeout(Duration::from_secs(120));
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    let r = match body {
+        Some(b) => req.send_string(b),
+        None => req.call(),
+    };
+    let resp = match r {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    Resp {
+        status: resp.status(),
+        retry_after: resp.header("retry-after").map(String::from),
+        content_type: resp.header("content-type").unwrap_or("").to_string(),
+        location: resp.header("location").map(String::from),
+        body: resp.into_string().unwrap(),
+    }
+}
+
+impl Server {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+    fn get(&self, path: &str) -> Resp {
+        send("GET", &self.url(path), &[], None)
+    }
+    fn get_as(&self, token: &str, path: &str) -> Resp {
+        let auth = format!("Bearer {token}");
+        send("GET", &self.url(path), &[("Authorization", &auth)], None)
+    }
+    fn post(&self, path: &str, body: &Value) -> Resp {
+        send(
+            "POST",
+            &self.url(path),
+            &[("Content-Type", "application/json")],
+            Some(&body.to_string()),
+        )
+    }
+    fn post_with(&self, path: &str, headers: &[(&str, &str)], body: &Value) -> Resp {
+        let mut h = vec![("Content-Type", "application/json")];
+        h.extend_from_slice(headers);
+        send("POST", &self.url(path), &h, Some(&body.to_string()))
+    }
+    fn delete(&self, path: &str) -> Resp {
+        send("DELETE", &self.url(path), &[], None)
+    }
+    /// Submits and returns the job id (asserting 202).
+    fn submit(&self, body: &Value) -> String {
+        let r = self.post("/v1/jobs", body);
+        assert_eq!(r.status, 202, "{}", r.body);
+        let v = r.json();
+        assert_eq!(
+            r.location.as_deref(),
+            Some(format!("/v1/jobs/{}", v["id"].as_str().unwrap()).as_str())
+        );
+        v["id"].as_str().unwrap().to_string()
+    }
+    /// Polls (long poll) until the job has ended.
+    fn wait(&self, id: &str) -> Value {
+        let t0 = Instant::now();
+        loop {
+            let r = self.get(&format!("/v1/jobs/{id}?wait=10"));
+            assert_eq!(r.status, 200, "{}", r.body);
+            let v = r.json();
+            if ["done", "failed", "cancelled"].contains(&v["status"].as_str().unwrap()) {
+                return v;
+            }
+            assert!(
+                t0.elapsed() < Duration::from_secs(240),
+                "job {id} never ended: {v}"
+            );
+        }
+    }
+    /// Polls until the job runs in a worker; returns its pid.
+    fn wait_running(&self, id: &str) -> u32 {
+        let t0 = Instant::now();
+        loop {
+            let v = self.get(&format!("/v1/jobs/{id}")).json();
+            if let Some(pid) = v["worker_pid"].as_u64() {
+                assert_eq!(v["status"], "running");
+                return pid as u32;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(60), "never ran: {v}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The default instance with its model file, as a request.
+fn default_job(method: &str) -> Value {
+    json!({
+        "instance": std::fs::read_to_string(root().join("instances/default.yaml")).unwrap(),
+        "files": {"../models/tiny-cnn.yaml": std::fs::read_to_string(root().join("models/tiny-cnn.yaml")).unwrap()},
+        "method": method,
+        "options": {"time_limit_s": 120},
+    })
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// True once `pid` has exited (gone, or a zombie nobody reaped yet).
+fn gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/status")) {
+        Err(_) => true,
+        Ok(s) => s
+            .lines()
+            .any(|l| l.starts_with("State:") && l.contains('Z')),
+    }
+}
+
+#[test]
+fn every_backend_and_heuristic_solves_over_http() {
+    let dir = tmp();
+    let s = start(dir.path(), &["--workers", "2"], &[]);
+    let solvers = s.get("/v1/solvers").json();
+    let backends: Vec<String> = solvers["backends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["available"] == true)
+        .map(|b| b["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(backends.contains(&"highs".to_string()), "{solvers}");
+    let heuristics: Vec<String> = solvers["heuristics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(heuristics.len(), 6, "{solvers}");
+    let ids: Vec<(String, String)> = backends
+        .iter()
+        .chain(&heuristics)
+        .map(|m| (m.clone(), s.submit(&default_job(m))))
+        .collect();
+    let mut optimum: Option<f64> = None;
+    for (m, id) in &ids {
+        let v = s.wait(id);
+        assert_eq!(v["status"], "done", "{m}: {v}");
+        assert_eq!(v["method"], m.as_str());
+        assert!(v["finished_at"].as_f64().unwrap() >= v["created_at"].as_f64().unwrap());
+        let result = v["result_status"].as_str().unwrap();
+        if backends.contains(m) {
+            assert_eq!(result, "optimal", "{m}: {v}");
+            let obj = v["report"]["evaluated_objective"].as_f64().unwrap();
+            assert_eq!(v["progress"]["incumbent"].as_f64(), Some(obj));
+            let o = *optimum.get_or_insert(obj);
+            assert!(
+                (o - obj).abs() <= 1e-6 * o.abs().max(1.0),
+                "{m}: {obj} vs {o}"
+            );
+        } else {
+            assert_eq!(v["report"]["method"], m.as_str());
+            assert_eq!(
+                result == "feasible",
+                v["report"]["feasible"] == true,
+                "{m}: {v}"
+            );
+        }
+        let plan = s.get(&format!("/v1/jobs/{id}/plan"));
+        if result == "optimal" || result == "feasible" {
+            assert_eq!(plan.status, 200, "{m}: {}", plan.body);
+            assert!(plan.content_type.starts_with("application/json"));
+            let p = plan.json();
+            assert_eq!(p["tasks"].as_object().unwrap().len(), 3, "{p}");
+            let y = send(
+                "GET",
+                &s.url(&format!("/v1/jobs/{id}/plan")),
+                &[("Accept", "application/yaml")],
+                None,
+            );
+            assert_eq!(y.status, 200);
+            assert!(y.content_type.starts_with("application/yaml"));
+            let back: Value = serde_yaml::from_str(&y.body).unwrap();
+            assert_eq!(back, p);
+        }
+    }
+    // The heuristics never beat the proven optimum.
+    let o = optimum.unwrap();
+    for (m, id) in &ids {
+        let v = s.get(&format!("/v1/jobs/{id}")).json();
+        if v["result_status"] == "feasible" {
+            if let Some(x) = v["progress"]["incumbent"].as_f64() {
+                assert!(x >= o - 1e-6 * o.abs().max(1.0), "{m}: {x} < {o}");
+            }
+        }
+    }
+    // A pipeline instance, with the MILP.
+    let p = json!({
+        "instance": std::fs::read_to_string(root().join("instances/pipeline/mobilenet-unloaded.yaml")).unwrap(),
+        "method": "highs",
+    });
+    let id = s.submit(&p);
+    let v = s.wait(&id);
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["result_status"], "optimal", "{v}");
+    assert_eq!(
+        s.get(&format!("/v1/jobs/{id}/plan")).json()["kind"],
+        "pipeline"
+    );
+    // A heuristic cannot take it.
+    let mut bad = p.clone();
+    bad["method"] = json!("tide");
+    let r = s.post("/v1/jobs", &bad);
+    assert_eq!(r.status, 422, "{}", r.body);
+}
+
+#[test]
+fn fifty_concurrent_submissions_with_two_workers_all_complete_once() {
+    let dir = tmp();
+    let s = start(dir.path(), &["--workers", "2"], &[]);
+    let body = default_job("tide");
+    let ids: Vec<String> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..50).map(|_| sc.spawn(|| s.submit(&body))).collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 50);
+    for id in &ids {
+        assert_eq!(s.wait(id)["status"], "done");
+    }
+    // Pages of 20 list each job exactly once.
+    let mut listed = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let v = s.get(&format!("/v1/jobs?limit=20{cursor}")).json();
+        for j in v["jobs"].as_array().unwrap() {
+            assert_eq!(j["status"], "done");
+            assert_eq!(j["attempts"], 1, "{j}");
+            listed.push(j["id"].as_str().unwrap().to_string());
+        }
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    listed.sort();
+    assert_eq!(listed, unique);
+    // One instance, stored once: every job has the same address.
+    let first = s.get(&format!("/v1/jobs/{}", ids[0])).json();
+    let last = s.get(&format!("/v1/jobs/{}", ids[49])).json();
+    assert_eq!(first["instance_sha256"], last["instance_sha256"]);
+    let m = s.get("/metrics");
+    assert!(
+        m.body.contains("edgesplit_jobs{status=\"done\"} 50\n"),
+        "{}",
+        m.body
+    );
+    assert!(
+        m.body.contains("edgesplit_solve_seconds_count 50\n"),
+        "{}",
+        m.body
+    );
+    assert!(m.body.contains("edgesplit_queue_depth 0\n"), "{}", m.body);
+}
+
+#[test]
+fn the_same_idempotency_key_twice_gives_one_job() {
+    let dir = tmp();
+    let s = start(dir.path(), &[], &[]);
+    let body = default_job("centralized");
+    let a = s.post_with("/v1/jobs", &[("Idempotency-Key", "k-1")], &body);
+    let b = s.post_with("/v1/jobs", &[("Idempotency-Key", "k-1")], &body);
+    assert_eq!((a.status, b.status), (202, 202));
+    let (a, b) = (a.json(), b.json());
+    assert_eq!(a["id"], b["id"]);
+    assert_eq!(
+        (a["created"].clone(), b["created"].clone()),
+        (json!(true), json!(false))
+    );
+    let c = s
+        .post_with("/v1/jobs", &[("Idempotency-Key", "k-2")], &body)
+        .json();
+    assert_ne!(c["id"], a["id"]);
+    let jobs = s.get("/v1/jobs").json();
+    assert_eq!(jobs["jobs"].as_array().unwrap().len(), 2, "{jobs}");
+}
+
+#[test]
+fn cancel_stops_a_running_job_and_drops_a_queued_one() {
+    let dir = tmp();
+    // Every worker hangs (fault injection), so jobs run until stopped.
+    let s = start(
+        dir.path(),
+        &["--workers", "1"],
+        &[("EDGESPLIT_WORKER_FAULT", "hang")],
+    );
+    let running = s.submit(&default_job("highs"));
+    let queued = s.submit(&default_job("tide"));
+    let pid = s.wait_running(&running);
+    assert_eq!(
+        s.get(&format!("/v1/jobs/{queued}")).json()["status"],
+        "queued"
+    );
+    let r = s.delete(&format!("/v1/jobs/{running}"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["status"], "cancelled", "{v}");
+    assert!(v["error"].as_str().unwrap().contains("killed"), "{v}");
+    assert!(gone(pid), "the worker {pid} still runs");
+    let plan = s.get(&format!("/v1/jobs/{running}/plan"));
+    assert_eq!(plan.status, 409, "{}", plan.body);
+    // The queued job is now running; cancel it too, then a finished one
+    // stays as it was.
+    let pid2 = s.wait_running(&queued);
+    let v = s.delete(&format!("/v1/jobs/{queued}")).json();
+    assert_eq!(v["status"], "cancelled");
+    assert!(gone(pid2));
+    let third = s.submit(&default_job("tide"));
+    let fourth = s.submit(&default_job("tide"));
+    s.wait_running(&third);
+    let v = s.delete(&format!("/v1/jobs/{fourth}")).json();
+    assert_eq!(v["status"], "cancelled");
+    assert_eq!(v["error"], "cancelled while queued");
+    assert_eq!(v["attempts"], 0);
+    assert_eq!(s.delete("/v1/jobs/nope").status, 404);
+}
+
+#[test]
+fn a_worker_killed_with_sigkill_fails_its_job_and_the_server_keeps_serving() {
+    let dir = tmp();
+    let s = start(
+        dir.path(),
+        &["--workers", "1"],
+        &[("EDGESPLIT_WORKER_FAULT", "hang")],
+    );
+    let id = s.submit(&default_job("scip"));
+    let pid = s.wait_running(&id);
+    // SAFETY: a plain kill(2) of the worker this test started.
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGKILL) }, 0);
+    let v = s.wait(&id);
+    assert_eq!(v["status"], "failed", "{v}");
+    let e = v["error"].as_str().unwrap();
+    assert!(e.contains("killed by signal 9"), "{e}");
+    assert_eq!(s.get("/healthz").status, 200);
+    let next = s.submit(&default_job("tide"));
+    s.wait_running(&next);
+    assert_eq!(
+        s.get("/v1/jobs?status=failed").json()["jobs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn a_server_killed_with_sigkill_and_restarted_keeps_every_job() {
+    let dir = tmp();
+    let hang = [("EDGESPLIT_WORKER_FAULT", "hang")];
+    let mut s = start(dir.path(), &["--workers", "1"], &hang);
+    let ids: Vec<String> = ["tide", "centralized", "highs"]
+        .iter()
+        .map(|m| s.submit(&default_job(m)))
+        .collect();
+    let pid = s.wait_running(&ids[0]);
+    drop(s); // SIGKILL
+             // The worker dies with its server.
+    let t0 = Instant::now();
+    while !gone(pid) {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "worker {pid} outlived its server"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    s = start(dir.path(), &["--workers", "1"], &[]);
+    for (i, id) in ids.iter().enumerate() {
+        let v = s.wait(id);
+        assert_eq!(v["status"], "done", "{v}");
+        assert_eq!(v["attempts"], if i == 0 { 2 } else { 1 }, "{v}");
+    }
+    drop(s);
+    // A job running at two stops is failed with the reason, not retried.
+    let mut s = start(dir.path(), &["--workers", "1"], &hang);
+    let id = s.submit(&default_job("tide"));
+    s.wait_running(&id);
+    drop(s);
+    s = start(dir.path(), &["--workers", "1"], &hang);
+    s.wait_running(&id);
+    drop(s);
+    s = start(dir.path(), &["--workers", "1"], &[]);
+    let v = s.wait(&id);
+    assert_eq!(v["status"], "failed", "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("server stopped"),
+        "{v}"
+    );
+    assert_eq!(v["attempts"], 2);
+    // Every earlier job is still there with its report.
+    for id in &ids {
+        let v = s.get(&format!("/v1/jobs/{id}")).json();
+        assert_eq!(v["status"], "done");
+        assert!(v["report"].is_object());
+    }
+    assert_eq!(
+        s.get("/v1/jobs").json()["jobs"].as_array().unwrap().len(),
+        4
+    );
+}
+
+fn detail_fields(v: &Value) -> Vec<String> {
+    v["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn bad_inputs_get_the_right_status_and_a_useful_body() {
+    let dir = tmp();
+    let s = start(
+        dir.path(),
+        &[
+            "--workers",
+            "1",
+            "--max-body",
+            "20000",
+            "--max-queue",
+            "1",
+            "--max-time-limit",
+            "200",
+        ],
+        &[("EDGESPLIT_WORKER_FAULT", "hang")],
+    );
+    let check = |r: &Resp, status: u16, needle: &str| {
+        assert_eq!(r.status, status, "{}", r.body);
+        assert!(
+            r.content_type.starts_with("application/json"),
+            "{}",
+            r.content_type
+        );
+        let v = r.json();
+        assert!(v["error"].is_string(), "{v}");
+        assert!(v["details"].is_array(), "{v}");
+        assert!(r.body.contains(needle), "{needle} not in {}", r.body);
+        v
+    };
+    // Body too large.
+    let mut big = default_job("tide");
+    big["files"]["padding.txt"] = json!("x".repeat(30000));
+    check(&s.post("/v1/jobs", &big), 413, "too large");
+    // Not JSON; JSON of the wrong shape.
+    let r = send(
+        "POST",
+        &s.url("/v1/jobs"),
+        &[("Content-Type", "application/json")],
+        Some("{not json"),
+    );
+    check(&r, 400, "not valid JSON");
+    let r = s.post("/v1/jobs", &json!({"instance": "x"}));
+    check(&r, 422, "method");
+    // Unknown method.
+    let v = check(
+        &s.post("/v1/jobs", &default_job("gurobi")),
+        422,
+        "unknown method 'gurobi'",
+    );
+    assert_eq!(detail_fields(&v), ["method"]);
+    // Malformed instance: the validator's file and field paths.
+    let mut bad = default_job("tide");
+    let text = bad["instance"]
+        .as_str()
+        .unwrap()
+        .replace("rate: 10", "rate: -1");
+    bad["instance"] = json!(text);
+    let v = check(&s.post("/v1/jobs", &bad), 422, "tasks[0].rate");
+    assert_eq!(v["details"][0]["file"], "instance.yaml", "{v}");
+    // A referenced file missing from the request.
+    let mut bad = default_job("tide");
+    bad["files"] = json!({});
+    let v = check(&s.post("/v1/jobs", &bad), 422, "../models/tiny-cnn.yaml");
+    assert!(
+        !v.to_string().contains(dir.path().to_str().unwrap()),
+        "leaks server paths: {v}"
+    );
+    // A file name that escapes.
+    let mut bad = default_job("tide");
+    bad["files"]["/etc/passwd"] = json!("x");
+    check(&s.post("/v1/jobs", &bad), 422, "absolute path");
+    // Options over the cap.
+    let mut bad = default_job("highs");
+    bad["options"]["time_limit_s"] = json!(201);
+    let v = check(&s.post("/v1/jobs", &bad), 422, "at most 200");
+    assert_eq!(detail_fields(&v), ["options.time_limit_s"]);
+    // Unknown job, plan of an unfinished job, bad list queries.
+    check(&s.get("/v1/jobs/nope"), 404, "nope");
+    check(&s.get("/v1/jobs/nope/plan"), 404, "nope");
+    check(&s.get("/v1/jobs?status=sleeping"), 422, "sleeping");
+    check(&s.get("/v1/jobs?limit=0"), 422, "limit");
+    check(&s.get("/v1/jobs?cursor=x"), 422, "cursor");
+    check(&s.get("/v1/nothing"), 404, "no such route");
+    // Queue full: one job runs (hanging), one waits, the next is refused.
+    let a = s.submit(&default_job("tide"));
+    s.wait_running(&a);
+    check(&s.get(&format!("/v1/jobs/{a}/plan")), 409, "running");
+    let b = s.submit(&default_job("tide"));
+    let r = s.post("/v1/jobs", &default_job("tide"));
+    check(&r, 429, "queue is full");
+    assert_eq!(r.retry_after.as_deref(), Some("1"));
+    // Once the queue drains, submissions are accepted again.
+    s.delete(&format!("/v1/jobs/{b}"));
+    s.submit(&default_job("tide"));
+}
+
+#[test]
+fn an_instance_over_the_size_limit_is_refused_saying_the_limit() {
+    let dir = tmp();
+    let s = start(dir.path(), &["--max-instance-size", "10"], &[]);
+    let r = s.post("/v1/jobs", &default_job("tide"));
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("at most 10"), "{}", r.body);
+    assert!(r.body.contains("atoms"), "{}", r.body);
+}
+
+#[test]
+fn validate_evaluate_compare_and_the_service_endpoints() {
+    let dir = tmp();
+    let s = start(dir.path(), &[], &[]);
+    // validate: the CLI's problems, with field paths.
+    let good = default_job("tide");
+    let v = s
+        .post(
+            "/v1/validate",
+            &json!({"instance": good["instance"], "files": good["files"]}),
+        )
+        .json();
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["sizes"]["tasks"], 3);
+    assert_eq!(v["sizes"]["nodes"], 3);
+    let bad = good["instance"]
+        .as_str()
+        .unwrap()
+        .replace("rate: 10", "rate: -1")
+        .replace("max_delay: 0.08", "max_delay: zero");
+    let v = s
+        .post(
+            "/v1/validate",
+            &json!({"instance": bad, "files": good["files"]}),
+        )
+        .json();
+    assert_eq!(v["valid"], false, "{v}");
+    assert!(!v["problems"].as_array().unwrap().is_empty(), "{v}");
+    // An instance as a JSON object works like its YAML text.
+    let obj: Value = serde_yaml::from_str(good["instance"].as_str().unwrap()).unwrap();
+    let v = s
+        .post(
+            "/v1/validate",
+            &json!({"instance": obj, "files": good["files"]}),
+        )
+        .json();
+    assert_eq!(v["valid"], true, "{v}");
+    // A YAML request body.
+    let yaml = serde_yaml::to_string(&good).unwrap();
+    let r = send(
+        "POST",
+        &s.url("/v1/jobs"),
+        &[("Content-Type", "application/yaml")],
+        Some(&yaml),
+    );
+    assert_eq!(r.status, 202, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let job = s.wait(&id);
+    assert_eq!(job["status"], "done");
+    // evaluate the job's plan: the evaluator agrees with the job.
+    let plan = s.get(&format!("/v1/jobs/{id}/plan")).json();
+    let r = s.post(
+        "/v1/evaluate",
+        &json!({"instance": good["instance"], "files": good["files"], "plan": plan}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let ev = r.json();
+    assert_eq!(ev["feasible"], job["report"]["feasible"]);
+    assert_eq!(ev["evaluation"], job["report"]["evaluation"]);
+    let r = s.post("/v1/evaluate", &json!({"instance": good["instance"], "files": good["files"], "plan": {"tasks": {"nobody": {}}}}));
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("nobody"), "{}", r.body);
+    // compare, as a job.
+    let r = s.post("/v1/compare", &json!({"instance": good["instance"], "files": good["files"], "methods": ["tide", "centralized", "milp:highs"]}));
+    assert_eq!(r.status, 202, "{}", r.body);
+    let v = s.wait(r.json()["id"].as_str().unwrap());
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["kind"], "compare");
+    let rows = v["report"]["rows"].as_array().unwrap();
+    let methods: Vec<&str> = rows.iter().map(|r| r["method"].as_str().unwrap()).collect();
+    assert!(
+        methods.contains(&"tide")
+            && methods.contains(&"centralized")
+            && methods.contains(&"milp:highs"),
+        "{methods:?}"
+    );
+    let r = s.post(
+        "/v1/compare",
+        &json!({"instance": good["instance"], "files": good["files"], "methods": ["milp:gurobi"]}),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    // healthz, metrics, openapi.
+    let h = s.get("/healthz").json();
+    assert_eq!(h["status"], "ok");
+    let m = s.get("/metrics");
+    assert!(m.content_type.starts_with("text/plain"));
+    for needle in [
+        "edgesplit_jobs{status=\"queued\"}",
+        "edgesplit_queue_depth",
+        "edgesplit_solve_seconds_bucket{le=\"+Inf\"}",
+    ] {
+        assert!(m.body.contains(needle), "{needle}: {}", m.body);
+    }
+    let doc = s.get("/v1/openapi.json").json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for p in [
+        "/v1/jobs",
+        "/v1/jobs/{id}",
+        "/v1/jobs/{id}/plan",
+        "/v1/validate",
+        "/v1/evaluate",
+        "/v1/compare",
+        "/v1/solvers",
+        "/healthz",
+        "/metrics",
+        "/v1/openapi.json",
+    ] {
+        assert!(
+            doc["paths"][p].is_object(),
+            "{p} missing from the OpenAPI document"
+        );
+    }
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+}
+
+#[test]
+fn tokens_keep_jobs_apart_and_are_required() {
+    let dir = tmp();
+    let s = start(dir.path(), &[], &[("EDGESPLIT_TOKENS", "alpha,beta")]);
+    let r = s.post("/v1/jobs", &default_job("tide"));
+    assert_eq!(r.status, 401, "{}", r.body);
+    assert!(r.json()["error"].is_string());
+    let r = s.post_with(
+        "/v1/jobs",
+        &[("Authorization", "Bearer gamma")],
+        &default_job("tide"),
+    );
+    assert_eq!(r.status, 401);
+    let r = s.post_with(
+        "/v1/jobs",
+        &[("Authorization", "Bearer alpha")],
+        &default_job("tide"),
+    );
+    assert_eq!(r.status, 202, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    assert_eq!(s.get_as("alpha", &format!("/v1/jobs/{id}")).status, 200);
+    assert_eq!(s.get_as("beta", &format!("/v1/jobs/{id}")).status, 404);
+    assert_eq!(s.get_as("beta", &format!("/v1/jobs/{id}/plan")).status, 404);
+    let r = send(
+        "DELETE",
+        &s.url(&format!("/v1/jobs/{id}")),
+        &[("Authorization", "Bearer beta")],
+        None,
+    );
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        s.get_as("beta", "/v1/jobs").json()["jobs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(
+        s.get_as("alpha", "/v1/jobs").json()["jobs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // Health and metrics need no token.
+    assert_eq!(s.get("/healthz").status, 200);
+    // A tokens file works the same.
+    let f = dir.path().join("tokens");
+    std::fs::write(&f, "# comment\ndelta\n").unwrap();
+    let dir2 = tmp();
+    let s2 = start(dir2.path(), &["--tokens-file", f.to_str().unwrap()], &[]);
+    assert_eq!(s2.get_as("delta", "/v1/jobs").status, 200);
+    assert_eq!(s2.get_as("alpha", "/v1/jobs").status, 401);
+}
+
+#[test]
+fn without_tokens_only_loopback_is_allowed() {
+    let dir = tmp();
+    let out = Command::new(env!("CARGO_BIN_EXE_edgesplit"))
+        .args(["serve", "--addr", "0.0.0.0:0", "--db"])
+        .arg(dir.path().join("x.db"))
+        .env_remove("EDGESPLIT_TOKENS")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refusing to bind to 0.0.0.0:0 without access tokens"),
+        "{err}"
+    );
+}
