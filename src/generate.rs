@@ -401,7 +401,8 @@ fn link(from: &str, to: &str, bw: f64, lat: f64, power: f64, price: f64) -> RawL
     }
 }
 
-fn round3(x: f64) -> f64 {
+/// Rounds to 3 decimals.
+pub(crate) fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 

@@ -19,6 +19,7 @@
 //! instances/split-quant/README.md.
 
 use crate::error::{Error, Result};
+use crate::generate::round3;
 use crate::instance::raw::*;
 use crate::instance::Instance;
 use indexmap::IndexMap;
@@ -271,14 +272,17 @@ pub fn write_tide(p: &TideParams) -> Result<Vec<PathBuf>> {
 /// The DNN of a file, loaded through a throw-away instance so that it is
 /// validated exactly as an instance's `dnn.file` would be (with an empty
 /// `quantization` section, so that every group the DNN names is listed).
-struct LoadedDnn {
-    dnn: crate::dnn::Dnn,
-    dnn_name: String,
+pub struct LoadedDnn {
+    /// The DNN.
+    pub dnn: crate::dnn::Dnn,
+    /// Its name.
+    pub dnn_name: String,
     /// The quantization groups the DNN names.
-    groups: Vec<String>,
+    pub groups: Vec<String>,
 }
 
-fn load_dnn(path: &Path) -> Result<LoadedDnn> {
+/// Loads and validates a DNN file on its own (see [`LoadedDnn`]).
+pub fn load_dnn(path: &Path) -> Result<LoadedDnn> {
     let abs = std::fs::canonicalize(path)
         .map_err(|e| Error::Other(format!("--dnn {}: {e}", path.display())))?;
     let text = format!(
@@ -310,10 +314,6 @@ fn relative_path(target: &Path, from: &Path) -> Result<String> {
         rel.push(c);
     }
     Ok(rel.to_string_lossy().replace('\\', "/"))
-}
-
-fn round3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
 }
 
 /// Four significant digits.

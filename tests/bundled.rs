@@ -57,12 +57,7 @@ fn every_bundled_instance_and_model_loads() {
                 instances += 1;
             }
             Some(_) => {
-                // A DNN file is checked as the `dnn.file` of a one-node instance.
-                let text = format!(
-                    "version: 1\ndnn: {{file: {:?}}}\nnetwork: {{nodes: [{{name: n, speed: 1, memory: 1}}]}}\ntasks: [{{name: t, rate: 1, source: n}}]\n",
-                    f.display().to_string()
-                );
-                if let Err(e) = edgesplit::instance::load_str(&text, None) {
+                if let Err(e) = edgesplit::scenario::load_dnn(f) {
                     panic!("{} is not a valid DNN file: {e}", f.display());
                 }
                 dnns += 1;

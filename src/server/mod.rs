@@ -272,6 +272,14 @@ fn parse<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Re
     Ok(v)
 }
 
+/// The instance of a request (text or object) with the files it refers to.
+fn bundle_of(instance: InstanceInput, files: BTreeMap<String, String>) -> Result<Bundle, ApiError> {
+    Ok(Bundle {
+        instance: text_of("instance", instance)?,
+        files,
+    })
+}
+
 fn text_of(field: &str, x: InstanceInput) -> Result<String, ApiError> {
     match x {
         InstanceInput::Text(t) => Ok(t),
@@ -581,10 +589,7 @@ async fn submit(
     let method = JobMethod::parse_solve(&req.method)
         .map_err(|e| ApiError::unprocessable("invalid method", vec![Detail::field("method", e)]))?;
     check_options(&st, &req.options)?;
-    let b = Bundle {
-        instance: text_of("instance", req.instance)?,
-        files: req.files,
-    };
+    let b = bundle_of(req.instance, req.files)?;
     let sizes = checked(&st, &b).await?;
     check_method("method", &method, &sizes)?;
     enqueue(
@@ -641,10 +646,7 @@ async fn compare(
         ApiError::unprocessable("invalid methods", vec![Detail::field("methods", e)])
     })?;
     check_options(&st, &req.options)?;
-    let b = Bundle {
-        instance: text_of("instance", req.instance)?,
-        files: req.files,
-    };
+    let b = bundle_of(req.instance, req.files)?;
     let sizes = checked(&st, &b).await?;
     check_method("methods", &method, &sizes)?;
     enqueue(
@@ -910,10 +912,7 @@ async fn validate(
 ) -> Result<Json<ValidateResponse>, ApiError> {
     let body = body_of(body)?;
     let req: ValidateRequest = parse(&headers, &body)?;
-    let b = Bundle {
-        instance: text_of("instance", req.instance)?,
-        files: req.files,
-    };
+    let b = bundle_of(req.instance, req.files)?;
     match checked(&st, &b).await {
         Ok(sizes) => Ok(Json(ValidateResponse {
             valid: true,
@@ -952,10 +951,7 @@ async fn evaluate(
 ) -> Result<Json<EvaluateResponse>, ApiError> {
     let body = body_of(body)?;
     let req: EvaluateRequest = parse(&headers, &body)?;
-    let b = Bundle {
-        instance: text_of("instance", req.instance)?,
-        files: req.files,
-    };
+    let b = bundle_of(req.instance, req.files)?;
     let plan = text_of("plan", req.plan)?;
     checked(&st, &b).await?;
     let dir = tempfile::tempdir_in(&st.jobs_dir).map_err(ApiError::internal)?;
