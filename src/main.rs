@@ -382,13 +382,13 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ScenarioCommand {
-    /// TIDE (seed 000, section IV-A): Zipf tasks, a central node, one
+    /// TIDE (Malandrino et al., 2026, section IV-A): Zipf tasks, a central node, one
     /// instance per q_min, a shared relevance.csv.
     Tide(edgesplit::scenario::TideParams),
-    /// MTL-Split (seed 001, DAC'24): EfficientNet-B0 backbone + MLP heads on
+    /// MTL-Split (Capogrosso et al., 2024, DAC'24): EfficientNet-B0 backbone + MLP heads on
     /// a Jetson Nano and a server; the 2- and 3-task DNN files and instances.
     MtlSplit(edgesplit::scenario::MtlSplitParams),
-    /// Quantization-aware splitting (seed 002): a layer-level DNN on device,
+    /// Quantization-aware splitting (Nicosanti, 2025): a layer-level DNN on device,
     /// edge and cloud, one instance per noise-regressor degree.
     SplitQuant(edgesplit::scenario::SplitQuantParams),
 }

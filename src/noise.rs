@@ -1,4 +1,4 @@
-//! The quantization noise regressor (FORMULATION §1, seed 002): fit
+//! The quantization noise regressor (docs/quantization.md): fit
 //! η(q) = β_0·any(q) + Σ_S β_S Π_{g∈S} q_g by least squares on measured
 //! samples, with K-fold cross-validation, and synthetic demo samples.
 //!

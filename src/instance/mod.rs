@@ -1,4 +1,4 @@
-//! The typed, validated problem instance (FORMULATION §1).
+//! The typed, validated problem instance (docs/formulation.md §1).
 //!
 //! [`load`] reads an instance file, resolves the files it refers to, and
 //! validates everything into an [`Instance`]; code past the loader never
@@ -296,7 +296,7 @@ impl Default for Families {
     }
 }
 
-/// Per-task delay model (FORMULATION §3.5).
+/// Per-task delay model (docs/formulation.md §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DelayModel {

@@ -1,4 +1,4 @@
-//! The joint MILP of FORMULATION §2–4, built once from an [`Instance`] and
+//! The joint MILP of docs/formulation.md §2–6, built once from an [`Instance`] and
 //! solved by any [`crate::solve::Backend`].
 //!
 //! [`Builder`] owns the model and the variables every family shares (y, z,

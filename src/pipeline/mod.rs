@@ -1,6 +1,6 @@
 //! The second instance kind, `kind: pipeline`: where to prune, fine-tune
 //! and run a DNN for Q inference requests of one mobile device served by
-//! one edge server (Singh et al., seed `003_*`).
+//! one edge server (Singh et al., 2024).
 //!
 //! The decision is a single choice among a handful of options: the full
 //! model or one pruned variant (a pruning factor), with or without

@@ -1,4 +1,4 @@
-//! Constraint families, one module each (FORMULATION §3). To add a family:
+//! Constraint families, one module each (docs/formulation.md §5). To add a family:
 //! write a module with a type implementing [`Family`], list it in [`all`],
 //! and give the evaluator the same check (see `docs/extending.md`).
 

@@ -1,4 +1,4 @@
-//! Traffic (FORMULATION §3.3), aggregated by fan-out class so the model is
+//! Traffic (docs/formulation.md §5), aggregated by fan-out class so the model is
 //! O(|A|·|N|²·|T|), not O(|E|·|N|²·|T|):
 //! `r(C,h,t) ≥ z(b,h,t)` for b ∈ S(C) (some consumer of C is on h);
 //! `x(a,k,h,t) ≥ z(a,k,t) + r(C(a),h,t) − 1` (a's output crosses k → h);
