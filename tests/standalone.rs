@@ -118,6 +118,13 @@ fn markdown_links_point_inside_the_repository() {
             }
         }
     }
-    assert!(checked > 10, "found only {checked} links: the scan is broken");
-    assert!(bad.is_empty(), "broken or outside links:\n{}", bad.join("\n"));
+    assert!(
+        checked > 10,
+        "found only {checked} links: the scan is broken"
+    );
+    assert!(
+        bad.is_empty(),
+        "broken or outside links:\n{}",
+        bad.join("\n")
+    );
 }
