@@ -201,13 +201,11 @@ impl BackendKind {
                 threads: false,
                 ..full
             },
+            // microlp: one thread, deterministic, no seed.
             BackendKind::Microlp => Capabilities {
-                time_limit: false,
-                rel_gap: false,
                 threads: false,
                 seed: false,
-                warm_start: false,
-                bound: false,
+                ..full
             },
         }
     }
