@@ -981,7 +981,7 @@ fn a_full_store_answers_507_and_leaves_no_job_running() {
     let dir = tmp();
     let s = start(
         dir.path(),
-        &["--workers", "2", "--max-db-size", "81920"],
+        &["--workers", "1", "--max-db-size", "81920"],
         &[],
     );
     let mut accepted = Vec::new();
