@@ -128,9 +128,21 @@ enum Command {
         /// Most jobs waiting at once (then 429).
         #[arg(long, default_value_t = 1000)]
         max_queue: i64,
-        /// Largest per-job time limit, seconds (also the default).
+        /// Largest per-job time limit, seconds (also the default); at most
+        /// 604800 (7 days).
         #[arg(long, default_value_t = 300.0)]
         max_time_limit: f64,
+        /// Seconds a client may take to send a request's headers (also
+        /// how long an idle connection stays open) and then its body.
+        #[arg(long, default_value_t = 30.0)]
+        read_timeout: f64,
+        /// Largest job store, bytes (then 507); default: the disk's size.
+        #[arg(long)]
+        max_db_size: Option<u64>,
+        /// Log lines on standard error: `text` or `json` (one object per
+        /// line).
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        log_format: String,
     },
     /// Explain an infeasible instance: which families, switched off one at a
     /// time, make it feasible, and the smallest uniform relaxation of the
@@ -762,12 +774,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             max_instance_size,
             max_queue,
             max_time_limit,
+            read_timeout,
+            max_db_size,
+            log_format,
         } => {
-            if !(max_time_limit.is_finite() && max_time_limit > 0.0) {
-                anyhow::bail!(
-                    "--max-time-limit {max_time_limit}: expected a positive number of seconds"
-                );
-            }
+            let read_timeout = std::time::Duration::try_from_secs_f64(read_timeout)
+                .ok()
+                .filter(|d| !d.is_zero() && d.as_secs() <= 86_400)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--read-timeout {read_timeout}: expected 0 < seconds ≤ 86400")
+                })?;
             let tokens = edgesplit::server::read_tokens(
                 tokens_file.as_deref(),
                 std::env::var("EDGESPLIT_TOKENS").ok().as_deref(),
@@ -783,6 +799,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 max_queue,
                 max_time_limit,
                 exe,
+                read_timeout,
+                max_db_bytes: max_db_size,
+                log_format: log_format.parse().map_err(|e: String| anyhow::anyhow!(e))?,
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -50,8 +50,7 @@ pub struct CvMetrics {
 /// Reads a samples CSV (`#` lines are comments): one 0/1 column per group
 /// and a `noise` column.
 pub fn read_samples(path: &Path) -> Result<Samples> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::invalid(path, "", format!("cannot read samples: {e}")))?;
+    let text = crate::instance::load::read_text(path, path, "")?;
     parse_samples(&text, path)
 }
 

@@ -7,12 +7,14 @@
 pub mod load;
 pub mod raw;
 pub mod rules;
+pub mod source;
 
 use crate::dnn::{AtomIx, Dnn};
 use crate::network::{Network, NodeIx};
 use std::path::PathBuf;
 
-pub use load::{load, load_str};
+pub use load::{load, load_str, load_str_with, load_with, LoadOptions};
+pub use source::{FileSource, VirtualFiles};
 pub use rules::PlacementRule;
 
 /// Index of a task in [`Instance::tasks`].

@@ -36,6 +36,11 @@ use std::path::Path;
 
 /// True when the YAML text is a mapping whose `kind` is `pipeline`.
 pub fn is_pipeline_text(text: &str) -> bool {
+    // Text nested too deep for the parser is left to the joint loader,
+    // which says so.
+    if crate::instance::load::too_deep(text).is_some() {
+        return false;
+    }
     serde_yaml::from_str::<serde_yaml::Value>(text)
         .ok()
         .and_then(|v| {
