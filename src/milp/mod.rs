@@ -74,6 +74,10 @@ pub struct Builder<'a> {
     pub x: HashMap<(AtomIx, NodeIx, NodeIx, usize), Var>,
     /// `v(C,k,h,t)`, created by the traffic family.
     pub v: HashMap<(usize, NodeIx, NodeIx, usize), Var>,
+    /// The latency column of class C's members on level l crossing k → h
+    /// for t, keyed `(C, l, k, h, t)`: `v(C,k,h,t)` itself when C lies on
+    /// one level, else `v(C@l,k,h,t)` (layered model only).
+    pub v_level: HashMap<(usize, usize, NodeIx, NodeIx, usize), Var>,
     /// The relaxation factor s of a diagnosis solve.
     pub relax: Option<(Relax, Var)>,
     /// Δ(t), created on first use.
@@ -143,6 +147,7 @@ impl<'a> Builder<'a> {
             u: HashMap::new(),
             x: HashMap::new(),
             v: HashMap::new(),
+            v_level: HashMap::new(),
             relax: None,
             delay: vec![None; inst.tasks.len()],
             zq: HashMap::new(),
@@ -329,7 +334,7 @@ impl<'a> Builder<'a> {
                             }
                         }
                         for &c in &classes {
-                            let Some(&v) = self.v.get(&(c, k, h, t)) else {
+                            let Some(&v) = self.v_level.get(&(c, l, k, h, t)) else {
                                 continue;
                             };
                             let mut row = bytes_time.clone();

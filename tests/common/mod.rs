@@ -336,3 +336,31 @@ pub fn brute_force(inst: &Instance, payoff: Option<&PayoffTable>) -> Option<(f64
 pub fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1e-3)
 }
+
+/// The model's objective with every y, z and q fixed to `plan` (what is
+/// left is an LP over the continuous columns): the value the MILP gives
+/// that plan. `None` when the fixed model has no solution.
+pub fn fixed_plan_objective(
+    inst: &Instance,
+    plan: &Plan,
+    payoff: Option<&PayoffTable>,
+    kind: edgesplit::solve::BackendKind,
+) -> Option<f64> {
+    use edgesplit::milp::{build, ObjectiveSpec};
+    use edgesplit::solve::{SolveOptions, Status};
+    let mut built = build(inst, ObjectiveSpec::Instance, payoff);
+    for (col, v) in built.start_values(plan) {
+        let c = &mut built.model.columns[col];
+        if v < c.lb || v > c.ub {
+            return None;
+        }
+        (c.lb, c.ub) = (v, v);
+    }
+    let backend = kind.backend().expect("backend built in");
+    let o = backend.solve(&built.model, &SolveOptions::default(), &[]);
+    match o.status {
+        Status::Optimal => o.objective,
+        Status::Infeasible => None,
+        st => panic!("fixed-plan solve ended {st}: {:?}", o.message),
+    }
+}
