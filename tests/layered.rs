@@ -70,7 +70,10 @@ fn every_plan_costs_what_the_evaluator_says() {
             );
             checked += 1;
         });
-        assert_eq!(checked, 16, "{model}: every placement of 4 atoms on 2 nodes");
+        assert_eq!(
+            checked, 16,
+            "{model}: every placement of 4 atoms on 2 nodes"
+        );
     }
 }
 
@@ -83,7 +86,12 @@ fn join_optimum_matches_enumeration() {
         let (opt, _) = brute_force(&inst, None).unwrap();
         for kind in BackendKind::built_in() {
             let rep = solve_instance(&inst, kind, &SolveOptions::default());
-            assert_eq!(rep.status, Status::Optimal, "{model} {kind}: {:?}", rep.message);
+            assert_eq!(
+                rep.status,
+                Status::Optimal,
+                "{model} {kind}: {:?}",
+                rep.message
+            );
             let e = rep.evaluated_objective.unwrap();
             assert!(close(e, opt), "{model} {kind}: {e} vs enumeration {opt}");
         }

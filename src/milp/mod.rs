@@ -34,7 +34,7 @@ pub enum ObjectiveSpec {
 }
 
 /// One of the three totals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Total {
     /// T, rate-weighted mean delay.
@@ -85,6 +85,8 @@ pub struct Builder<'a> {
     zq: HashMap<(AtomIx, NodeIx, usize), Var>,
     xq: HashMap<(AtomIx, NodeIx, NodeIx, usize), Var>,
     eta: Option<Terms>,
+    /// The totals the objective is made of, with their terms.
+    objective_totals: Vec<(Total, Terms)>,
 }
 
 impl<'a> Builder<'a> {
@@ -153,6 +155,7 @@ impl<'a> Builder<'a> {
             zq: HashMap::new(),
             xq: HashMap::new(),
             eta: None,
+            objective_totals: Vec::new(),
         }
     }
 
@@ -500,6 +503,7 @@ impl<'a> Builder<'a> {
             ObjectiveSpec::Single(which) => {
                 let terms = self.total(which);
                 self.model.add_objective(&terms, 1.0);
+                self.objective_totals.push((which, terms));
             }
             ObjectiveSpec::Instance => {
                 let obj = self.inst.objective.clone();
@@ -518,6 +522,7 @@ impl<'a> Builder<'a> {
                     let terms = self.total(which);
                     self.model.add_objective(&terms, wt * m);
                     self.model.obj_constant -= wt * m * off;
+                    self.objective_totals.push((which, terms));
                 }
             }
         }
@@ -533,6 +538,9 @@ pub struct Built {
     q: Vec<Var>,
     /// Families that added rows, with their row counts.
     pub family_rows: Vec<(&'static str, usize)>,
+    /// The totals (T, E, C) the objective is made of, as terms, so that the
+    /// MILP's value of each can be checked against the evaluator's.
+    pub objective_totals: Vec<(Total, Terms)>,
 }
 
 /// Builds the MILP of `inst` for `spec`.
@@ -572,6 +580,7 @@ pub fn build_with(
         z: b.z,
         q: b.q,
         family_rows,
+        objective_totals: b.objective_totals,
     }
 }
 
@@ -615,6 +624,11 @@ impl Built {
             quantized: self.q.iter().map(|v| values[v.0] > 0.5).collect(),
         }
     }
+}
+
+/// Value of `terms` at the column values `values`.
+pub fn terms_value(terms: &[(Var, f64)], values: &[f64]) -> f64 {
+    terms.iter().map(|&(v, c)| c * values[v.0]).sum()
 }
 
 /// Totals of an evaluation as a [`Tec`], for payoff tables.

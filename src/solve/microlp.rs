@@ -2,7 +2,7 @@
 //! time limit, gap, seed or warm start, and proves optimality or fails; a
 //! fallback and a cross-check for small models, not the default.
 
-use super::{guarded, Backend, SolveOptions, SolveOutcome, Status};
+use super::{guarded, outcome, Backend, Scaling, SolveOptions, SolveOutcome, Status};
 use crate::milp::model::{Model, Sense, VarKind};
 use microlp::{ComparisonOp, OptimizationDirection, Problem};
 use std::time::Instant;
@@ -13,51 +13,58 @@ impl Backend for Microlp {
     fn solve(
         &self,
         model: &Model,
-        _opts: &SolveOptions,
+        opts: &SolveOptions,
         _start_cols: &[(usize, f64)],
     ) -> SolveOutcome {
         let start = Instant::now();
-        guarded(start, || solve(model, start))
+        guarded(start, || solve(model, opts, start))
     }
 }
 
-fn solve(model: &Model, start: Instant) -> SolveOutcome {
+fn solve(model: &Model, opts: &SolveOptions, start: Instant) -> SolveOutcome {
+    let scaling = Scaling::of(model);
     let mut pb = Problem::new(OptimizationDirection::Minimize);
     let vars: Vec<_> = model
         .columns
         .iter()
-        .map(|c| match c.kind {
-            VarKind::Binary => {
-                pb.add_integer_var(c.obj, (c.lb.round() as i32, c.ub.round() as i32))
+        .enumerate()
+        .map(|(j, c)| {
+            let cost = scaling.cost(model, j);
+            match c.kind {
+                VarKind::Binary => {
+                    pb.add_integer_var(cost, (c.lb.round() as i32, c.ub.round() as i32))
+                }
+                VarKind::Continuous => pb.add_var(cost, (c.lb, c.ub)),
             }
-            VarKind::Continuous => pb.add_var(c.obj, (c.lb, c.ub)),
         })
         .collect();
-    for r in &model.rows {
-        let expr: Vec<_> = r.terms.iter().map(|&(v, c)| (vars[v.0], c)).collect();
+    for (i, r) in model.rows.iter().enumerate() {
+        let (terms, rhs) = scaling.row(model, i);
+        let expr: Vec<_> = terms.map(|(v, c)| (vars[v], c)).collect();
         let op = match r.sense {
             Sense::Le => ComparisonOp::Le,
             Sense::Ge => ComparisonOp::Ge,
             Sense::Eq => ComparisonOp::Eq,
         };
-        pb.add_constraint(expr.as_slice(), op, r.rhs);
+        pb.add_constraint(expr.as_slice(), op, rhs);
     }
     let res = pb.solve();
     let elapsed = start.elapsed().as_secs_f64();
     match res {
         Ok(sol) => {
             let values: Vec<f64> = vars.iter().map(|&v| *sol.var_value(v)).collect();
-            let obj = model.objective_of(&values);
-            SolveOutcome {
-                status: Status::Optimal,
-                objective: Some(obj),
-                best_bound: Some(obj),
-                gap: Some(0.0),
-                solve_time_s: elapsed,
-                limit: None,
-                message: None,
-                values: Some(values),
-            }
+            // microlp proves optimality: its bound is its incumbent.
+            outcome(
+                model,
+                &scaling,
+                opts,
+                Status::Optimal,
+                None,
+                Some(values),
+                None,
+                elapsed,
+                None,
+            )
         }
         Err(microlp::Error::Infeasible) => SolveOutcome {
             status: Status::Infeasible,
