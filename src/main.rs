@@ -1668,14 +1668,35 @@ fn print_report(inst: &Instance, r: &SolveReport) {
             sig(p.nadir.cost)
         );
     }
+    for row in &r.payoff_rows {
+        println!(
+            "payoff row {:?}: status {}, MILP {}, evaluator {}, bound {}, gap {}",
+            row.total,
+            row.status,
+            opt(row.milp_objective),
+            opt(row.evaluated_objective),
+            opt(row.best_bound),
+            opt(row.gap)
+        );
+    }
     println!(
-        "objective: MILP {}, evaluator {}; best bound {}; gap {}; solve {} s",
+        "objective: MILP {}, evaluator {}; best bound {}; gap {} (optimal at most {}); solve {} s",
         opt(r.milp_objective),
         opt(r.evaluated_objective),
         opt(r.best_bound),
         opt(r.gap),
+        sig(r.gap_limit),
         sig(r.solve_time_s)
     );
+    if let Some(sc) = &r.scaling {
+        println!(
+            "scaling: objective divided by {}, {} rows scaled by factors in [{}, {}]",
+            sig(sc.objective),
+            sc.rows_scaled,
+            sig(sc.row_factor_range[0]),
+            sig(sc.row_factor_range[1])
+        );
+    }
     if let Some(ev) = &r.evaluation {
         println!();
         print_evaluation(inst, ev);

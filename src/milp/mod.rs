@@ -34,7 +34,7 @@ pub enum ObjectiveSpec {
 }
 
 /// One of the three totals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Total {
     /// T, rate-weighted mean delay.
@@ -74,6 +74,10 @@ pub struct Builder<'a> {
     pub x: HashMap<(AtomIx, NodeIx, NodeIx, usize), Var>,
     /// `v(C,k,h,t)`, created by the traffic family.
     pub v: HashMap<(usize, NodeIx, NodeIx, usize), Var>,
+    /// The latency column of class C's members on level l crossing k → h
+    /// for t, keyed `(C, l, k, h, t)`: `v(C,k,h,t)` itself when C lies on
+    /// one level, else `v(C@l,k,h,t)` (layered model only).
+    pub v_level: HashMap<(usize, usize, NodeIx, NodeIx, usize), Var>,
     /// The relaxation factor s of a diagnosis solve.
     pub relax: Option<(Relax, Var)>,
     /// Δ(t), created on first use.
@@ -81,6 +85,8 @@ pub struct Builder<'a> {
     zq: HashMap<(AtomIx, NodeIx, usize), Var>,
     xq: HashMap<(AtomIx, NodeIx, NodeIx, usize), Var>,
     eta: Option<Terms>,
+    /// The totals the objective is made of, with their terms.
+    objective_totals: Vec<(Total, Terms)>,
 }
 
 impl<'a> Builder<'a> {
@@ -143,11 +149,13 @@ impl<'a> Builder<'a> {
             u: HashMap::new(),
             x: HashMap::new(),
             v: HashMap::new(),
+            v_level: HashMap::new(),
             relax: None,
             delay: vec![None; inst.tasks.len()],
             zq: HashMap::new(),
             xq: HashMap::new(),
             eta: None,
+            objective_totals: Vec::new(),
         }
     }
 
@@ -329,7 +337,7 @@ impl<'a> Builder<'a> {
                             }
                         }
                         for &c in &classes {
-                            let Some(&v) = self.v.get(&(c, k, h, t)) else {
+                            let Some(&v) = self.v_level.get(&(c, l, k, h, t)) else {
                                 continue;
                             };
                             let mut row = bytes_time.clone();
@@ -495,6 +503,7 @@ impl<'a> Builder<'a> {
             ObjectiveSpec::Single(which) => {
                 let terms = self.total(which);
                 self.model.add_objective(&terms, 1.0);
+                self.objective_totals.push((which, terms));
             }
             ObjectiveSpec::Instance => {
                 let obj = self.inst.objective.clone();
@@ -513,6 +522,7 @@ impl<'a> Builder<'a> {
                     let terms = self.total(which);
                     self.model.add_objective(&terms, wt * m);
                     self.model.obj_constant -= wt * m * off;
+                    self.objective_totals.push((which, terms));
                 }
             }
         }
@@ -528,6 +538,9 @@ pub struct Built {
     q: Vec<Var>,
     /// Families that added rows, with their row counts.
     pub family_rows: Vec<(&'static str, usize)>,
+    /// The totals (T, E, C) the objective is made of, as terms, so that the
+    /// MILP's value of each can be checked against the evaluator's.
+    pub objective_totals: Vec<(Total, Terms)>,
 }
 
 /// Builds the MILP of `inst` for `spec`.
@@ -567,6 +580,7 @@ pub fn build_with(
         z: b.z,
         q: b.q,
         family_rows,
+        objective_totals: b.objective_totals,
     }
 }
 
@@ -610,6 +624,11 @@ impl Built {
             quantized: self.q.iter().map(|v| values[v.0] > 0.5).collect(),
         }
     }
+}
+
+/// Value of `terms` at the column values `values`.
+pub fn terms_value(terms: &[(Var, f64)], values: &[f64]) -> f64 {
+    terms.iter().map(|&(v, c)| c * values[v.0]).sum()
 }
 
 /// Totals of an evaluation as a [`Tec`], for payoff tables.

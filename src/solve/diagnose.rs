@@ -35,7 +35,7 @@ pub struct RelaxResult {
 /// that is on plus two relaxations.
 pub fn diagnose(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -> Diagnosis {
     let status_of = |i: &Instance, spec: ObjectiveSpec| {
-        super::run::solve_spec(i, kind, opts, spec, None, &[]).0
+        super::run::solve_spec(i, kind, opts, spec, None, &[]).outcome
     };
     let feasibility = ObjectiveSpec::Single(crate::milp::Total::Time);
     let status = status_of(inst, feasibility).status;

@@ -1,7 +1,7 @@
 //! HiGHS through the `highs` crate; the best bound and gap come from the
 //! HiGHS info values the crate does not wrap.
 
-use super::{guarded, outcome, stopped, Backend, SolveOptions, SolveOutcome, Status};
+use super::{guarded, outcome, stopped, Backend, Scaling, SolveOptions, SolveOutcome, Status};
 use crate::milp::model::{Model, Sense, VarKind};
 use highs::{HighsModelStatus, RowProblem};
 use std::ffi::CString;
@@ -27,21 +27,24 @@ fn solve(
     start_cols: &[(usize, f64)],
     start: Instant,
 ) -> SolveOutcome {
+    let scaling = Scaling::of(model);
     let mut pb = RowProblem::default();
     let cols: Vec<_> = model
         .columns
         .iter()
-        .map(|c| {
+        .enumerate()
+        .map(|(j, c)| {
             let int = c.kind == VarKind::Binary;
-            pb.add_column_with_integrality(c.obj, c.lb..=c.ub, int)
+            pb.add_column_with_integrality(scaling.cost(model, j), c.lb..=c.ub, int)
         })
         .collect();
-    for r in &model.rows {
-        let terms = r.terms.iter().map(|&(v, c)| (cols[v.0], c));
+    for (i, r) in model.rows.iter().enumerate() {
+        let (terms, rhs) = scaling.row(model, i);
+        let terms = terms.map(|(v, c)| (cols[v], c));
         match r.sense {
-            Sense::Le => pb.add_row(..=r.rhs, terms),
-            Sense::Ge => pb.add_row(r.rhs.., terms),
-            Sense::Eq => pb.add_row(r.rhs..=r.rhs, terms),
+            Sense::Le => pb.add_row(..=rhs, terms),
+            Sense::Ge => pb.add_row(rhs.., terms),
+            Sense::Eq => pb.add_row(rhs..=rhs, terms),
         }
     }
     let mut m = match pb.try_optimise(highs::Sense::Minimise) {
@@ -97,7 +100,7 @@ fn solve(
     let values: Vec<f64> = solved.get_solution().columns().to_vec();
     let has_sol = values.len() == model.columns.len()
         && solved.primal_solution_status() == highs::HighsSolutionStatus::Feasible;
-    let bound = info("mip_dual_bound").map(|b| b + model.obj_constant);
+    let bound = info("mip_dual_bound");
     let (st, limit) = match status {
         HighsModelStatus::Optimal => (Status::Optimal, None),
         // Every edgesplit model is bounded below, so "unbounded or
@@ -116,8 +119,19 @@ fn solve(
         ),
         other => (stopped(has_sol, Status::Error), Some(format!("{other:?}"))),
     };
-    // The objective constant is kept outside the HiGHS model: it was added
-    // to the bound above; the incumbent's value comes from the model.
+    // The objective constant is kept outside the HiGHS model: `outcome`
+    // unscales the bound and adds it; the incumbent's value comes from the
+    // model.
     let message = (st == Status::Error).then(|| format!("HiGHS ended with {status:?}"));
-    outcome(model, st, limit, Some(values), bound, elapsed, message)
+    outcome(
+        model,
+        &scaling,
+        opts,
+        st,
+        limit,
+        Some(values),
+        bound,
+        elapsed,
+        message,
+    )
 }

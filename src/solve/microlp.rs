@@ -6,7 +6,7 @@
 //! microlp answers `Infeasible` only when its search proves it; a limit
 //! that stops the search before any plan is found is `no_solution`.
 
-use super::{guarded, outcome, Backend, SolveOptions, SolveOutcome, Status};
+use super::{guarded, outcome, Backend, Scaling, SolveOptions, SolveOutcome, Status};
 use crate::milp::model::{Model, Sense, VarKind};
 use microlp::{
     ComparisonOp, OptimizationDirection, Problem, SolutionStatus, TerminationReason, Variable,
@@ -27,27 +27,32 @@ impl Backend for Microlp {
     }
 }
 
-/// The model as a microlp problem, with one microlp variable per column.
-fn problem(model: &Model) -> (Problem, Vec<Variable>) {
+/// The scaled model as a microlp problem, one microlp variable per column.
+fn problem(model: &Model, scaling: &Scaling) -> (Problem, Vec<Variable>) {
     let mut pb = Problem::new(OptimizationDirection::Minimize);
     let vars: Vec<_> = model
         .columns
         .iter()
-        .map(|c| match c.kind {
-            VarKind::Binary => {
-                pb.add_integer_var(c.obj, (c.lb.round() as i32, c.ub.round() as i32))
+        .enumerate()
+        .map(|(j, c)| {
+            let cost = scaling.cost(model, j);
+            match c.kind {
+                VarKind::Binary => {
+                    pb.add_integer_var(cost, (c.lb.round() as i32, c.ub.round() as i32))
+                }
+                VarKind::Continuous => pb.add_var(cost, (c.lb, c.ub)),
             }
-            VarKind::Continuous => pb.add_var(c.obj, (c.lb, c.ub)),
         })
         .collect();
-    for r in &model.rows {
-        let expr: Vec<_> = r.terms.iter().map(|&(v, c)| (vars[v.0], c)).collect();
+    for (i, r) in model.rows.iter().enumerate() {
+        let (terms, rhs) = scaling.row(model, i);
+        let expr: Vec<_> = terms.map(|(v, c)| (vars[v], c)).collect();
         let op = match r.sense {
             Sense::Le => ComparisonOp::Le,
             Sense::Ge => ComparisonOp::Ge,
             Sense::Eq => ComparisonOp::Eq,
         };
-        pb.add_constraint(expr.as_slice(), op, r.rhs);
+        pb.add_constraint(expr.as_slice(), op, rhs);
     }
     (pb, vars)
 }
@@ -58,10 +63,10 @@ fn solve(
     start_cols: &[(usize, f64)],
     start: Instant,
 ) -> SolveOutcome {
-    let (pb, vars) = problem(model);
+    let scaling = Scaling::of(model);
+    let (pb, vars) = problem(model, &scaling);
     let mut options = microlp::SolveOptions::default();
-    // Time limits are validated finite and non-negative at the edge; a
-    // budget too long for a Duration counts as none.
+    // A budget too long for a Duration counts as none.
     options.time_limit = opts
         .time_limit
         .and_then(|s| Duration::try_from_secs_f64(s).ok());
@@ -73,14 +78,15 @@ fn solve(
     }
     let res = pb.solve_with(options);
     let elapsed = start.elapsed().as_secs_f64();
+    let done = |status, limit, values, bound| {
+        outcome(
+            model, &scaling, opts, status, limit, values, bound, elapsed, None,
+        )
+    };
     let res = match res {
         Ok(r) => r,
-        Err(microlp::Error::Infeasible) => {
-            return outcome(model, Status::Infeasible, None, None, None, elapsed, None)
-        }
-        Err(microlp::Error::Unbounded) => {
-            return outcome(model, Status::Unbounded, None, None, None, elapsed, None)
-        }
+        Err(microlp::Error::Infeasible) => return done(Status::Infeasible, None, None, None),
+        Err(microlp::Error::Unbounded) => return done(Status::Unbounded, None, None, None),
         Err(e) => return SolveOutcome::error(format!("microlp failed: {e}"), elapsed),
     };
     let limit = match res.termination_reason() {
@@ -96,8 +102,8 @@ fn solve(
                 SolutionStatus::Optimal => Status::Optimal,
                 SolutionStatus::Feasible => Status::Feasible,
             };
-            outcome(model, status, limit, Some(values), bound, elapsed, None)
+            done(status, limit, Some(values), bound)
         }
-        None => outcome(model, Status::NoSolution, limit, None, None, elapsed, None),
+        None => done(Status::NoSolution, limit, None, None),
     }
 }
