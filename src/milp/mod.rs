@@ -74,6 +74,8 @@ pub struct Builder<'a> {
     pub x: HashMap<(AtomIx, NodeIx, NodeIx, usize), Var>,
     /// `v(C,k,h,t)`, created by the traffic family.
     pub v: HashMap<(usize, NodeIx, NodeIx, usize), Var>,
+    /// `r(C,h,t)`, created by the traffic family.
+    pub r: HashMap<(usize, NodeIx, usize), Var>,
     /// The relaxation factor s of a diagnosis solve.
     pub relax: Option<(Relax, Var)>,
     /// Δ(t), created on first use.
@@ -143,6 +145,7 @@ impl<'a> Builder<'a> {
             u: HashMap::new(),
             x: HashMap::new(),
             v: HashMap::new(),
+            r: HashMap::new(),
             relax: None,
             delay: vec![None; inst.tasks.len()],
             zq: HashMap::new(),

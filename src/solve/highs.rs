@@ -21,12 +21,8 @@ impl Backend for Highs {
     }
 }
 
-fn solve(
-    model: &Model,
-    opts: &SolveOptions,
-    start_cols: &[(usize, f64)],
-    start: Instant,
-) -> SolveOutcome {
+/// The model as a HiGHS row problem (the objective constant stays out).
+fn row_problem(model: &Model) -> RowProblem {
     let mut pb = RowProblem::default();
     let cols: Vec<_> = model
         .columns
@@ -44,7 +40,35 @@ fn solve(
             Sense::Eq => pb.add_row(r.rhs..=r.rhs, terms),
         }
     }
-    let mut m = match pb.try_optimise(highs::Sense::Minimise) {
+    pb
+}
+
+/// The bound HiGHS proves at the root node (presolve, root LP, cut rounds
+/// and restarts; no branching), on one thread within `time_limit`
+/// seconds; `None` if HiGHS fails or reports no bound.
+pub fn root_bound(model: &Model, time_limit: f64) -> Option<f64> {
+    let mut m = row_problem(model)
+        .try_optimise(highs::Sense::Minimise)
+        .ok()?;
+    m.make_quiet();
+    m.set_option("threads", 1);
+    m.set_option("time_limit", time_limit);
+    m.set_option("mip_max_nodes", 1);
+    m.set_option("mip_rel_gap", 1e-9);
+    m.set_option("mip_abs_gap", 1e-12);
+    let solved = m.try_solve().ok()?;
+    let c = CString::new("mip_dual_bound").expect("no NUL");
+    let b = solved.double_info_value(&c).ok()?;
+    b.is_finite().then_some(b + model.obj_constant)
+}
+
+fn solve(
+    model: &Model,
+    opts: &SolveOptions,
+    start_cols: &[(usize, f64)],
+    start: Instant,
+) -> SolveOutcome {
+    let mut m = match row_problem(model).try_optimise(highs::Sense::Minimise) {
         Ok(m) => m,
         Err(e) => {
             return SolveOutcome::error(

@@ -211,9 +211,13 @@ pub fn payoff_table(
 ) -> Result<(PayoffTable, f64), Box<SolveOutcome>> {
     let mut optima: Vec<Tec> = Vec::new();
     let mut time = 0.0;
+    // Each solve starts from the previous one's plan: the constraints are
+    // the same, so it is feasible and gives the backend an incumbent.
+    let mut opts = opts.clone();
     for which in [Total::Time, Total::Energy, Total::Cost] {
-        let (o, plan, ..) = solve_spec(inst, kind, opts, ObjectiveSpec::Single(which), None, &[]);
+        let (o, plan, ..) = solve_spec(inst, kind, &opts, ObjectiveSpec::Single(which), None, &[]);
         time += o.solve_time_s;
+        opts.initial = plan.clone().or(opts.initial);
         let Some(plan) = plan else {
             let mut o = o;
             o.message = Some(format!(
