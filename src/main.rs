@@ -305,6 +305,13 @@ enum Command {
         /// `server`: pause before each sequential job, milliseconds.
         #[arg(long, default_value_t = 0)]
         pause_ms: u64,
+        /// `solve`: strengthenings of the solved ("after") models: `all`,
+        /// `none` or names (see `solve --strengthen`).
+        #[arg(long)]
+        strengthen: Option<String>,
+        /// `solve`: only the instances whose label contains this text.
+        #[arg(long)]
+        only: Option<String>,
     },
     /// Describe an instance: sizes, levels, fan-out classes, effective links.
     Info {
@@ -429,9 +436,26 @@ struct SolverArgs {
     /// Start from this plan (warm start) where the backend takes one.
     #[arg(long)]
     warm_start: Option<PathBuf>,
+    /// Strengthenings of the MILP (valid inequalities, see
+    /// docs/formulation.md): `all`, `none`, or a comma-separated list of
+    /// memory_fit, cut_sets, flow (exactly those on). Default: the
+    /// instance's `constraints:` switches (all on unless switched off).
+    #[arg(long)]
+    strengthen: Option<String>,
 }
 
 impl SolverArgs {
+    /// Loads the instance and applies `--strengthen`.
+    fn load(&self, path: &Path) -> Result<Instance> {
+        let mut inst = load(path)?;
+        if let Some(list) = &self.strengthen {
+            inst.families
+                .apply_strengthen_list(list)
+                .map_err(|e| anyhow::anyhow!("--strengthen {e}"))?;
+        }
+        Ok(inst)
+    }
+
     fn kind(&self) -> Result<BackendKind> {
         self.solver
             .parse::<BackendKind>()
@@ -696,7 +720,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
                 return Ok(ExitCode::from(code));
             }
-            let inst = load(&instance)?;
+            let inst = solver.load(&instance)?;
             let kind = solver.kind()?;
             if !kind.available() {
                 anyhow::bail!("{}", kind.backend().err().unwrap_or_default());
@@ -753,7 +777,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(m) = method {
                 return server_worker(&instance, &m, &solver, &out);
             }
-            let inst = load(&instance)?;
+            let inst = solver.load(&instance)?;
             let rep = solve_instance(&inst, solver.kind()?, &solver.options(&inst)?);
             let plan = rep
                 .plan
@@ -810,7 +834,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             solver,
             json,
         } => {
-            let inst = load(&instance)?;
+            let inst = solver.load(&instance)?;
             let kind = solver.kind()?;
             if !kind.available() {
                 anyhow::bail!("{}", kind.backend().err().unwrap_or_default());
@@ -858,7 +882,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             output,
             svg,
         } => {
-            let inst = load(&instance)?;
+            let inst = solver.load(&instance)?;
             let kind = available(&solver)?;
             for l in &noise_limits {
                 if !(l.is_finite() && *l >= 0.0) {
@@ -967,7 +991,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             output,
             svg,
         } => {
-            let inst = load(&instance)?;
+            let inst = solver.load(&instance)?;
             let kind = available(&solver)?;
             let parse = |s: &str| match s {
                 "time" => Ok(Total::Time),
@@ -1141,6 +1165,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             method,
             instance,
             pause_ms,
+            strengthen,
+            only,
         } => {
             if what == "server" {
                 #[cfg(feature = "server")]
@@ -1190,9 +1216,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             let start = std::time::Instant::now();
-            let table = edgesplit::bench::bench_solve(&kinds, time_limit, |what| {
-                eprintln!("[{:>6.0} s] solving {what}", start.elapsed().as_secs_f64());
-            });
+            let table = edgesplit::bench::bench_solve(
+                &kinds,
+                time_limit,
+                strengthen.as_deref(),
+                only.as_deref(),
+                |what| eprintln!("[{:>6.0} s] {what}", start.elapsed().as_secs_f64()),
+            )
+            .map_err(|e| anyhow::anyhow!(e))?;
             print!("{table}");
             Ok(ExitCode::SUCCESS)
         }

@@ -405,6 +405,9 @@ fn build(raw: RawInstance, file: &Path, refs: &Refs, d: &mut Diagnostics) -> Opt
         capacity: f.capacity.unwrap_or(dflt.capacity),
         energy: f.energy.unwrap_or(dflt.energy),
         rules: f.rules.unwrap_or(dflt.rules),
+        memory_fit: f.memory_fit.unwrap_or(dflt.memory_fit),
+        cut_sets: f.cut_sets.unwrap_or(dflt.cut_sets),
+        flow: f.flow.unwrap_or(dflt.flow),
     };
     let delay_model = match raw.delay_model.as_deref() {
         None | Some("sequential") => DelayModel::Sequential,

@@ -78,6 +78,8 @@ pub struct Builder<'a> {
     /// for t, keyed `(C, l, k, h, t)`: `v(C,k,h,t)` itself when C lies on
     /// one level, else `v(C@l,k,h,t)` (layered model only).
     pub v_level: HashMap<(usize, usize, NodeIx, NodeIx, usize), Var>,
+    /// `r(C,h,t)`, created by the traffic family.
+    pub r: HashMap<(usize, NodeIx, usize), Var>,
     /// The relaxation factor s of a diagnosis solve.
     pub relax: Option<(Relax, Var)>,
     /// Δ(t), created on first use.
@@ -150,6 +152,7 @@ impl<'a> Builder<'a> {
             x: HashMap::new(),
             v: HashMap::new(),
             v_level: HashMap::new(),
+            r: HashMap::new(),
             relax: None,
             delay: vec![None; inst.tasks.len()],
             zq: HashMap::new(),

@@ -10,24 +10,9 @@ use std::time::Instant;
 pub struct Highs;
 
 impl Backend for Highs {
-    fn solve(
-        &self,
-        model: &Model,
-        opts: &SolveOptions,
-        start_cols: &[(usize, f64)],
-    ) -> SolveOutcome {
-        let start = Instant::now();
-        guarded(start, || solve(model, opts, start_cols, start))
-    }
-}
-
-fn solve(
-    model: &Model,
-    opts: &SolveOptions,
-    start_cols: &[(usize, f64)],
-    start: Instant,
-) -> SolveOutcome {
-    let scaling = Scaling::of(model);
+    /// The scaled model as a HiGHS row problem (the objective constant stays
+/// out; [`Scaling::unscale`] puts it back).
+fn row_problem(model: &Model, scaling: &Scaling) -> RowProblem {
     let mut pb = RowProblem::default();
     let cols: Vec<_> = model
         .columns
@@ -47,6 +32,37 @@ fn solve(
             Sense::Eq => pb.add_row(rhs..=rhs, terms),
         }
     }
+    pb
+}
+
+/// The bound HiGHS proves at the root node (presolve, root LP, cut rounds
+/// and restarts; no branching), on one thread within `time_limit`
+/// seconds, in the model's units; `None` if HiGHS fails or reports no bound.
+pub fn root_bound(model: &Model, time_limit: f64) -> Option<f64> {
+    let scaling = Scaling::of(model);
+    let mut m = row_problem(model, &scaling)
+        .try_optimise(highs::Sense::Minimise)
+        .ok()?;
+    m.make_quiet();
+    m.set_option("threads", 1);
+    m.set_option("time_limit", time_limit);
+    m.set_option("mip_max_nodes", 1);
+    m.set_option("mip_rel_gap", 1e-9);
+    m.set_option("mip_abs_gap", 1e-12);
+    let solved = m.try_solve().ok()?;
+    let c = CString::new("mip_dual_bound").expect("no NUL");
+    let b = solved.double_info_value(&c).ok()?;
+    b.is_finite().then(|| scaling.unscale(model, b))
+}
+
+fn solve(
+    model: &Model,
+    opts: &SolveOptions,
+    start_cols: &[(usize, f64)],
+    start: Instant,
+) -> SolveOutcome {
+    let scaling = Scaling::of(model);
+    let pb = row_problem(model, &scaling);
     let mut m = match pb.try_optimise(highs::Sense::Minimise) {
         Ok(m) => m,
         Err(e) => {

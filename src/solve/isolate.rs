@@ -67,6 +67,9 @@ pub fn solve_isolated(
     if opts.verbose {
         cmd.arg("--verbose");
     }
+    // The worker reloads the file: hand it the strengthenings in force.
+    cmd.arg("--strengthen")
+        .arg(inst.families.strengthen_list());
     // The worker reads the warm start back from a plan file.
     if let Some(plan) = &opts.initial {
         let p = dir.path().join("start.yaml");

@@ -16,6 +16,8 @@ pub mod run;
 mod scip;
 pub mod sweep;
 
+#[cfg(feature = "highs")]
+pub use highs::root_bound;
 pub use run::{solve_instance, SolveReport};
 
 use crate::milp::model::Model;

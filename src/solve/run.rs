@@ -549,7 +549,7 @@ fn payoff_row(
     kind: BackendKind,
     opts: &SolveOptions,
     which: Total,
-) -> Result<(PayoffRow, Tec), Box<SolveOutcome>> {
+) -> Result<(PayoffRow, Tec, Plan), Box<SolveOutcome>> {
     let s = solve_spec(inst, kind, opts, ObjectiveSpec::Single(which), None, &[]);
     let o = s.outcome;
     let fail = |mut o: SolveOutcome, why: String| {
@@ -598,7 +598,7 @@ fn payoff_row(
         scaling: o.scaling,
         message: (!msgs.is_empty()).then(|| msgs.join("; ")),
     };
-    Ok((row, ev.totals))
+    Ok((row, ev.totals, plan))
 }
 
 /// Ideal and nadir of T, E and C from three single-objective solves, each
@@ -612,11 +612,15 @@ pub fn payoff_table(
     let mut optima: Vec<Tec> = Vec::new();
     let mut rows = Vec::new();
     let mut time = 0.0;
+    // Each solve starts from the previous one's plan: the constraints are
+    // the same, so it is feasible and gives the backend an incumbent.
+    let mut opts = opts.clone();
     for which in [Total::Time, Total::Energy, Total::Cost] {
-        let (row, totals) = payoff_row(inst, kind, opts, which)?;
+        let (row, totals, plan) = payoff_row(inst, kind, &opts, which)?;
         time += row.solve_time_s;
         rows.push(row);
         optima.push(totals);
+        opts.initial = Some(plan);
     }
     let pick = |w: Total, i: usize| total_of(optima[i], w);
     let mut ideal = Tec::default();

@@ -1,4 +1,4 @@
-//! Traffic (docs/formulation.md §5), aggregated by fan-out class so the model is
+//! Traffic (FORMULATION §3.3), aggregated by fan-out class so the model is
 //! O(|A|·|N|²·|T|), not O(|E|·|N|²·|T|):
 //! `r(C,h,t) ≥ z(b,h,t)` for b ∈ S(C) (some consumer of C is on h);
 //! `x(a,k,h,t) ≥ z(a,k,t) + r(C(a),h,t) − 1` (a's output crosses k → h);
@@ -14,13 +14,17 @@
 //! costs, so at an optimum they equal the max of binaries. A pair with no
 //! path gets x ≤ 0, which forbids the placement.
 //!
-//! Strengthening for mandatory chain edges: when a mandatory atom a feeds
-//! only one atom b, also mandatory (a layer-level model is all such
-//! edges), both are used by every task, so the pair's placements form a
-//! transportation problem: `f(a,k,h,t) ≥ 0` with `Σ_h f = z(a,k,t)`,
-//! `Σ_k f = z(b,h,t)` and `x(a,k,h,t) ≥ f(a,k,h,t)`. For binary z the only
-//! solution is f = z(a,k)·z(b,h), so these rows cut off no plan, but they
-//! make the LP relaxation of such edges exact.
+//! Mandatory chain edges: when a mandatory atom a feeds only one atom s,
+//! also mandatory (a layer-level model is all such edges), both are used
+//! by every task, so the pair's placements form a transportation problem:
+//! `f(a,k,h,t) ≥ 0` with `Σ_h f = z(a,k,t)` and `Σ_k f = z(s,h,t)`. For
+//! binary z the only solution is f = z(a,k)·z(s,h), so these rows cut off
+//! no plan, but they make the LP relaxation of such edges exact. When a is
+//! alone in its class (the usual case), f(a,k,h,t) for k ≠ h *is* the
+//! transfer: it serves as x(a,k,h,t) and v(C(a),k,h,t), and the class gets
+//! no r, x or v columns and no rows of the max form (an unreachable pair
+//! gets f ≤ 0). Otherwise the class keeps its r, x, v and gets
+//! `x(a,k,h,t) ≥ f(a,k,h,t)` for each mandatory member.
 
 use super::Family;
 use crate::instance::{DelayModel, Instance};
@@ -52,6 +56,10 @@ impl Family for Traffic {
         for (t, task) in inst.tasks.iter().enumerate() {
             let tn = &task.name;
             for (c, class) in dnn.classes.iter().enumerate() {
+                if let Some((a, s)) = transport_edge(inst, c) {
+                    chain_edge(b, t, c, a, s, Link::Replace);
+                    continue;
+                }
                 for h in 0..net.len() {
                     let consumers: Vec<usize> = class
                         .successors
@@ -64,6 +72,7 @@ impl Family for Traffic {
                     }
                     let hn = &net.nodes[h].name;
                     let r = b.model.continuous(format!("r({c},{hn},{tn})"), 0.0, 1.0);
+                    b.r.insert((c, h, t), r);
                     for s in consumers {
                         let z = b.z[t][s][h];
                         b.row(
@@ -141,11 +150,11 @@ impl Family for Traffic {
                 let [succ] = class.successors[..] else {
                     continue;
                 };
-                if !dnn.atoms[succ].mandatory {
+                if !dnn.atoms[succ].mandatory || transport_edge(inst, c).is_some() {
                     continue;
                 }
                 for &a in class.atoms.iter().filter(|&&a| dnn.atoms[a].mandatory) {
-                    chain_edge(b, t, c, a, succ);
+                    chain_edge(b, t, c, a, succ, Link::Bound);
                 }
             }
         }
@@ -158,8 +167,28 @@ fn spans_levels(inst: &Instance, atoms: &[usize]) -> bool {
     atoms.iter().map(level).min() != atoms.iter().map(level).max()
 }
 
+/// The edge a → s of class c if c = {a}, S(c) = {s} and both are
+/// mandatory: its transportation columns replace r, x and v.
+pub(crate) fn transport_edge(inst: &Instance, c: usize) -> Option<(usize, usize)> {
+    let dnn = &inst.dnn;
+    let class = &dnn.classes[c];
+    match (&class.atoms[..], &class.successors[..]) {
+        (&[a], &[s]) if dnn.atoms[a].mandatory && dnn.atoms[s].mandatory => Some((a, s)),
+        _ => None,
+    }
+}
+
+/// How a chain edge's f columns tie in with the transfers.
+#[derive(Clone, Copy, PartialEq)]
+enum Link {
+    /// f is x and v (a alone in its class).
+    Replace,
+    /// `x ≥ f` rows (the class has r, x, v of its own).
+    Bound,
+}
+
 /// The transportation rows of a mandatory chain edge a → s for task t.
-fn chain_edge(b: &mut Builder, t: usize, _class: usize, a: usize, s: usize) {
+fn chain_edge(b: &mut Builder, t: usize, class: usize, a: usize, s: usize, link: Link) {
     let inst = b.inst;
     let net = &inst.network;
     let n = net.len();
@@ -199,6 +228,18 @@ fn chain_edge(b: &mut Builder, t: usize, _class: usize, a: usize, s: usize) {
     for (k, fk) in f.iter().enumerate() {
         for (h, cell) in fk.iter().enumerate().filter(|&(h, _)| h != k) {
             let Some(fv) = *cell else { continue };
+            if link == Link::Replace {
+                if net.effective(k, h).is_some() {
+                    b.x.insert((a, k, h, t), fv);
+                    b.v.insert((class, k, h, t), fv);
+                    // A one-atom class lies on one level.
+                    b.v_level
+                        .insert((class, inst.dnn.atoms[a].level, k, h, t), fv);
+                } else {
+                    b.model.columns[fv.0].ub = 0.0;
+                }
+                continue;
+            }
             match b.x.get(&(a, k, h, t)) {
                 Some(&x) => b.row(
                     format!(
