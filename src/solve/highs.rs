@@ -10,7 +10,18 @@ use std::time::Instant;
 pub struct Highs;
 
 impl Backend for Highs {
-    /// The scaled model as a HiGHS row problem (the objective constant stays
+    fn solve(
+        &self,
+        model: &Model,
+        opts: &SolveOptions,
+        start_cols: &[(usize, f64)],
+    ) -> SolveOutcome {
+        let start = Instant::now();
+        guarded(start, || solve(model, opts, start_cols, start))
+    }
+}
+
+/// The scaled model as a HiGHS row problem (the objective constant stays
 /// out; [`Scaling::unscale`] puts it back).
 fn row_problem(model: &Model, scaling: &Scaling) -> RowProblem {
     let mut pb = RowProblem::default();
