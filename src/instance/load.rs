@@ -380,6 +380,7 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
         capacity: f.capacity.unwrap_or(dflt.capacity),
         energy: f.energy.unwrap_or(dflt.energy),
         rules: f.rules.unwrap_or(dflt.rules),
+        width: f.width.unwrap_or(dflt.width),
     };
     let delay_model = match raw.delay_model.as_deref() {
         None | Some("sequential") => DelayModel::Sequential,
@@ -402,6 +403,13 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
         &quantization.groups,
         &mut c,
     );
+    let min_width = super::width::build_min_width(
+        &raw.min_width,
+        &dnn,
+        &task_names,
+        &quantization.groups,
+        &mut c,
+    );
     Some(Instance {
         name: raw.name.unwrap_or_else(|| {
             file.file_stem()
@@ -418,6 +426,7 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
         families,
         delay_model,
         rules,
+        min_width,
     })
 }
 

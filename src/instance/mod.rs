@@ -7,6 +7,7 @@
 pub mod load;
 pub mod raw;
 pub mod rules;
+pub mod width;
 
 use crate::dnn::{AtomIx, Dnn};
 use crate::network::{Network, NodeIx};
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 
 pub use load::{load, load_str};
 pub use rules::PlacementRule;
+pub use width::MinWidth;
 
 /// Index of a task in [`Instance::tasks`].
 pub type TaskIx = usize;
@@ -45,6 +47,8 @@ pub struct Instance {
     pub delay_model: DelayModel,
     /// Placement rules (the `rules` family).
     pub rules: Vec<PlacementRule>,
+    /// Per-layer minimum widths (the `width` family), one per entry and layer.
+    pub min_width: Vec<MinWidth>,
 }
 
 /// An inference task.
@@ -278,6 +282,13 @@ pub struct Families {
     pub energy: bool,
     /// Placement rules.
     pub rules: bool,
+    /// Per-layer minimum widths.
+    #[serde(default = "yes")]
+    pub width: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for Families {
@@ -292,6 +303,7 @@ impl Default for Families {
             capacity: true,
             energy: true,
             rules: true,
+            width: true,
         }
     }
 }

@@ -42,10 +42,13 @@ pub fn diagnose(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -> Diag
     let mut families_off = Vec::new();
     let f = inst.families;
     type Switch = (&'static str, bool, fn(&mut Instance));
-    let switches: [Switch; 9] = [
+    let switches: [Switch; 10] = [
         ("selection", f.selection, |i| i.families.selection = false),
         ("rules", f.rules && !inst.rules.is_empty(), |i| {
             i.families.rules = false
+        }),
+        ("width", f.width && !inst.min_width.is_empty(), |i| {
+            i.families.width = false
         }),
         ("traffic", f.traffic, |i| i.families.traffic = false),
         ("memory", f.memory, |i| i.families.memory = false),

@@ -12,6 +12,7 @@ mod quality;
 mod rules;
 mod selection;
 mod traffic;
+mod width;
 
 use super::Builder;
 use crate::instance::Instance;
@@ -32,6 +33,7 @@ pub trait Family {
 pub fn all() -> Vec<Box<dyn Family>> {
     vec![
         Box::new(selection::Selection),
+        Box::new(width::Width),
         Box::new(placement::Placement),
         Box::new(rules::Rules),
         Box::new(traffic::Traffic),
