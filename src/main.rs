@@ -4,8 +4,8 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use edgesplit::eval::{evaluate, sig, Evaluation};
 use edgesplit::generate::{generate_yaml, GenParams};
-use edgesplit::milp::{ObjectiveSpec, Total};
 use edgesplit::heuristic::warm::{StartInfo, WarmStart};
+use edgesplit::milp::{ObjectiveSpec, Total};
 use edgesplit::reference::{reference_plan, ReferenceMethod};
 use edgesplit::solve::{solve_instance, BackendKind, SolveOptions, SolveReport, Status};
 use edgesplit::{Error, Instance, Plan};
@@ -341,7 +341,11 @@ enum Command {
         /// Every MILP's starting incumbent: `none`, a heuristic's plan
         /// (used when the evaluator finds it feasible) or a plan file;
         /// default cost-greedy-q.
-        #[arg(long, value_name = "none|METHOD|PLAN", conflicts_with = "warm_start_from")]
+        #[arg(
+            long,
+            value_name = "none|METHOD|PLAN",
+            conflicts_with = "warm_start_from"
+        )]
         warm_start: Option<String>,
         /// The same as `--warm-start METHOD` (kept for older scripts).
         #[arg(long, value_name = "METHOD")]
@@ -476,8 +480,8 @@ impl SolverArgs {
             Some(s) => s.parse::<WarmStart>().map_err(|e| anyhow::anyhow!(e))?,
             None => default,
         };
-        let (plan, info) = edgesplit::heuristic::warm::resolve(inst, &ws)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (plan, info) =
+            edgesplit::heuristic::warm::resolve(inst, &ws).map_err(|e| anyhow::anyhow!("{e}"))?;
         o.initial = plan;
         Ok((o, info))
     }

@@ -106,15 +106,35 @@ objective:
 #[test]
 fn bad_entries_are_reported_with_their_field_paths() {
     let cases = [
-        ("{atoms: \"conv2\", k: 4}", "min_width[0].k", "only 3 selected"),
+        (
+            "{atoms: \"conv2\", k: 4}",
+            "min_width[0].k",
+            "only 3 selected",
+        ),
         ("{atoms: \"conv2\", k: 0}", "min_width[0].k", "at least 1"),
-        ("{atoms: \"conv2\", fraction: 1.5}", "min_width[0].fraction", "(0, 1]"),
-        ("{atoms: \"conv2\", k: 1, fraction: 0.5}", "min_width[0]", "exactly one of"),
+        (
+            "{atoms: \"conv2\", fraction: 1.5}",
+            "min_width[0].fraction",
+            "(0, 1]",
+        ),
+        (
+            "{atoms: \"conv2\", k: 1, fraction: 0.5}",
+            "min_width[0]",
+            "exactly one of",
+        ),
         ("{atoms: \"conv2\"}", "min_width[0]", "exactly one of"),
         ("{atoms: \"zz*\", k: 1}", "min_width[0]", "selects no atom"),
         ("{k: 1}", "min_width[0]", "exactly one selector"),
-        ("{tasks: [ghost], atoms: \"conv*\", k: 1}", "min_width[0].tasks[0]", "unknown task"),
-        ("{atoms: \"conv*\", k: 1, width: 2}", "min_width[0]", "unknown field"),
+        (
+            "{tasks: [ghost], atoms: \"conv*\", k: 1}",
+            "min_width[0].tasks[0]",
+            "unknown task",
+        ),
+        (
+            "{atoms: \"conv*\", k: 1, width: 2}",
+            "min_width[0]",
+            "unknown field",
+        ),
     ];
     for (entry, path, what) in cases {
         let text = format!("{BASE}min_width:\n  - {entry}\n");
@@ -158,23 +178,37 @@ fn widths_bind_the_milp_the_evaluator_and_both_heuristics() {
     assert_eq!(rep.status, Status::Optimal, "{:?}", rep.message);
     assert!(rep.family_rows.iter().any(|(f, r)| f == "width" && *r == 5));
     let used = |p: &edgesplit::Plan, t: usize, layer: &str| {
-        inst.dnn.layers.iter().find(|(n, _)| n == layer).unwrap().1
+        inst.dnn
+            .layers
+            .iter()
+            .find(|(n, _)| n == layer)
+            .unwrap()
+            .1
             .iter()
             .filter(|&&a| p.placement[t][a].is_some())
             .count()
     };
     let milp = rep.plan.unwrap();
     assert_eq!(
-        [used(&milp, 0, "conv1"), used(&milp, 0, "conv2"), used(&milp, 1, "conv2")],
+        [
+            used(&milp, 0, "conv1"),
+            used(&milp, 0, "conv2"),
+            used(&milp, 1, "conv2")
+        ],
         [2, 2, 3]
     );
     for m in [Method::Tide, Method::CostGreedy, Method::CostGreedyQ] {
         let out = run(&inst, m, None);
         assert!(out.feasible(), "{}: {:?}", m.name(), out.message);
         let p = out.plan.unwrap();
-        assert!(used(&p, 0, "conv1") >= 2 && used(&p, 1, "conv2") == 3, "{}", m.name());
+        assert!(
+            used(&p, 0, "conv1") >= 2 && used(&p, 1, "conv2") == 3,
+            "{}",
+            m.name()
+        );
     }
     // The diagnosis switches the family off like any other.
-    let d = edgesplit::solve::diagnose::diagnose(&inst, BackendKind::Highs, &SolveOptions::default());
+    let d =
+        edgesplit::solve::diagnose::diagnose(&inst, BackendKind::Highs, &SolveOptions::default());
     assert!(d.families_off.iter().any(|(f, _)| f == "width"));
 }

@@ -35,6 +35,11 @@ use crate::plan::Plan;
 /// Rounds of selection and placement at most (each round must improve).
 const MAX_ROUNDS: usize = 12;
 
+/// TIDE's plan is a second start when |T|·|A| is at most this (TIDE then
+/// costs a few milliseconds); on larger instances the full parent DNN is
+/// the only start, which keeps the method well under TIDE's own run time.
+pub const TIDE_START_MAX: usize = 2000;
+
 /// What a run found: the best plan the evaluator accepts, or why none.
 #[derive(Debug, Clone)]
 pub struct GreedyRun {
@@ -73,8 +78,10 @@ fn score(mult: Tec, tot: Tec) -> f64 {
 pub fn cost_greedy(inst: &Instance, payoff: Option<&PayoffTable>) -> GreedyRun {
     let q = vec![false; inst.group_count()];
     let mut run = improve(inst, payoff, &q, full(inst));
-    if let Some(p) = tide(inst, payoff).plan {
-        run = run.better(improve(inst, payoff, &q, used_of(&p)));
+    if inst.tasks.len() * inst.dnn.len() <= TIDE_START_MAX {
+        if let Some(p) = tide(inst, payoff).plan {
+            run = run.better(improve(inst, payoff, &q, used_of(&p)));
+        }
     }
     run
 }
@@ -85,6 +92,9 @@ pub fn cost_greedy(inst: &Instance, payoff: Option<&PayoffTable>) -> GreedyRun {
 /// parent DNN.
 pub fn cost_greedy_q(inst: &Instance, payoff: Option<&PayoffTable>) -> GreedyRun {
     let plain = cost_greedy(inst, payoff);
+    if inst.group_count() == 0 {
+        return plain;
+    }
     let mut best = requantized(inst, payoff, plain.clone());
     if let Some(full_plan) = super::baselines::orthogonalize(inst, payoff) {
         let q = quantize(inst, payoff, full_plan).quantized;
@@ -146,20 +156,17 @@ pub fn improve(
     }
     let mut sel = Selection::from_used(inst, noise, &start);
     let mut best = GreedyRun::none(String::new());
-    let (mut nodes, mut delays) = match place_all(inst, &sel.used, q, true, mult) {
-        Some(p) => {
+    let (mut nodes, mut delays) = match place_best(inst, payoff, &sel.used, q, mult) {
+        Some((p, plan, s, true)) => {
             // The start itself, placed, is the first candidate.
-            let plan = p.plan();
-            let ev = evaluate(inst, &plan, payoff);
-            if ev.feasible() {
-                best = GreedyRun {
-                    score: score(mult, ev.totals),
-                    plan: Some(plan),
-                    reason: None,
-                };
-            }
+            best = GreedyRun {
+                score: s,
+                plan: Some(plan),
+                reason: None,
+            };
             node_map(inst, &p)
         }
+        Some((p, ..)) => node_map(inst, &p),
         None => relaxed_node_map(inst, &sel.used, q, mult),
     };
     let mut last_reason = None;
@@ -169,14 +176,12 @@ pub fn improve(
             let mut ts = TaskSearch::new(inst, &prices, &nodes[t], t, delays[t]);
             ts.run(&mut sel);
         }
-        let Some(p) = place_all(inst, &sel.used, q, true, mult) else {
+        let Some((p, plan, s, feasible)) = place_best(inst, payoff, &sel.used, q, mult) else {
             last_reason = Some(unplaceable(inst, &sel.used, q, mult));
             break;
         };
-        let plan = p.plan();
-        let ev = evaluate(inst, &plan, payoff);
-        let s = score(mult, ev.totals);
-        if !ev.feasible() {
+        if !feasible {
+            let ev = evaluate(inst, &plan, payoff);
             last_reason = Some(format!(
                 "the best selection found, placed, violates {}",
                 ev.violations[0].message
@@ -196,6 +201,40 @@ pub fn improve(
     }
     if best.plan.is_none() {
         best.reason = last_reason.or(Some("no placement meets the constraints".into()));
+    }
+    best
+}
+
+/// The selection placed in two task orders, the placer's (most requested
+/// first) and largest sub-DNN first (whose deployment the smaller ones may
+/// then share): the placement the evaluator prefers (feasible first, then
+/// by objective), with its plan, score and feasibility.
+fn place_best<'a>(
+    inst: &'a Instance,
+    payoff: Option<&PayoffTable>,
+    used: &[Vec<bool>],
+    q: &[bool],
+    mult: Tec,
+) -> Option<(Placer<'a>, Plan, f64, bool)> {
+    let by_rate = task_order(inst);
+    let mut by_size = by_rate.clone();
+    let size = |t: usize| used[t].iter().filter(|&&u| u).count();
+    by_size.sort_by_key(|&t| std::cmp::Reverse(size(t)));
+    let mut best: Option<(Placer<'a>, Plan, f64, bool)> = None;
+    for order in [by_rate, by_size] {
+        let mut p = Placer::new(inst, q, true, mult);
+        if !order.iter().all(|&t| p.replace(t, &used[t])) {
+            continue;
+        }
+        let plan = p.plan();
+        let ev = evaluate(inst, &plan, payoff);
+        let key = (ev.feasible(), score(mult, ev.totals));
+        let better = best
+            .as_ref()
+            .is_none_or(|b| (key.0 && !b.3) || (key.0 == b.3 && key.1 < b.2));
+        if better {
+            best = Some((p, plan, key.1, key.0));
+        }
     }
     best
 }

@@ -121,12 +121,8 @@ pub fn resolve(inst: &Instance, ws: &WarmStart) -> crate::Result<(Option<Plan>, 
         WarmStart::Plan(p) => {
             let plan = Plan::load(p, inst)?;
             let ev = evaluate(inst, &plan, None);
-            let message = (!ev.feasible()).then(|| {
-                format!(
-                    "infeasible per the evaluator: {}",
-                    ev.violations[0].message
-                )
-            });
+            let message = (!ev.feasible())
+                .then(|| format!("infeasible per the evaluator: {}", ev.violations[0].message));
             Ok((
                 Some(plan),
                 StartInfo {
