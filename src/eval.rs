@@ -33,6 +33,8 @@ pub enum Family {
     Energy,
     /// Placement rules.
     Rules,
+    /// Per-layer minimum widths.
+    Width,
 }
 
 impl fmt::Display for Family {
@@ -267,6 +269,20 @@ pub fn evaluate(inst: &Instance, plan: &Plan, payoff: Option<&PayoffTable>) -> E
             }
         }
 
+        if fam.width {
+            for w in inst.min_width.iter().filter(|w| w.tasks.contains(&t)) {
+                let kept = w.atoms.iter().filter(|&&a| used(a)).count();
+                if kept < w.k {
+                    v(
+                        Family::Width,
+                        format!(
+                            "task {tn}: {kept} atom(s) of min_width '{}' < k {}",
+                            w.name, w.k
+                        ),
+                    );
+                }
+            }
+        }
         if fam.rules {
             for rule in inst.rules.iter().filter(|r| r.tasks.contains(&t)) {
                 for &a in &rule.atoms {

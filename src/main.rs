@@ -4,6 +4,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use edgesplit::eval::{evaluate, sig, Evaluation};
 use edgesplit::generate::{generate_yaml, GenParams};
+use edgesplit::heuristic::warm::{StartInfo, WarmStart};
 use edgesplit::milp::{ObjectiveSpec, Total};
 use edgesplit::reference::{reference_plan, ReferenceMethod};
 use edgesplit::solve::{solve_instance, BackendKind, SolveOptions, SolveReport, Status};
@@ -350,11 +351,22 @@ enum Command {
         /// Time limit per MILP solve, seconds.
         #[arg(long)]
         time_limit: Option<f64>,
+        /// Threads for each MILP solve (default: the backend's).
+        #[arg(long)]
+        threads: Option<u32>,
         /// Run each instance once per common q_min (every task's), e.g. 0.5,0.6,0.7.
         #[arg(long, value_delimiter = ',')]
         min_quality: Vec<f64>,
-        /// Start every MILP from this heuristic's plan when it is feasible
-        /// (e.g. tide): large instances then have an incumbent from the start.
+        /// Every MILP's starting incumbent: `none`, a heuristic's plan
+        /// (used when the evaluator finds it feasible) or a plan file;
+        /// default cost-greedy-q.
+        #[arg(
+            long,
+            value_name = "none|METHOD|PLAN",
+            conflicts_with = "warm_start_from"
+        )]
+        warm_start: Option<String>,
+        /// The same as `--warm-start METHOD` (kept for older scripts).
         #[arg(long, value_name = "METHOD")]
         warm_start_from: Option<edgesplit::heuristic::Method>,
         /// Write the rows as CSV here.
@@ -433,9 +445,12 @@ struct SolverArgs {
     /// Show the backend's log.
     #[arg(long)]
     verbose: bool,
-    /// Start from this plan (warm start) where the backend takes one.
-    #[arg(long)]
-    warm_start: Option<PathBuf>,
+    /// The MILP's starting incumbent, where the backend takes one: `none`,
+    /// a heuristic's plan (`tide`, `cost-greedy`, `cost-greedy-q`, …; used
+    /// when the evaluator finds it feasible) or a plan file. `solve`
+    /// defaults to cost-greedy-q; other commands to none.
+    #[arg(long, value_name = "none|METHOD|PLAN")]
+    warm_start: Option<String>,
     /// Strengthenings of the MILP (valid inequalities, see
     /// docs/formulation.md): `all`, `none`, or a comma-separated list of
     /// memory_fit, cut_sets, flow (exactly those on). Default: the
@@ -483,13 +498,28 @@ impl SolverArgs {
         })
     }
 
-    /// The options with the warm-start plan read against `inst`.
+    /// The options with the warm start given by `--warm-start` (none
+    /// without the flag).
     fn options(&self, inst: &Instance) -> Result<SolveOptions> {
+        Ok(self.options_with_start(inst, WarmStart::None)?.0)
+    }
+
+    /// The options with the warm start of `--warm-start`, or `default`
+    /// without the flag, and what the report says about it.
+    fn options_with_start(
+        &self,
+        inst: &Instance,
+        default: WarmStart,
+    ) -> Result<(SolveOptions, StartInfo)> {
         let mut o = self.plain_options()?;
-        if let Some(p) = &self.warm_start {
-            o.initial = Some(Plan::load(p, inst).map_err(|e| anyhow::anyhow!("{e}"))?);
-        }
-        Ok(o)
+        let ws = match &self.warm_start {
+            Some(s) => s.parse::<WarmStart>().map_err(|e| anyhow::anyhow!(e))?,
+            None => default,
+        };
+        let (plan, info) =
+            edgesplit::heuristic::warm::resolve(inst, &ws).map_err(|e| anyhow::anyhow!("{e}"))?;
+        o.initial = plan;
+        Ok((o, info))
     }
 }
 
@@ -725,7 +755,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if !kind.available() {
                 anyhow::bail!("{}", kind.backend().err().unwrap_or_default());
             }
-            let opts = solver.options(&inst)?;
+            let (opts, start) = solver.options_with_start(&inst, WarmStart::default())?;
             let rep = if opts.time_limit.is_some() && !in_process {
                 let exe = std::env::current_exe().context("locating the edgesplit binary")?;
                 edgesplit::solve::isolate::solve_isolated(&exe, &instance, &inst, kind, &opts)
@@ -736,13 +766,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 plan.save(p, &inst, Some(&format!("milp:{}", kind.name())))
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
             }
+            let mut full = serde_json::to_value(&rep)?;
+            if let Some(o) = full.as_object_mut() {
+                o.insert("warm_start".into(), serde_json::to_value(&start)?);
+            }
             if let Some(p) = &report {
-                std::fs::write(p, serde_json::to_string_pretty(&rep)?)
+                std::fs::write(p, serde_json::to_string_pretty(&full)?)
                     .with_context(|| format!("writing {}", p.display()))?;
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&rep)?);
+                println!("{}", serde_json::to_string_pretty(&full)?);
             } else {
+                println!("warm start: {}", start.label());
                 print_report(&inst, &rep);
                 if rep.status == Status::Infeasible {
                     println!(
@@ -1292,16 +1327,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
             instances,
             methods,
             time_limit,
+            threads,
             min_quality,
+            warm_start,
             warm_start_from,
             csv,
             json,
         } => run_compare(
             &instances,
             &methods,
-            time_limit,
+            &SolveOptions {
+                time_limit,
+                threads,
+                ..SolveOptions::default()
+            },
             &min_quality,
-            warm_start_from,
+            match (warm_start, warm_start_from) {
+                (Some(s), _) => s.parse::<WarmStart>().map_err(|e| anyhow::anyhow!(e))?,
+                (None, Some(m)) => WarmStart::Method(m),
+                (None, None) => WarmStart::default(),
+            },
             csv.as_deref(),
             json.as_deref(),
         ),
@@ -1383,9 +1428,9 @@ fn run_heuristic(
 fn run_compare(
     instances: &[PathBuf],
     methods: &[String],
-    time_limit: Option<f64>,
+    base: &SolveOptions,
     min_quality: &[f64],
-    warm_start: Option<edgesplit::heuristic::Method>,
+    warm_start: WarmStart,
     csv: Option<&Path>,
     json: Option<&Path>,
 ) -> Result<ExitCode> {
@@ -1401,7 +1446,7 @@ fn run_compare(
             }
         }
     }
-    if let Some(t) = time_limit {
+    if let Some(t) = base.time_limit {
         if !(t.is_finite() && t > 0.0) {
             anyhow::bail!("--time-limit {t}: expected a positive number of seconds");
         }
@@ -1458,8 +1503,8 @@ fn run_compare(
                 &variant,
                 q,
                 &methods,
-                time_limit,
-                warm_start,
+                base,
+                &warm_start,
                 |what| {
                     bar.set_message(what.to_string());
                     bar.inc(1);

@@ -255,6 +255,7 @@ pub fn write_tide(p: &TideParams) -> Result<Vec<PathBuf>> {
             constraints: None,
             delay_model: Some("sequential".into()),
             placement_rules: Vec::new(),
+            min_width: Vec::new(),
         };
         let mut value = serde_yaml::to_value(&raw).expect("raw instance serializes");
         crate::onnx::drop_nulls(&mut value);
@@ -623,6 +624,7 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
                     only_on: None,
                     never_on: Some(vec!["device".into()]),
                 }],
+                min_width: Vec::new(),
             };
             let path = p.out_dir.join(format!("{n}tasks{suffix}.yaml"));
             write_yaml(&raw, &path)?;
@@ -807,6 +809,7 @@ pub fn write_split_quant(p: &SplitQuantParams) -> Result<Vec<PathBuf>> {
             constraints: None,
             delay_model: Some("sequential".into()),
             placement_rules: Vec::new(),
+            min_width: Vec::new(),
         };
         let path = p.out_dir.join(format!("{}-deg{d}.yaml", p.prefix));
         write_yaml(&raw, &path)?;

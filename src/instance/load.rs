@@ -408,6 +408,7 @@ fn build(raw: RawInstance, file: &Path, refs: &Refs, d: &mut Diagnostics) -> Opt
         memory_fit: f.memory_fit.unwrap_or(dflt.memory_fit),
         cut_sets: f.cut_sets.unwrap_or(dflt.cut_sets),
         flow: f.flow.unwrap_or(dflt.flow),
+        width: f.width.unwrap_or(dflt.width),
     };
     let delay_model = match raw.delay_model.as_deref() {
         None | Some("sequential") => DelayModel::Sequential,
@@ -430,6 +431,13 @@ fn build(raw: RawInstance, file: &Path, refs: &Refs, d: &mut Diagnostics) -> Opt
         &quantization.groups,
         &mut c,
     );
+    let min_width = super::width::build_min_width(
+        &raw.min_width,
+        &dnn,
+        &task_names,
+        &quantization.groups,
+        &mut c,
+    );
     Some(Instance {
         name: raw.name.unwrap_or_else(|| {
             file.file_stem()
@@ -446,6 +454,7 @@ fn build(raw: RawInstance, file: &Path, refs: &Refs, d: &mut Diagnostics) -> Opt
         families,
         delay_model,
         rules,
+        min_width,
     })
 }
 

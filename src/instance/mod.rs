@@ -8,6 +8,7 @@ pub mod load;
 pub mod raw;
 pub mod rules;
 pub mod source;
+pub mod width;
 
 use crate::dnn::{AtomIx, Dnn};
 use crate::network::{Network, NodeIx};
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 pub use load::{load, load_str, load_str_with, load_with, LoadOptions};
 pub use source::{FileSource, VirtualFiles};
 pub use rules::PlacementRule;
+pub use width::MinWidth;
 
 /// Index of a task in [`Instance::tasks`].
 pub type TaskIx = usize;
@@ -47,6 +49,8 @@ pub struct Instance {
     pub delay_model: DelayModel,
     /// Placement rules (the `rules` family).
     pub rules: Vec<PlacementRule>,
+    /// Per-layer minimum widths (the `width` family), one per entry and layer.
+    pub min_width: Vec<MinWidth>,
 }
 
 /// An inference task.
@@ -287,6 +291,9 @@ pub struct Families {
     pub cut_sets: bool,
     /// Strengthening: flow conservation of transfers (inflow, outflow).
     pub flow: bool,
+    /// Per-layer minimum widths.
+    #[serde(default = "yes")]
+    pub width: bool,
 }
 
 /// The strengthenings (valid inequalities that cut off no plan and only
@@ -363,6 +370,10 @@ impl Families {
     }
 }
 
+fn yes() -> bool {
+    true
+}
+
 impl Default for Families {
     fn default() -> Self {
         Families {
@@ -378,6 +389,7 @@ impl Default for Families {
             memory_fit: true,
             cut_sets: true,
             flow: true,
+            width: true,
         }
     }
 }

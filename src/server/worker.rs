@@ -96,6 +96,17 @@ fn json<T: Serialize>(x: &T) -> Result<serde_json::Value> {
     serde_json::to_value(x).map_err(|e| Error::Other(e.to_string()))
 }
 
+/// The solve report with the warm start it used (`warm_start`).
+fn with_start(
+    mut report: serde_json::Value,
+    start: Option<crate::heuristic::warm::StartInfo>,
+) -> Result<serde_json::Value> {
+    if let (Some(s), Some(obj)) = (start, report.as_object_mut()) {
+        obj.insert("warm_start".into(), json(&s)?);
+    }
+    Ok(report)
+}
+
 /// Runs `method` on the instance file at `path` (read from disk).
 pub fn run_job(path: &Path, method: &JobMethod, opts: &SolveOptions) -> Result<WorkerResult> {
     run_loaded(&Loaded::from_path(path)?, method, opts)
@@ -138,7 +149,20 @@ pub fn run_loaded(loaded: &Loaded, method: &JobMethod, opts: &SolveOptions) -> R
     };
     match method {
         JobMethod::Milp(kind) => {
-            let rep = solve_instance(&inst, *kind, opts);
+            // The default warm start (cost-greedy-q's plan), named in the report.
+            let ws = crate::heuristic::warm::WarmStart::default();
+            let (initial, start) = match &opts.initial {
+                Some(_) => (opts.initial.clone(), None),
+                None => {
+                    let (p, info) = crate::heuristic::warm::resolve(&inst, &ws)?;
+                    (p, Some(info))
+                }
+            };
+            let opts = SolveOptions {
+                initial,
+                ..opts.clone()
+            };
+            let rep = solve_instance(&inst, *kind, &opts);
             let plan = match &rep.plan {
                 Some(p) => Some(json(
                     &p.to_file(&inst, Some(&format!("milp:{}", kind.name()))),
@@ -151,7 +175,7 @@ pub fn run_loaded(loaded: &Loaded, method: &JobMethod, opts: &SolveOptions) -> R
                 incumbent: rep.evaluated_objective.or(rep.milp_objective),
                 bound: rep.best_bound,
                 plan,
-                report: json(&rep)?,
+                report: with_start(json(&rep)?, start)?,
             })
         }
         JobMethod::Heuristic(m) => {
@@ -180,7 +204,8 @@ pub fn run_loaded(loaded: &Loaded, method: &JobMethod, opts: &SolveOptions) -> R
         }
         JobMethod::Compare(methods) => {
             let t0 = std::time::Instant::now();
-            let rows = compare_instance(&inst, None, methods, opts.time_limit, None, |_| {});
+            let start = crate::heuristic::warm::WarmStart::default();
+            let rows = compare_instance(&inst, None, methods, opts, &start, |_| {});
             Ok(WorkerResult {
                 status: "done".into(),
                 solve_time_s: t0.elapsed().as_secs_f64(),

@@ -13,6 +13,7 @@ mod rules;
 mod selection;
 mod strengthen;
 mod traffic;
+mod width;
 
 use super::Builder;
 use crate::instance::Instance;
@@ -34,6 +35,7 @@ pub trait Family {
 pub fn all() -> Vec<Box<dyn Family>> {
     vec![
         Box::new(selection::Selection),
+        Box::new(width::Width),
         Box::new(placement::Placement),
         Box::new(rules::Rules),
         Box::new(strengthen::MemoryFit),
