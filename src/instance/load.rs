@@ -91,12 +91,7 @@ impl Refs<'_> {
 /// missing, empty, binary or oversized file is a diagnostic naming
 /// `referrer` and the field (`field`) that referred to it.
 pub(crate) fn read_text(path: &Path, referrer: &Path, field: &str) -> Result<String> {
-    super::source::read_disk(
-        path,
-        super::source::DEFAULT_MAX_FILE_BYTES,
-        referrer,
-        field,
-    )
+    super::source::read_disk(path, super::source::DEFAULT_MAX_FILE_BYTES, referrer, field)
 }
 
 /// Deserializes YAML text, turning serde's error into a diagnostic with the
@@ -333,7 +328,8 @@ fn build(raw: RawInstance, file: &Path, refs: &Refs, d: &mut Diagnostics) -> Opt
         RawDnnRef::Inline(r) => (r, file.to_path_buf(), "dnn.".to_string()),
         RawDnnRef::File { file: rel } => {
             match refs.read(&rel, "dnn.file").and_then(|(p, t)| {
-                parse_yaml::<RawDnn>(&t, &p, "a DNN mapping (input, layers, output)").map(|r| (r, p))
+                parse_yaml::<RawDnn>(&t, &p, "a DNN mapping (input, layers, output)")
+                    .map(|r| (r, p))
             }) {
                 Ok((r, p)) => (r, p, String::new()),
                 Err(e) => {

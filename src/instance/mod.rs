@@ -15,9 +15,9 @@ use crate::network::{Network, NodeIx};
 use std::path::PathBuf;
 
 pub use load::{load, load_str, load_str_with, load_with, LoadOptions};
-pub use source::{FileSource, VirtualFiles};
 pub use rules::PlacementRule;
 pub use width::MinWidth;
+pub use source::{FileSource, VirtualFiles};
 
 /// Index of a task in [`Instance::tasks`].
 pub type TaskIx = usize;

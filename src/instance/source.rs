@@ -206,7 +206,12 @@ impl FileSource {
 /// more is read to tell). `referrer` is the file whose field `field`
 /// names it, or `path` itself for the file a command was given, which may
 /// also be a pipe; a referenced file must be a regular file.
-pub(crate) fn read_disk(path: &Path, max_bytes: u64, referrer: &Path, field: &str) -> Result<String> {
+pub(crate) fn read_disk(
+    path: &Path,
+    max_bytes: u64,
+    referrer: &Path,
+    field: &str,
+) -> Result<String> {
     let top = referrer == path;
     let fail = |what: String| {
         let msg = if top {
@@ -220,7 +225,8 @@ pub(crate) fn read_disk(path: &Path, max_bytes: u64, referrer: &Path, field: &st
         };
         Error::invalid(referrer, field, msg)
     };
-    let f = std::fs::File::open(path).map_err(|e| fail(format!("{e}: expected an existing file")))?;
+    let f =
+        std::fs::File::open(path).map_err(|e| fail(format!("{e}: expected an existing file")))?;
     let meta = f.metadata().map_err(|e| fail(e.to_string()))?;
     if meta.is_dir() {
         return Err(fail("a folder: expected a file".into()));

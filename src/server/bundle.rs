@@ -220,7 +220,10 @@ mod tests {
             ("dnn: {file: /etc/passwd}\n", "dnn.file"),
             ("dnn: {file: ../../../../../../etc/passwd}\n", "dnn.file"),
         ] {
-            let b = bundle(&format!("version: 1\n{text}network: {{nodes: []}}\ntasks: []\n"), &[]);
+            let b = bundle(
+                &format!("version: 1\n{text}network: {{nodes: []}}\ntasks: []\n"),
+                &[],
+            );
             let e = validate(&b).unwrap_err();
             let d = &e.body.details[0];
             assert_eq!(d.field.as_deref(), Some(field), "{d:?}");

@@ -509,7 +509,10 @@ fn check_depth(yaml: bool, body: &[u8]) -> Result<(), ApiError> {
     match found {
         Some(msg) => Err(ApiError::bad_request(
             "the body is nested too deep",
-            vec![Detail::field("body", format!("{msg}: expected a few levels"))],
+            vec![Detail::field(
+                "body",
+                format!("{msg}: expected a few levels"),
+            )],
         )),
         None => Ok(()),
     }
@@ -1275,7 +1278,10 @@ async fn evaluate(
     let yaml = is_yaml(&headers);
     let (b, plan) = blocking(&st, move || {
         let req: EvaluateRequest = parse(yaml, &body)?;
-        Ok((bundle_of(req.instance, req.files)?, text_of("plan", req.plan)?))
+        Ok((
+            bundle_of(req.instance, req.files)?,
+            text_of("plan", req.plan)?,
+        ))
     })
     .await?;
     checked(&st, &b).await?;

@@ -155,7 +155,9 @@ fn record_end(
     let e = match st.store.finish(id, status, error, result) {
         Ok(_) => {
             match error {
-                Some(err) => tracing::info!(job = %id, status = %status.name(), error = %err, "job"),
+                Some(err) => {
+                    tracing::info!(job = %id, status = %status.name(), error = %err, "job")
+                }
                 None => tracing::info!(job = %id, status = %status.name(), "job"),
             }
             return;

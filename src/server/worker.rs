@@ -5,10 +5,10 @@
 //! This runs in the child process only: a native solver that aborts or
 //! hangs there cannot take the server down.
 
+use super::bundle::{Bundle, Loaded};
 use crate::heuristic::compare::{compare_instance, CompareMethod};
 use crate::heuristic::Method;
 use crate::pipeline;
-use super::bundle::{Bundle, Loaded};
 use crate::solve::{solve_instance, BackendKind, SolveOptions};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -142,7 +142,11 @@ fn run_pipeline(
 }
 
 /// Runs `method` on a loaded instance.
-pub fn run_loaded(loaded: &Loaded, method: &JobMethod, opts: &SolveOptions) -> Result<WorkerResult> {
+pub fn run_loaded(
+    loaded: &Loaded,
+    method: &JobMethod,
+    opts: &SolveOptions,
+) -> Result<WorkerResult> {
     let inst = match loaded {
         Loaded::Pipeline(inst) => return run_pipeline(inst, method, opts),
         Loaded::Joint(inst) => inst,
