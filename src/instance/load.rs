@@ -4,7 +4,9 @@
 //! a user sees all problems of a file at once. Only problems that make the
 //! rest meaningless (unparseable YAML, a broken DNN graph) stop early.
 
+use super::limits::check_declared;
 use super::raw::*;
+use super::scale::Scale;
 use super::*;
 use crate::dnn::Atom;
 use crate::error::{Diagnostics, Error, Result};
@@ -12,16 +14,27 @@ use crate::network::{Link, Node};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-/// Loads and validates the instance at `path`.
+/// Loads and validates the instance at `path` with the default options.
 pub fn load(path: &Path) -> Result<Instance> {
-    let text = read_text(path, path, "")?;
-    load_str(&text, Some(path))
+    load_with(path, &LoadOptions::default())
 }
 
-/// Loads and validates an instance from text; `path` (when given) is used
-/// in messages and to resolve referenced files (otherwise the working
-/// directory is used).
+/// Loads and validates the instance at `path` under `opts` (its size
+/// limits are checked before anything is expanded).
+pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Instance> {
+    let text = read_text(path, path, "")?;
+    load_str_with(&text, Some(path), opts)
+}
+
+/// Loads and validates an instance from text with the default options;
+/// `path` (when given) is used in messages and to resolve referenced files
+/// (otherwise the working directory is used).
 pub fn load_str(text: &str, path: Option<&Path>) -> Result<Instance> {
+    load_str_with(text, path, &LoadOptions::default())
+}
+
+/// [`load_str`] under `opts`.
+pub fn load_str_with(text: &str, path: Option<&Path>, opts: &LoadOptions) -> Result<Instance> {
     let file = path
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("<input>"));
@@ -32,7 +45,7 @@ pub fn load_str(text: &str, path: Option<&Path>) -> Result<Instance> {
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let mut d = Diagnostics::default();
-    let inst = build(raw, &file, &base, &mut d);
+    let inst = build(raw, &file, &base, opts, &mut d);
     match inst {
         Some(i) if d.is_empty() => Ok(i),
         _ => Err(Error::Invalid { diagnostics: d }),
@@ -283,14 +296,23 @@ impl Check<'_> {
             let bound = if min_open { ">" } else { "≥" };
             self.err(
                 path,
-                format!("value {v} is not allowed: expected a finite {what} {bound} {min}"),
+                format!(
+                    "value {} is not allowed: expected a finite {what} {bound} {min}",
+                    super::scale::fmt_num(v)
+                ),
             );
         }
         v
     }
 }
 
-fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Option<Instance> {
+fn build(
+    raw: RawInstance,
+    file: &Path,
+    base: &Path,
+    opts: &LoadOptions,
+    d: &mut Diagnostics,
+) -> Option<Instance> {
     let mut c = Check {
         d,
         file: file.to_path_buf(),
@@ -318,7 +340,20 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
             }
         }
     };
+    // Nothing is expanded before the declared sizes are within the limits.
+    let tasks = raw.tasks.len();
+    let nodes = raw.network.nodes.len();
+    if let Err((path, msg)) = check_declared(&raw_dnn, &prefix, tasks, nodes, &opts.limits) {
+        let at = if path.starts_with("network") || path == "tasks" {
+            file.to_path_buf()
+        } else {
+            dnn_file
+        };
+        c.d.push(&at, path, msg);
+        return None;
+    }
     // A broken DNN does not stop the checks of the other sections.
+    let dnn_path = dnn_file.clone();
     let built = {
         let mut dc = Check {
             d: c.d,
@@ -336,6 +371,7 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
         raw.quantization.as_ref(),
         built.as_ref().map(|b| b.1.as_slice()),
         base,
+        &opts.limits,
         &mut c,
     );
     let mut dnn = built.map(|b| b.0);
@@ -402,7 +438,7 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
         &quantization.groups,
         &mut c,
     );
-    Some(Instance {
+    let inst = Instance {
         name: raw.name.unwrap_or_else(|| {
             file.file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -418,7 +454,12 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
         families,
         delay_model,
         rules,
-    })
+    };
+    // Derived quantities are only meaningful once every number is valid.
+    if c.d.is_empty() {
+        super::scale::check(&inst, &mut Scale::new(c.d, file, &dnn_path, &prefix));
+    }
+    Some(inst)
 }
 
 /// Builds the DNN; returns it with each atom's group name (resolved to an
@@ -545,13 +586,6 @@ fn build_dnn(raw: RawDnn, prefix: &str, c: &mut Check) -> Option<(Dnn, Vec<Optio
                 let n = count.unwrap_or(1);
                 if n == 0 {
                     c.err(format!("{p}.count"), "count 0: expected at least 1 atom");
-                }
-                if n > 10_000_000 {
-                    c.err(
-                        format!("{p}.count"),
-                        format!("count {n} is too large: at most 10000000"),
-                    );
-                    continue;
                 }
                 for k in 0..n {
                     let id = if n == 1 {
@@ -979,6 +1013,7 @@ fn build_quantization(
     raw: Option<&RawQuantization>,
     atom_groups: Option<&[Option<String>]>,
     base: &Path,
+    limits: &Limits,
     c: &mut Check,
 ) -> Quantization {
     let dnn_known = atom_groups.is_some();
@@ -1093,7 +1128,7 @@ fn build_quantization(
                     "quantization.noise.fit",
                     "give either `fit` or `intercept` and `terms`, not both",
                 );
-            } else if let Some(fitted) = fit_at_load(f, &groups, base, c) {
+            } else if let Some(fitted) = fit_at_load(f, &groups, base, limits, c) {
                 noise = fitted;
             }
         }
@@ -1421,6 +1456,7 @@ fn fit_at_load(
     f: &RawNoiseFit,
     groups: &[String],
     base: &Path,
+    limits: &Limits,
     c: &mut Check,
 ) -> Option<NoiseModel> {
     let path = base.join(&f.samples);
@@ -1459,7 +1495,7 @@ fn fit_at_load(
         );
         return None;
     }
-    match crate::noise::fit(&samples, f.degree, ridge) {
+    match crate::noise::fit_with(&samples, f.degree, ridge, limits) {
         Ok(fit) => Some(NoiseModel {
             intercept: fit.intercept,
             terms: fit

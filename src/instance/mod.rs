@@ -4,15 +4,26 @@
 //! validates everything into an [`Instance`]; code past the loader never
 //! sees YAML.
 
+pub mod limits;
 pub mod load;
 pub mod raw;
 pub mod rules;
+pub mod scale;
 
 use crate::dnn::{AtomIx, Dnn};
 use crate::network::{Network, NodeIx};
 use std::path::PathBuf;
 
-pub use load::{load, load_str};
+pub use limits::Limits;
+pub use load::{load, load_str, load_str_with, load_with};
+
+/// How an instance is loaded.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Size limits, checked from the declared numbers before anything is
+    /// expanded.
+    pub limits: Limits,
+}
 pub use rules::PlacementRule;
 
 /// Index of a task in [`Instance::tasks`].
