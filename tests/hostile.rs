@@ -207,7 +207,7 @@ fn duplicate_group_columns_are_refused_by_name() {
 
 #[test]
 fn a_1e308_rate_is_refused_with_its_field_path() {
-    let text = default_text().replace("rate: 10 ", "rate: 1e308 ");
+    let text = default_text().replace("rate: 10\n", "rate: 1e308\n");
     let msg = problems(load_default(&text));
     assert!(msg.contains("tasks[0].rate: value 1e308"), "{msg}");
     assert!(msg.contains("more than 1e15"), "{msg}");
