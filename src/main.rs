@@ -21,6 +21,62 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Size limits checked before an instance is expanded, as
+    /// `key=N,...`: max_atoms, max_edges, max_nodes, max_instance_size,
+    /// max_noise_terms, max_fit_bytes (see docs/instance-format.md, "Size
+    /// limits"); unnamed limits keep their defaults.
+    #[arg(long, global = true, value_name = "KEY=N,...")]
+    limits: Option<edgesplit::instance::Limits>,
+}
+
+/// The options every command loads instances with (set once in `main`).
+static LOAD_OPTIONS: std::sync::OnceLock<edgesplit::instance::LoadOptions> =
+    std::sync::OnceLock::new();
+
+fn load_options() -> &'static edgesplit::instance::LoadOptions {
+    LOAD_OPTIONS.get_or_init(Default::default)
+}
+
+fn limits() -> &'static edgesplit::instance::Limits {
+    &load_options().limits
+}
+
+/// `--time-limit`: seconds, finite, > 0, at most 10⁷.
+fn time_limit_arg(s: &str) -> std::result::Result<f64, String> {
+    let t: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number: expected seconds, e.g. 60"))?;
+    edgesplit::solve::isolate::check_time_limit(t)
+}
+
+/// A finite number ≥ 0 (`--gap`, `--ridge`, `--jitter`, noise limits).
+fn nonneg_arg(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("'{s}': expected a finite number ≥ 0")),
+    }
+}
+
+/// A finite number (`--min-quality`).
+fn finite_arg(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(format!("'{s}': expected a finite number")),
+    }
+}
+
+/// The most threads `--threads` takes.
+const MAX_THREADS: u32 = 256;
+
+/// `--threads`: 1 to [`MAX_THREADS`]; 0 is refused rather than read as
+/// "all cores" by some backends and "one" by others.
+fn threads_arg(s: &str) -> std::result::Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(t) if (1..=MAX_THREADS).contains(&t) => Ok(t),
+        _ => Err(format!(
+            "'{s}': expected a whole number of threads from 1 to {MAX_THREADS} (leave it out for the backend's default)"
+        )),
+    }
 }
 
 #[derive(Subcommand)]
@@ -129,9 +185,8 @@ enum Command {
         /// Most jobs waiting at once (then 429).
         #[arg(long, default_value_t = 1000)]
         max_queue: i64,
-        /// Largest per-job time limit, seconds (also the default); at most
-        /// 604800 (7 days).
-        #[arg(long, default_value_t = 300.0)]
+        /// Largest per-job time limit, seconds (also the default; at most 1e7).
+        #[arg(long, default_value_t = 300.0, value_parser = time_limit_arg)]
         max_time_limit: f64,
         /// Seconds a client may take to send a request's headers (also
         /// how long an idle connection stays open) and then its body.
@@ -163,7 +218,7 @@ enum Command {
         /// Instance file.
         instance: PathBuf,
         /// The max_noise values, e.g. 0,0.01,0.02,0.05.
-        #[arg(long, value_delimiter = ',', required = true)]
+        #[arg(long, value_delimiter = ',', required = true, value_parser = nonneg_arg)]
         noise_limits: Vec<f64>,
         /// Nodes that may host compute atoms, e.g. `--nodes device,edge`;
         /// repeat for one curve per set (default: one curve, all nodes).
@@ -208,7 +263,7 @@ enum Command {
         #[arg(long)]
         degree: usize,
         /// Ridge λ (λ‖β‖²), for samples that cannot determine every term.
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = 0.0, value_parser = nonneg_arg)]
         ridge: f64,
         /// Cross-validation folds (sample i in fold i mod K).
         #[arg(long, default_value_t = 5)]
@@ -235,7 +290,7 @@ enum Command {
         #[arg(long)]
         samples: Option<usize>,
         /// Relative jitter added to each sample.
-        #[arg(long, default_value_t = 0.05)]
+        #[arg(long, default_value_t = 0.05, value_parser = nonneg_arg)]
         jitter: f64,
         /// Output CSV (default: stdout).
         #[arg(short, long)]
@@ -262,7 +317,7 @@ enum Command {
         q: String,
         /// Pruned variant of the Fig. 3 curves (default: the most pruned one
         /// meeting min_accuracy after fine-tuning).
-        #[arg(long)]
+        #[arg(long, value_parser = finite_arg)]
         pruning_factor: Option<f64>,
         /// Output folder for sweep.csv and the SVG plots.
         #[arg(short, long, default_value = "target/sweep-q")]
@@ -283,7 +338,7 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         solvers: Option<Vec<String>>,
         /// Time limit per solve, seconds.
-        #[arg(long, default_value_t = 60.0)]
+        #[arg(long, default_value_t = 60.0, value_parser = time_limit_arg)]
         time_limit: f64,
         /// Build repetitions for `build`.
         #[arg(long, default_value_t = 5)]
@@ -349,13 +404,13 @@ enum Command {
         )]
         methods: Vec<String>,
         /// Time limit per MILP solve, seconds.
-        #[arg(long)]
+        #[arg(long, value_parser = time_limit_arg)]
         time_limit: Option<f64>,
         /// Threads for each MILP solve (default: the backend's).
         #[arg(long)]
         threads: Option<u32>,
         /// Run each instance once per common q_min (every task's), e.g. 0.5,0.6,0.7.
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long, value_delimiter = ',', value_parser = finite_arg)]
         min_quality: Vec<f64>,
         /// Every MILP's starting incumbent: `none`, a heuristic's plan
         /// (used when the evaluator finds it feasible) or a plan file;
@@ -430,14 +485,15 @@ struct SolverArgs {
     /// Backend: highs, cbc, scip or microlp (see `edgesplit solvers`).
     #[arg(long, default_value = "highs")]
     solver: String,
-    /// Time limit in seconds per backend solve.
-    #[arg(long)]
+    /// Time limit in seconds per backend solve (> 0, at most 1e7).
+    #[arg(long, value_parser = time_limit_arg)]
     time_limit: Option<f64>,
     /// Relative MIP gap at which to stop (default 1e-9: prove optimality).
-    #[arg(long)]
+    #[arg(long, value_parser = nonneg_arg)]
     gap: Option<f64>,
-    /// Threads for backends that use several.
-    #[arg(long)]
+    /// Threads for backends that use several (1 to 256, as the server takes; default: the
+    /// backend's own choice).
+    #[arg(long, value_parser = threads_arg)]
     threads: Option<u32>,
     /// Random seed for the backend.
     #[arg(long)]
@@ -476,18 +532,8 @@ impl SolverArgs {
             .parse::<BackendKind>()
             .map_err(|e| anyhow::anyhow!(e))
     }
-    /// The options, checked, without a warm start.
+    /// The options (checked by their value parsers), without a warm start.
     fn plain_options(&self) -> Result<SolveOptions> {
-        if let Some(t) = self.time_limit {
-            if !(t.is_finite() && t > 0.0) {
-                anyhow::bail!("--time-limit {t}: expected a positive number of seconds");
-            }
-        }
-        if let Some(g) = self.gap {
-            if !(g.is_finite() && g >= 0.0) {
-                anyhow::bail!("--gap {g}: expected a non-negative relative gap");
-            }
-        }
         Ok(SolveOptions {
             time_limit: self.time_limit,
             rel_gap: self.gap,
@@ -531,6 +577,9 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    let _ = LOAD_OPTIONS.set(edgesplit::instance::LoadOptions {
+        limits: cli.limits.unwrap_or_default(),
+    });
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -541,7 +590,7 @@ fn main() -> ExitCode {
 }
 
 fn load(path: &Path) -> Result<Instance> {
-    edgesplit::load(path).map_err(|e| anyhow::anyhow!("{e}"))
+    edgesplit::instance::load_with(path, load_options()).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -555,7 +604,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     }
                     continue;
                 }
-                match edgesplit::load(f) {
+                match edgesplit::instance::load_with(f, load_options()) {
                     Ok(inst) => println!(
                         "{}: ok ({} atoms, {} edges, {} tasks, {} nodes, {} quantization groups)",
                         f.display(),
@@ -687,7 +736,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 cmd.push_str(&format!(" --quant-groups {quant_groups}"));
             }
             let description = format!("imported from {} by: {cmd}", model.display());
-            let (text, imp) = edgesplit::onnx::import_annotated(
+            // A panic inside tract comes back as an error naming the file
+            // (see onnx::import): keep its default report off the terminal.
+            let hook = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {}));
+            let imported = edgesplit::onnx::import_annotated(
                 &model,
                 granularity,
                 shape.as_deref(),
@@ -697,7 +750,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     mandatory,
                     quant_groups,
                 },
-            )?;
+            );
+            std::panic::set_hook(hook);
+            let (text, imp) = imported?;
             eprintln!(
                 "{name}: input {:?}, {} compute layers, {:.3} GFLOP, {:.0} parameters",
                 imp.input_shape,
@@ -919,13 +974,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let inst = solver.load(&instance)?;
             let kind = available(&solver)?;
-            for l in &noise_limits {
-                if !(l.is_finite() && *l >= 0.0) {
-                    anyhow::bail!(
-                        "--noise-limits: {l} is not a noise limit: expected finite numbers ≥ 0"
-                    );
-                }
-            }
             let mut sets = Vec::new();
             for spec in &nodes {
                 let mut set = Vec::new();
@@ -1114,18 +1162,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             folds,
             output,
         } => {
-            if !(ridge.is_finite() && ridge >= 0.0) {
-                anyhow::bail!("--ridge {ridge}: expected a finite λ ≥ 0");
-            }
             let s = edgesplit::noise::read_samples(&samples).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let fit = edgesplit::noise::fit(&s, degree, ridge)
+            let fit = edgesplit::noise::fit_with(&s, degree, ridge, limits())
                 .map_err(|e| anyhow::anyhow!("{}: {e}", samples.display()))?;
             eprintln!(
                 "{} samples, {} groups, degree {degree}, ridge {ridge}",
                 s.q.len(),
                 s.groups.len()
             );
-            match edgesplit::noise::cross_validate(&s, degree, ridge, folds) {
+            match edgesplit::noise::cross_validate_with(&s, degree, ridge, folds, limits()) {
                 Ok(cv) => eprintln!(
                     "{folds}-fold cross-validation: R² {:.4}, RMSE {}, MAE {}",
                     cv.r2,
@@ -1156,7 +1201,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             jitter,
             output,
         } => {
-            let text = edgesplit::noise::synthetic_samples(&groups, seed, degree, samples, jitter);
+            let text = edgesplit::noise::synthetic_samples(
+                &groups,
+                seed,
+                degree,
+                samples,
+                jitter,
+                limits(),
+            )
+            .map_err(|e| anyhow::anyhow!("--groups, --degree, --samples: {e}"))?;
             match output {
                 Some(p) => {
                     std::fs::write(&p, &text).with_context(|| format!("writing {}", p.display()))?

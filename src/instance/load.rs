@@ -4,8 +4,10 @@
 //! a user sees all problems of a file at once. Only problems that make the
 //! rest meaningless (unparseable YAML, a broken DNN graph) stop early.
 
+use super::limits::check_declared;
 use super::raw::*;
 use super::source::FileSource;
+use super::scale::Scale;
 use super::*;
 use crate::dnn::Atom;
 use crate::error::{Diagnostics, Error, Result};
@@ -21,12 +23,18 @@ pub struct LoadOptions {
     /// samples) are read: the disk (the default) or the files given with
     /// the instance.
     pub files: FileSource,
+    /// Size limits, checked from the declared numbers before anything is
+    /// expanded.
+    pub limits: Limits,
 }
 
 impl LoadOptions {
     /// The defaults, with referenced files from `files`.
     pub fn with_files(files: FileSource) -> LoadOptions {
-        LoadOptions { files }
+        LoadOptions {
+            files,
+            limits: Limits::default(),
+        }
     }
 }
 
@@ -65,7 +73,7 @@ pub fn load_str_with(text: &str, path: Option<&Path>, opts: &LoadOptions) -> Res
         source: &opts.files,
     };
     let mut d = Diagnostics::default();
-    let inst = build(raw, &file, &refs, &mut d);
+    let inst = build(raw, &file, &refs, opts, &mut d);
     match inst {
         Some(i) if d.is_empty() => Ok(i),
         _ => Err(Error::Invalid { diagnostics: d }),
@@ -304,14 +312,23 @@ impl Check<'_> {
             let bound = if min_open { ">" } else { "≥" };
             self.err(
                 path,
-                format!("value {v} is not allowed: expected a finite {what} {bound} {min}"),
+                format!(
+                    "value {} is not allowed: expected a finite {what} {bound} {min}",
+                    super::scale::fmt_num(v)
+                ),
             );
         }
         v
     }
 }
 
-fn build(raw: RawInstance, file: &Path, refs: &Refs, d: &mut Diagnostics) -> Option<Instance> {
+fn build(
+    raw: RawInstance,
+    file: &Path,
+    refs: &Refs,
+    opts: &LoadOptions,
+    d: &mut Diagnostics,
+) -> Option<Instance> {
     let mut c = Check {
         d,
         file: file.to_path_buf(),
@@ -339,7 +356,20 @@ fn build(raw: RawInstance, file: &Path, refs: &Refs, d: &mut Diagnostics) -> Opt
             }
         }
     };
+    // Nothing is expanded before the declared sizes are within the limits.
+    let tasks = raw.tasks.len();
+    let nodes = raw.network.nodes.len();
+    if let Err((path, msg)) = check_declared(&raw_dnn, &prefix, tasks, nodes, &opts.limits) {
+        let at = if path.starts_with("network") || path == "tasks" {
+            file.to_path_buf()
+        } else {
+            dnn_file
+        };
+        c.d.push(&at, path, msg);
+        return None;
+    }
     // A broken DNN does not stop the checks of the other sections.
+    let dnn_path = dnn_file.clone();
     let built = {
         let mut dc = Check {
             d: c.d,
@@ -357,6 +387,7 @@ fn build(raw: RawInstance, file: &Path, refs: &Refs, d: &mut Diagnostics) -> Opt
         raw.quantization.as_ref(),
         built.as_ref().map(|b| b.1.as_slice()),
         refs,
+        &opts.limits,
         &mut c,
     );
     let mut dnn = built.map(|b| b.0);
@@ -434,7 +465,7 @@ fn build(raw: RawInstance, file: &Path, refs: &Refs, d: &mut Diagnostics) -> Opt
         &quantization.groups,
         &mut c,
     );
-    Some(Instance {
+    let inst = Instance {
         name: raw.name.unwrap_or_else(|| {
             file.file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -451,7 +482,12 @@ fn build(raw: RawInstance, file: &Path, refs: &Refs, d: &mut Diagnostics) -> Opt
         delay_model,
         rules,
         min_width,
-    })
+    };
+    // Derived quantities are only meaningful once every number is valid.
+    if c.d.is_empty() {
+        super::scale::check(&inst, &mut Scale::new(c.d, file, &dnn_path, &prefix));
+    }
+    Some(inst)
 }
 
 /// Builds the DNN; returns it with each atom's group name (resolved to an
@@ -578,13 +614,6 @@ fn build_dnn(raw: RawDnn, prefix: &str, c: &mut Check) -> Option<(Dnn, Vec<Optio
                 let n = count.unwrap_or(1);
                 if n == 0 {
                     c.err(format!("{p}.count"), "count 0: expected at least 1 atom");
-                }
-                if n > 10_000_000 {
-                    c.err(
-                        format!("{p}.count"),
-                        format!("count {n} is too large: at most 10000000"),
-                    );
-                    continue;
                 }
                 for k in 0..n {
                     let id = if n == 1 {
@@ -1012,6 +1041,7 @@ fn build_quantization(
     raw: Option<&RawQuantization>,
     atom_groups: Option<&[Option<String>]>,
     refs: &Refs,
+    limits: &Limits,
     c: &mut Check,
 ) -> Quantization {
     let dnn_known = atom_groups.is_some();
@@ -1126,7 +1156,7 @@ fn build_quantization(
                     "quantization.noise.fit",
                     "give either `fit` or `intercept` and `terms`, not both",
                 );
-            } else if let Some(fitted) = fit_at_load(f, &groups, refs, c) {
+            } else if let Some(fitted) = fit_at_load(f, &groups, refs, limits, c) {
                 noise = fitted;
             }
         }
@@ -1454,6 +1484,7 @@ fn fit_at_load(
     f: &RawNoiseFit,
     groups: &[String],
     refs: &Refs,
+    limits: &Limits,
     c: &mut Check,
 ) -> Option<NoiseModel> {
     let (path, text) = match refs.read(&f.samples, "quantization.noise.fit.samples") {
@@ -1498,7 +1529,7 @@ fn fit_at_load(
         );
         return None;
     }
-    match crate::noise::fit(&samples, f.degree, ridge) {
+    match crate::noise::fit_with(&samples, f.degree, ridge, limits) {
         Ok(fit) => Some(NoiseModel {
             intercept: fit.intercept,
             terms: fit

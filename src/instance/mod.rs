@@ -4,16 +4,19 @@
 //! validates everything into an [`Instance`]; code past the loader never
 //! sees YAML.
 
+pub mod limits;
 pub mod load;
 pub mod raw;
 pub mod rules;
 pub mod source;
 pub mod width;
+pub mod scale;
 
 use crate::dnn::{AtomIx, Dnn};
 use crate::network::{Network, NodeIx};
 use std::path::PathBuf;
 
+pub use limits::Limits;
 pub use load::{load, load_str, load_str_with, load_with, LoadOptions};
 pub use rules::PlacementRule;
 pub use width::MinWidth;
