@@ -4,9 +4,11 @@
 //! with the command that produced them.
 
 use crate::generate::{generate_yaml, GenFamily, GenParams};
-use crate::instance::{load_str, Instance};
+use crate::instance::{load_str, Instance, Normalization, PayoffTable, STRENGTHENINGS};
+use crate::milp::model::{Model, VarKind};
 use crate::milp::{build, ObjectiveSpec};
-use crate::solve::{solve_instance, BackendKind, SolveOptions};
+use crate::solve::run::payoff_table;
+use crate::solve::{solve_instance, BackendKind, SolveOptions, Status};
 use std::time::Instant;
 
 /// The TIDE-sized instance of the benchmarks: 448 filter atoms in 5 conv
@@ -66,22 +68,30 @@ pub fn bench_build(repeats: usize) -> String {
     out
 }
 
-/// One row of the solve benchmark.
-pub struct SolveRow {
-    /// Instance label.
+/// One instance of the solve benchmark.
+pub struct Case {
+    /// Label in the tables.
     pub label: String,
-    /// Markdown cells.
-    pub cells: Vec<String>,
+    /// The instance, with its own strengthening switches.
+    pub inst: Instance,
 }
 
-/// Solve times of `kinds` on generated TIDE-family instances of growing
-/// size, each with `time_limit` seconds, as a Markdown table. `progress` is
-/// called before each solve.
-pub fn bench_solve(
-    kinds: &[BackendKind],
-    time_limit: f64,
-    mut progress: impl FnMut(&str),
-) -> String {
+/// Instance files of the solve benchmark, relative to the repository root:
+/// TIDE's q_min 0.5 evaluation instance and the thesis' 502-layer chain.
+pub const BENCH_FILES: [(&str, &str); 2] = [
+    ("tide-q050 (instances/tide)", "instances/tide/tide-q050.yaml"),
+    (
+        "thesis-chain502 (benches/data)",
+        "benches/data/thesis-chain502.json",
+    ),
+];
+
+/// The cases of `bench solve`: generated TIDE-family instances of growing
+/// size (seed 11, one dense layer, 2 groups; the "tide 4x16" row is
+/// `generate --family tide --widths 16,16,16,16 --dense-layers 1 --tasks 5
+/// --nodes 4 --groups 2 --seed 11`), the TIDE-sized instance of `bench
+/// build`, and [`BENCH_FILES`] (an error if one cannot be loaded).
+pub fn solve_cases() -> Result<Vec<Case>, String> {
     let sizes: &[(usize, usize, usize, usize)] = &[
         // (atoms per conv layer, conv layers, tasks, nodes)
         (2, 2, 2, 3),
@@ -90,16 +100,7 @@ pub fn bench_solve(
         (16, 4, 5, 4),
         (32, 5, 10, 4),
     ];
-    let mut out = String::from("| instance | atoms | tasks | nodes | rows | binaries |");
-    for k in kinds {
-        out += &format!(" {k} |");
-    }
-    out += "\n|---|---:|---:|---:|---:|---:|";
-    for _ in kinds {
-        out += "---|";
-    }
-    out += "\n";
-    let mut instances: Vec<(String, Instance)> = sizes
+    let mut cases: Vec<Case> = sizes
         .iter()
         .map(|&(w, l, t, n)| {
             let p = GenParams {
@@ -115,41 +116,186 @@ pub fn bench_solve(
                 zipf: 1.0,
                 ..GenParams::default()
             };
-            (format!("tide {l}x{w}, {t} tasks, {n} nodes"), generated(&p))
+            Case {
+                label: format!("tide {l}x{w}, {t} tasks, {n} nodes"),
+                inst: generated(&p),
+            }
         })
         .collect();
-    let tide = tide_sized_params();
-    instances.push(("TIDE-sized (448 filters)".into(), generated(&tide)));
-    for (label, inst) in &instances {
-        let size = build(inst, ObjectiveSpec::Instance, None).model.size();
-        out += &format!(
-            "| {label} | {} | {} | {} | {} | {} |",
-            inst.dnn.len(),
-            inst.tasks.len(),
-            inst.network.len(),
-            size.rows,
-            size.binaries
-        );
+    cases.push(Case {
+        label: "TIDE-sized (448 filters)".into(),
+        inst: generated(&tide_sized_params()),
+    });
+    for (label, path) in BENCH_FILES {
+        let inst = crate::load(std::path::Path::new(path)).map_err(|e| e.to_string())?;
+        cases.push(Case {
+            label: label.into(),
+            inst,
+        });
+    }
+    Ok(cases)
+}
+
+/// The LP relaxation value of a model (every binary made continuous),
+/// solved by HiGHS on one thread; `None` without HiGHS or if the LP fails.
+pub fn lp_value(model: &Model) -> Option<f64> {
+    let mut lp = model.clone();
+    for c in &mut lp.columns {
+        c.kind = VarKind::Continuous;
+    }
+    let opts = SolveOptions {
+        threads: Some(1),
+        ..SolveOptions::default()
+    };
+    let o = BackendKind::Highs.backend().ok()?.solve(&lp, &opts, &[]);
+    (o.status == Status::Optimal).then_some(o.objective?)
+}
+
+/// The root bound of a model: HiGHS's bound after the root node, within
+/// `time_limit` s; the LP value when HiGHS is not built in.
+pub fn root_value(model: &Model, time_limit: f64) -> Option<f64> {
+    #[cfg(feature = "highs")]
+    {
+        crate::solve::root_bound(model, time_limit)
+    }
+    #[cfg(not(feature = "highs"))]
+    {
+        let _ = time_limit;
+        lp_value(model)
+    }
+}
+
+/// Size and relaxation bounds of the model of `inst` (its own objective;
+/// `payoff` for payoff normalization).
+pub struct Relaxation {
+    /// Rows.
+    pub rows: usize,
+    /// Columns.
+    pub columns: usize,
+    /// Rows added by the strengthenings.
+    pub strengthening_rows: usize,
+    /// LP relaxation value.
+    pub lp: Option<f64>,
+    /// Root bound.
+    pub root: Option<f64>,
+}
+
+/// Measures [`Relaxation`] for `inst`.
+pub fn relaxation(inst: &Instance, payoff: Option<&PayoffTable>, root_limit: f64) -> Relaxation {
+    let b = build(inst, ObjectiveSpec::Instance, payoff);
+    let size = b.model.size();
+    let strengthening_rows = b
+        .family_rows
+        .iter()
+        .filter(|(f, _)| STRENGTHENINGS.contains(f))
+        .map(|(_, r)| r)
+        .sum();
+    Relaxation {
+        rows: size.rows,
+        columns: size.columns,
+        strengthening_rows,
+        lp: lp_value(&b.model),
+        root: root_value(&b.model, root_limit),
+    }
+}
+
+fn num(x: Option<f64>) -> String {
+    x.map(|v| format!("{v:.6}")).unwrap_or_else(|| "-".into())
+}
+
+/// One solve of the benchmark as a Markdown cell: status, gap, seconds.
+fn solve_cell(r: &crate::solve::SolveReport, wall: f64) -> String {
+    match (r.status, r.gap) {
+        (Status::Optimal, _) => format!("optimal in {wall:.2} s"),
+        (Status::Feasible, Some(g)) => format!("gap {:.2}% at {wall:.0} s", 100.0 * g),
+        (st, _) => format!("{st} after {wall:.1} s"),
+    }
+}
+
+/// The solve benchmark: for each case whose label contains `only` (all if
+/// `None`), the model with the strengthenings off ("before") and as the
+/// instance switches them ("after", all on by default; `strengthen`
+/// overrides, as `--strengthen` does): rows, columns, LP relaxation value
+/// and root bound; then each backend's solve of the "after" model within
+/// `time_limit` s on one thread (wall time including the payoff solves of
+/// payoff normalization). `progress` is called before each step.
+pub fn bench_solve(
+    kinds: &[BackendKind],
+    time_limit: f64,
+    strengthen: Option<&str>,
+    only: Option<&str>,
+    mut progress: impl FnMut(&str),
+) -> Result<String, String> {
+    let mut cases = solve_cases()?;
+    cases.retain(|c| only.is_none_or(|o| c.label.contains(o)));
+    if let Some(list) = strengthen {
+        for c in &mut cases {
+            c.inst.families.apply_strengthen_list(list)?;
+        }
+    }
+    let mut relax = String::from(
+        "| instance | atoms | tasks | nodes | rows before → after (strengthening rows) | columns before → after | LP before | LP after | root before | root after |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    let mut solves = String::from("| instance | solver | result | objective | best bound |\n|---|---|---|---:|---:|\n");
+    for case in &cases {
+        let inst = &case.inst;
+        let mut payoff = None;
         for &k in kinds {
-            progress(&format!("{label}: {k}"));
+            progress(&format!("{}: {k}", case.label));
             let opts = SolveOptions {
                 time_limit: Some(time_limit),
                 threads: Some(1),
                 ..SolveOptions::default()
             };
+            let t0 = Instant::now();
             let r = solve_instance(inst, k, &opts);
-            let cell = match (r.status, r.gap) {
-                (crate::solve::Status::Optimal, _) => format!("optimal in {:.2} s", r.solve_time_s),
-                (crate::solve::Status::Feasible, Some(g)) => {
-                    format!("gap {:.1}% at {:.0} s", 100.0 * g, r.solve_time_s)
-                }
-                (st, _) => format!("{st} after {:.1} s", r.solve_time_s),
-            };
-            out += &format!(" {cell} |");
+            let wall = t0.elapsed().as_secs_f64();
+            solves += &format!(
+                "| {} | {k} | {} | {} | {} |\n",
+                case.label,
+                solve_cell(&r, wall),
+                num(r.evaluated_objective),
+                num(r.best_bound)
+            );
+            payoff = payoff.or(r.payoff);
         }
-        out += "\n";
+        if inst.objective.normalization == Normalization::Payoff && payoff.is_none() {
+            progress(&format!("{}: payoff table", case.label));
+            let opts = SolveOptions {
+                threads: Some(1),
+                ..SolveOptions::default()
+            };
+            payoff = payoff_table(inst, BackendKind::Highs, &opts).ok().map(|p| p.0);
+        }
+        progress(&format!("{}: relaxations", case.label));
+        let mut plain = inst.clone();
+        plain.families.apply_strengthen_list("none")?;
+        let before = relaxation(&plain, payoff.as_ref(), time_limit);
+        let after = relaxation(inst, payoff.as_ref(), time_limit);
+        relax += &format!(
+            "| {} | {} | {} | {} | {} → {} ({}) | {} → {} | {} | {} | {} | {} |\n",
+            case.label,
+            inst.dnn.len(),
+            inst.tasks.len(),
+            inst.network.len(),
+            before.rows,
+            after.rows,
+            after.strengthening_rows,
+            before.columns,
+            after.columns,
+            num(before.lp),
+            num(after.lp),
+            num(before.root),
+            num(after.root)
+        );
     }
-    out
+    Ok(format!(
+        "Strengthenings in force: {}\n\n{relax}\n{solves}",
+        cases
+            .first()
+            .map(|c| c.inst.families.strengthen_list())
+            .unwrap_or_default()
+    ))
 }
 
 /// The sweep benchmark: 10 noise limits on a generated chain of 60 layer

@@ -1,4 +1,4 @@
-//! The evaluator (FORMULATION §5): every metric of a plan, computed from the
+//! The evaluator (docs/formulation.md §7): every metric of a plan, computed from the
 //! instance alone with the true minimal transfers, and every violated
 //! constraint with its numbers. The MILP, the heuristics, the reports and
 //! the tests all check against this.
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-/// Constraint families of FORMULATION §3.
+/// Constraint families of docs/formulation.md §5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Family {

@@ -129,9 +129,21 @@ enum Command {
         /// Most jobs waiting at once (then 429).
         #[arg(long, default_value_t = 1000)]
         max_queue: i64,
-        /// Largest per-job time limit, seconds (also the default).
+        /// Largest per-job time limit, seconds (also the default); at most
+        /// 604800 (7 days).
         #[arg(long, default_value_t = 300.0)]
         max_time_limit: f64,
+        /// Seconds a client may take to send a request's headers (also
+        /// how long an idle connection stays open) and then its body.
+        #[arg(long, default_value_t = 30.0)]
+        read_timeout: f64,
+        /// Largest job store, bytes (then 507); default: the disk's size.
+        #[arg(long)]
+        max_db_size: Option<u64>,
+        /// Log lines on standard error: `text` or `json` (one object per
+        /// line).
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        log_format: String,
     },
     /// Explain an infeasible instance: which families, switched off one at a
     /// time, make it feasible, and the smallest uniform relaxation of the
@@ -294,6 +306,13 @@ enum Command {
         /// `server`: pause before each sequential job, milliseconds.
         #[arg(long, default_value_t = 0)]
         pause_ms: u64,
+        /// `solve`: strengthenings of the solved ("after") models: `all`,
+        /// `none` or names (see `solve --strengthen`).
+        #[arg(long)]
+        strengthen: Option<String>,
+        /// `solve`: only the instances whose label contains this text.
+        #[arg(long)]
+        only: Option<String>,
     },
     /// Describe an instance: sizes, levels, fan-out classes, effective links.
     Info {
@@ -394,13 +413,13 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ScenarioCommand {
-    /// TIDE (seed 000, section IV-A): Zipf tasks, a central node, one
+    /// TIDE (Malandrino et al., 2026, section IV-A): Zipf tasks, a central node, one
     /// instance per q_min, a shared relevance.csv.
     Tide(edgesplit::scenario::TideParams),
-    /// MTL-Split (seed 001, DAC'24): EfficientNet-B0 backbone + MLP heads on
+    /// MTL-Split (Capogrosso et al., 2024, DAC'24): EfficientNet-B0 backbone + MLP heads on
     /// a Jetson Nano and a server; the 2- and 3-task DNN files and instances.
     MtlSplit(edgesplit::scenario::MtlSplitParams),
-    /// Quantization-aware splitting (seed 002): a layer-level DNN on device,
+    /// Quantization-aware splitting (Nicosanti, 2025): a layer-level DNN on device,
     /// edge and cloud, one instance per noise-regressor degree.
     SplitQuant(edgesplit::scenario::SplitQuantParams),
 }
@@ -432,9 +451,26 @@ struct SolverArgs {
     /// defaults to cost-greedy-q; other commands to none.
     #[arg(long, value_name = "none|METHOD|PLAN")]
     warm_start: Option<String>,
+    /// Strengthenings of the MILP (valid inequalities, see
+    /// docs/formulation.md): `all`, `none`, or a comma-separated list of
+    /// memory_fit, cut_sets, flow (exactly those on). Default: the
+    /// instance's `constraints:` switches (all on unless switched off).
+    #[arg(long)]
+    strengthen: Option<String>,
 }
 
 impl SolverArgs {
+    /// Loads the instance and applies `--strengthen`.
+    fn load(&self, path: &Path) -> Result<Instance> {
+        let mut inst = load(path)?;
+        if let Some(list) = &self.strengthen {
+            inst.families
+                .apply_strengthen_list(list)
+                .map_err(|e| anyhow::anyhow!("--strengthen {e}"))?;
+        }
+        Ok(inst)
+    }
+
     fn kind(&self) -> Result<BackendKind> {
         self.solver
             .parse::<BackendKind>()
@@ -714,7 +750,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
                 return Ok(ExitCode::from(code));
             }
-            let inst = load(&instance)?;
+            let inst = solver.load(&instance)?;
             let kind = solver.kind()?;
             if !kind.available() {
                 anyhow::bail!("{}", kind.backend().err().unwrap_or_default());
@@ -776,7 +812,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if let Some(m) = method {
                 return server_worker(&instance, &m, &solver, &out);
             }
-            let inst = load(&instance)?;
+            let inst = solver.load(&instance)?;
             let rep = solve_instance(&inst, solver.kind()?, &solver.options(&inst)?);
             let plan = rep
                 .plan
@@ -797,12 +833,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             max_instance_size,
             max_queue,
             max_time_limit,
+            read_timeout,
+            max_db_size,
+            log_format,
         } => {
-            if !(max_time_limit.is_finite() && max_time_limit > 0.0) {
-                anyhow::bail!(
-                    "--max-time-limit {max_time_limit}: expected a positive number of seconds"
-                );
-            }
+            let read_timeout = std::time::Duration::try_from_secs_f64(read_timeout)
+                .ok()
+                .filter(|d| !d.is_zero() && d.as_secs() <= 86_400)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--read-timeout {read_timeout}: expected 0 < seconds ≤ 86400")
+                })?;
             let tokens = edgesplit::server::read_tokens(
                 tokens_file.as_deref(),
                 std::env::var("EDGESPLIT_TOKENS").ok().as_deref(),
@@ -818,6 +858,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 max_queue,
                 max_time_limit,
                 exe,
+                read_timeout,
+                max_db_bytes: max_db_size,
+                log_format: log_format.parse().map_err(|e: String| anyhow::anyhow!(e))?,
             })?;
             Ok(ExitCode::SUCCESS)
         }
@@ -826,7 +869,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             solver,
             json,
         } => {
-            let inst = load(&instance)?;
+            let inst = solver.load(&instance)?;
             let kind = solver.kind()?;
             if !kind.available() {
                 anyhow::bail!("{}", kind.backend().err().unwrap_or_default());
@@ -874,7 +917,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             output,
             svg,
         } => {
-            let inst = load(&instance)?;
+            let inst = solver.load(&instance)?;
             let kind = available(&solver)?;
             for l in &noise_limits {
                 if !(l.is_finite() && *l >= 0.0) {
@@ -983,7 +1026,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             output,
             svg,
         } => {
-            let inst = load(&instance)?;
+            let inst = solver.load(&instance)?;
             let kind = available(&solver)?;
             let parse = |s: &str| match s {
                 "time" => Ok(Total::Time),
@@ -1157,6 +1200,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             method,
             instance,
             pause_ms,
+            strengthen,
+            only,
         } => {
             if what == "server" {
                 #[cfg(feature = "server")]
@@ -1206,9 +1251,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             let start = std::time::Instant::now();
-            let table = edgesplit::bench::bench_solve(&kinds, time_limit, |what| {
-                eprintln!("[{:>6.0} s] solving {what}", start.elapsed().as_secs_f64());
-            });
+            let table = edgesplit::bench::bench_solve(
+                &kinds,
+                time_limit,
+                strengthen.as_deref(),
+                only.as_deref(),
+                |what| eprintln!("[{:>6.0} s] {what}", start.elapsed().as_secs_f64()),
+            )
+            .map_err(|e| anyhow::anyhow!(e))?;
             print!("{table}");
             Ok(ExitCode::SUCCESS)
         }
@@ -1694,14 +1744,35 @@ fn print_report(inst: &Instance, r: &SolveReport) {
             sig(p.nadir.cost)
         );
     }
+    for row in &r.payoff_rows {
+        println!(
+            "payoff row {:?}: status {}, MILP {}, evaluator {}, bound {}, gap {}",
+            row.total,
+            row.status,
+            opt(row.milp_objective),
+            opt(row.evaluated_objective),
+            opt(row.best_bound),
+            opt(row.gap)
+        );
+    }
     println!(
-        "objective: MILP {}, evaluator {}; best bound {}; gap {}; solve {} s",
+        "objective: MILP {}, evaluator {}; best bound {}; gap {} (optimal at most {}); solve {} s",
         opt(r.milp_objective),
         opt(r.evaluated_objective),
         opt(r.best_bound),
         opt(r.gap),
+        sig(r.gap_limit),
         sig(r.solve_time_s)
     );
+    if let Some(sc) = &r.scaling {
+        println!(
+            "scaling: objective divided by {}, {} rows scaled by factors in [{}, {}]",
+            sig(sc.objective),
+            sc.rows_scaled,
+            sig(sc.row_factor_range[0]),
+            sig(sc.row_factor_range[1])
+        );
+    }
     if let Some(ev) = &r.evaluation {
         println!();
         print_evaluation(inst, ev);

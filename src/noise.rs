@@ -1,4 +1,4 @@
-//! The quantization noise regressor (FORMULATION §1, seed 002): fit
+//! The quantization noise regressor (docs/quantization.md): fit
 //! η(q) = β_0·any(q) + Σ_S β_S Π_{g∈S} q_g by least squares on measured
 //! samples, with K-fold cross-validation, and synthetic demo samples.
 //!
@@ -50,8 +50,7 @@ pub struct CvMetrics {
 /// Reads a samples CSV (`#` lines are comments): one 0/1 column per group
 /// and a `noise` column.
 pub fn read_samples(path: &Path) -> Result<Samples> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::invalid(path, "", format!("cannot read samples: {e}")))?;
+    let text = crate::instance::load::read_text(path, path, "")?;
     parse_samples(&text, path)
 }
 

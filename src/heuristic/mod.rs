@@ -1,4 +1,4 @@
-//! Heuristics and the TIDE paper's benchmarks (FORMULATION §6), all
+//! Heuristics and the TIDE paper's benchmarks (docs/heuristics.md), all
 //! returning a [`Plan`] that [`crate::eval::evaluate`] judges: a method
 //! reports a plan as feasible only when the evaluator does.
 //!

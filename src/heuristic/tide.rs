@@ -1,4 +1,4 @@
-//! TIDE (seed `000_*`, Sec. III, Step 2; FORMULATION §6) and TIDE+Q.
+//! TIDE (Malandrino et al., 2026, Sec. III, Step 2; docs/heuristics.md) and TIDE+Q.
 //!
 //! * Step 2.1 shrinks the task–atom assignment Y greedily. The value
 //!   `val(Y) = H(Y) − Σ_t [A_Y(t) − η(t)]⁺` trades the entropy rate

@@ -1,4 +1,4 @@
-//! The typed, validated problem instance (FORMULATION §1).
+//! The typed, validated problem instance (docs/formulation.md §1).
 //!
 //! [`load`] reads an instance file, resolves the files it refers to, and
 //! validates everything into an [`Instance`]; code past the loader never
@@ -7,13 +7,15 @@
 pub mod load;
 pub mod raw;
 pub mod rules;
+pub mod source;
 pub mod width;
 
 use crate::dnn::{AtomIx, Dnn};
 use crate::network::{Network, NodeIx};
 use std::path::PathBuf;
 
-pub use load::{load, load_str};
+pub use load::{load, load_str, load_str_with, load_with, LoadOptions};
+pub use source::{FileSource, VirtualFiles};
 pub use rules::PlacementRule;
 pub use width::MinWidth;
 
@@ -282,6 +284,13 @@ pub struct Families {
     pub energy: bool,
     /// Placement rules.
     pub rules: bool,
+    /// Strengthening: placements whose weights cannot fit the node's
+    /// memory are fixed off (or tied to quantization).
+    pub memory_fit: bool,
+    /// Strengthening: latency cut-sets around each task's source and sink.
+    pub cut_sets: bool,
+    /// Strengthening: flow conservation of transfers (inflow, outflow).
+    pub flow: bool,
     /// Per-layer minimum widths.
     #[serde(default = "yes")]
     pub width: bool,
@@ -289,6 +298,80 @@ pub struct Families {
 
 fn yes() -> bool {
     true
+}
+
+/// The strengthenings (valid inequalities that cut off no plan and only
+/// tighten the LP relaxation), by the name of their switch.
+pub const STRENGTHENINGS: [&str; 3] = ["memory_fit", "cut_sets", "flow"];
+
+impl Families {
+    /// Switches the strengthening `name` (one of [`STRENGTHENINGS`]).
+    pub fn set_strengthening(&mut self, name: &str, on: bool) -> Result<(), String> {
+        match name {
+            "memory_fit" => self.memory_fit = on,
+            "cut_sets" => self.cut_sets = on,
+            "flow" => self.flow = on,
+            other => {
+                return Err(format!(
+                    "unknown strengthening '{other}': expected one of {}",
+                    STRENGTHENINGS.join(", ")
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the strengthening `name` is switched on (false for an
+    /// unknown name).
+    pub fn strengthening(&self, name: &str) -> bool {
+        match name {
+            "memory_fit" => self.memory_fit,
+            "cut_sets" => self.cut_sets,
+            "flow" => self.flow,
+            _ => false,
+        }
+    }
+
+    /// The strengthenings switched on, as a `--strengthen` list (`none`
+    /// when none is).
+    pub fn strengthen_list(&self) -> String {
+        let on: Vec<&str> = STRENGTHENINGS
+            .into_iter()
+            .filter(|n| self.strengthening(n))
+            .collect();
+        if on.is_empty() {
+            "none".into()
+        } else {
+            on.join(",")
+        }
+    }
+
+    /// Applies a `--strengthen` list: `all`, `none`, or comma-separated
+    /// names, which switch exactly those strengthenings on and the others
+    /// off.
+    pub fn apply_strengthen_list(&mut self, list: &str) -> Result<(), String> {
+        let list = list.trim();
+        let on: Vec<&str> = match list {
+            "all" => STRENGTHENINGS.to_vec(),
+            "none" => Vec::new(),
+            _ => list.split(',').map(str::trim).collect(),
+        };
+        let mut next = *self;
+        for name in STRENGTHENINGS {
+            next.set_strengthening(name, false)?;
+        }
+        for name in on {
+            if name.is_empty() {
+                return Err(format!(
+                    "'{list}': empty strengthening name (expected all, none or names from {})",
+                    STRENGTHENINGS.join(", ")
+                ));
+            }
+            next.set_strengthening(name, true)?;
+        }
+        *self = next;
+        Ok(())
+    }
 }
 
 impl Default for Families {
@@ -303,12 +386,15 @@ impl Default for Families {
             capacity: true,
             energy: true,
             rules: true,
+            memory_fit: true,
+            cut_sets: true,
+            flow: true,
             width: true,
         }
     }
 }
 
-/// Per-task delay model (FORMULATION §3.5).
+/// Per-task delay model (docs/formulation.md §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DelayModel {

@@ -390,6 +390,15 @@ pub struct RawFamilies {
     /// Placement rules.
     #[serde(default)]
     pub rules: Option<bool>,
+    /// Strengthening: memory fit fixing.
+    #[serde(default)]
+    pub memory_fit: Option<bool>,
+    /// Strengthening: latency cut-sets.
+    #[serde(default)]
+    pub cut_sets: Option<bool>,
+    /// Strengthening: flow conservation.
+    #[serde(default)]
+    pub flow: Option<bool>,
     /// Per-layer minimum widths.
     #[serde(default)]
     pub width: Option<bool>,

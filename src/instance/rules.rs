@@ -1,7 +1,7 @@
 //! Placement rules: per task or for all tasks, the atoms matching a
 //! selector may run only on some nodes (`only_on`) or never on some
 //! (`never_on`). E.g. "the first layer of task t runs on the device", so
-//! t's raw input never leaves it (the privacy case of seed 003).
+//! t's raw input never leaves it (the privacy case of Singh et al.).
 
 use super::load::Check;
 use super::TaskIx;

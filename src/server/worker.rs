@@ -8,6 +8,7 @@
 use crate::heuristic::compare::{compare_instance, CompareMethod};
 use crate::heuristic::Method;
 use crate::pipeline;
+use super::bundle::{Bundle, Loaded};
 use crate::solve::{solve_instance, BackendKind, SolveOptions};
 use crate::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -106,34 +107,46 @@ fn with_start(
     Ok(report)
 }
 
-/// Runs `method` on the instance at `path`.
+/// Runs `method` on the instance file at `path` (read from disk).
 pub fn run_job(path: &Path, method: &JobMethod, opts: &SolveOptions) -> Result<WorkerResult> {
-    if pipeline::is_pipeline_file(path) {
-        let inst = pipeline::load(path)?;
-        let JobMethod::Milp(kind) = method else {
-            return Err(Error::Other(
-                "a `kind: pipeline` instance is solved with a MILP backend only".into(),
-            ));
-        };
-        let rep = pipeline::milp::solve(&inst, *kind, opts);
-        let plan = match rep.choice() {
-            Some(c) => Some(json(&pipeline::PipelinePlanFile::of(
-                &inst,
-                c,
-                Some(&format!("milp:{}", kind.name())),
-            ))?),
-            None => None,
-        };
-        return Ok(WorkerResult {
-            status: rep.status.to_string(),
-            solve_time_s: rep.build_time_s + rep.solve_time_s,
-            incumbent: rep.evaluated_objective.or(rep.milp_objective),
-            bound: None,
-            plan,
-            report: json(&rep)?,
-        });
-    }
-    let inst = crate::load(path)?;
+    run_loaded(&Loaded::from_path(path)?, method, opts)
+}
+
+fn run_pipeline(
+    inst: &pipeline::PipelineInstance,
+    method: &JobMethod,
+    opts: &SolveOptions,
+) -> Result<WorkerResult> {
+    let JobMethod::Milp(kind) = method else {
+        return Err(Error::Other(
+            "a `kind: pipeline` instance is solved with a MILP backend only".into(),
+        ));
+    };
+    let rep = pipeline::milp::solve(inst, *kind, opts);
+    let plan = match rep.choice() {
+        Some(c) => Some(json(&pipeline::PipelinePlanFile::of(
+            inst,
+            c,
+            Some(&format!("milp:{}", kind.name())),
+        ))?),
+        None => None,
+    };
+    Ok(WorkerResult {
+        status: rep.status.to_string(),
+        solve_time_s: rep.build_time_s + rep.solve_time_s,
+        incumbent: rep.evaluated_objective.or(rep.milp_objective),
+        bound: None,
+        plan,
+        report: json(&rep)?,
+    })
+}
+
+/// Runs `method` on a loaded instance.
+pub fn run_loaded(loaded: &Loaded, method: &JobMethod, opts: &SolveOptions) -> Result<WorkerResult> {
+    let inst = match loaded {
+        Loaded::Pipeline(inst) => return run_pipeline(inst, method, opts),
+        Loaded::Joint(inst) => inst,
+    };
     match method {
         JobMethod::Milp(kind) => {
             // The default warm start (cost-greedy-q's plan), named in the report.
@@ -141,7 +154,7 @@ pub fn run_job(path: &Path, method: &JobMethod, opts: &SolveOptions) -> Result<W
             let (initial, start) = match &opts.initial {
                 Some(_) => (opts.initial.clone(), None),
                 None => {
-                    let (p, info) = crate::heuristic::warm::resolve(&inst, &ws)?;
+                    let (p, info) = crate::heuristic::warm::resolve(inst, &ws)?;
                     (p, Some(info))
                 }
             };
@@ -210,8 +223,8 @@ pub fn run_job(path: &Path, method: &JobMethod, opts: &SolveOptions) -> Result<W
 /// does not wait for the process to start.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StandbyJob {
-    /// The instance file.
-    pub instance: std::path::PathBuf,
+    /// The instance with its files (loaded with those files only).
+    pub bundle: Bundle,
     /// As [`JobMethod::parse`] takes it.
     pub method: String,
     /// Where to write the [`WorkerResult`].
@@ -241,7 +254,8 @@ pub fn run_standby() -> Result<()> {
         threads: job.threads,
         ..SolveOptions::default()
     };
-    let res = run_job(&job.instance, &method, &opts)?;
+    let loaded = job.bundle.load().map_err(|e| Error::Other(e.to_string()))?;
+    let res = run_loaded(&loaded, &method, &opts)?;
     let text = serde_json::to_string(&res).map_err(|e| Error::Other(e.to_string()))?;
     std::fs::write(&job.out, text).map_err(|e| Error::Io {
         path: job.out.clone(),

@@ -5,7 +5,6 @@
 use super::run::{attach_plan, SolveReport};
 use super::{BackendKind, SolveOptions, Status};
 use crate::instance::{Instance, Normalization};
-use crate::milp::model::ModelSize;
 use crate::plan::{Plan, PlanFile};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -68,6 +67,9 @@ pub fn solve_isolated(
     if opts.verbose {
         cmd.arg("--verbose");
     }
+    // The worker reloads the file: hand it the strengthenings in force.
+    cmd.arg("--strengthen")
+        .arg(inst.families.strengthen_list());
     // The worker reads the warm start back from a plan file.
     if let Some(plan) = &opts.initial {
         let p = dir.path().join("start.yaml");
@@ -160,25 +162,7 @@ pub fn solve_isolated(
 }
 
 fn failed(inst: &Instance, kind: BackendKind, message: String, secs: f64) -> SolveReport {
-    SolveReport {
-        instance: inst.name.clone(),
-        solver: kind.name().into(),
-        status: Status::Error,
-        limit: None,
-        message: Some(message),
-        milp_objective: None,
-        evaluated_objective: None,
-        best_bound: None,
-        gap: None,
-        build_time_s: 0.0,
-        solve_time_s: secs,
-        payoff_time_s: 0.0,
-        model: ModelSize::default(),
-        family_rows: Vec::new(),
-        payoff: None,
-        evaluation: None,
-        plan: None,
-    }
+    SolveReport::failed(inst, kind, message, secs)
 }
 
 fn signal_name(sig: i32) -> &'static str {

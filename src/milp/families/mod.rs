@@ -1,4 +1,4 @@
-//! Constraint families, one module each (FORMULATION §3). To add a family:
+//! Constraint families, one module each (docs/formulation.md §5). To add a family:
 //! write a module with a type implementing [`Family`], list it in [`all`],
 //! and give the evaluator the same check (see `docs/extending.md`).
 
@@ -11,6 +11,7 @@ mod placement;
 mod quality;
 mod rules;
 mod selection;
+mod strengthen;
 mod traffic;
 mod width;
 
@@ -27,16 +28,20 @@ pub trait Family {
     fn add(&self, b: &mut Builder);
 }
 
-/// Every family, in build order: rules must precede traffic (which skips
-/// forbidden placements), and traffic the families that read its variables
-/// (delay, capacity, energy and the objective).
+/// Every family, in build order: rules and the memory fit fixing must
+/// precede traffic (which skips forbidden placements), and traffic the
+/// families that read its variables (the cut-sets, flow conservation,
+/// delay, capacity, energy and the objective).
 pub fn all() -> Vec<Box<dyn Family>> {
     vec![
         Box::new(selection::Selection),
         Box::new(width::Width),
         Box::new(placement::Placement),
         Box::new(rules::Rules),
+        Box::new(strengthen::MemoryFit),
         Box::new(traffic::Traffic),
+        Box::new(strengthen::CutSets),
+        Box::new(strengthen::Flow),
         Box::new(memory::Memory),
         Box::new(delay::Delay),
         Box::new(quality::Quality),

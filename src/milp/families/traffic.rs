@@ -3,22 +3,34 @@
 //! `r(C,h,t) ≥ z(b,h,t)` for b ∈ S(C) (some consumer of C is on h);
 //! `x(a,k,h,t) ≥ z(a,k,t) + r(C(a),h,t) − 1` (a's output crosses k → h);
 //! `v(C,k,h,t) ≥ x(a,k,h,t)` (class C pays the latency of k → h once).
+//!
+//! Under the layered delay model a latency is charged per level, for that
+//! level's own outputs. A class whose members sit on several levels (two
+//! branches of different depth joining) then gets one column per level it
+//! touches, `v(C@l,k,h,t) ≥ x(a,k,h,t)` for its members a on level l, and
+//! `v(C,k,h,t) ≥ v(C@l,k,h,t)`; a class on one level uses v(C) itself.
+//! [`Builder::v_level`] maps (class, level) to the column the delay rows use.
 //! x, r, v are continuous in [0, 1]: they only appear with non-negative
 //! costs, so at an optimum they equal the max of binaries. A pair with no
 //! path gets x ≤ 0, which forbids the placement.
 //!
-//! Strengthening for mandatory chain edges: when a mandatory atom a feeds
-//! only one atom b, also mandatory (a layer-level model is all such
-//! edges), both are used by every task, so the pair's placements form a
-//! transportation problem: `f(a,k,h,t) ≥ 0` with `Σ_h f = z(a,k,t)`,
-//! `Σ_k f = z(b,h,t)` and `x(a,k,h,t) ≥ f(a,k,h,t)`. For binary z the only
-//! solution is f = z(a,k)·z(b,h), so these rows cut off no plan, but they
-//! make the LP relaxation of such edges exact.
+//! Mandatory chain edges: when a mandatory atom a feeds only one atom s,
+//! also mandatory (a layer-level model is all such edges), both are used
+//! by every task, so the pair's placements form a transportation problem:
+//! `f(a,k,h,t) ≥ 0` with `Σ_h f = z(a,k,t)` and `Σ_k f = z(s,h,t)`. For
+//! binary z the only solution is f = z(a,k)·z(s,h), so these rows cut off
+//! no plan, but they make the LP relaxation of such edges exact. When a is
+//! alone in its class (the usual case), f(a,k,h,t) for k ≠ h *is* the
+//! transfer: it serves as x(a,k,h,t) and v(C(a),k,h,t), and the class gets
+//! no r, x or v columns and no rows of the max form (an unreachable pair
+//! gets f ≤ 0). Otherwise the class keeps its r, x, v and gets
+//! `x(a,k,h,t) ≥ f(a,k,h,t)` for each mandatory member.
 
 use super::Family;
-use crate::instance::Instance;
-use crate::milp::model::Sense;
+use crate::instance::{DelayModel, Instance};
+use crate::milp::model::{Sense, Var};
 use crate::milp::Builder;
+use std::collections::BTreeMap;
 
 pub struct Traffic;
 
@@ -35,9 +47,19 @@ impl Family for Traffic {
         let net = &inst.network;
         let can =
             |b: &Builder, t: usize, a: usize, n: usize| b.model.columns[b.z[t][a][n].0].ub > 0.0;
+        // Classes that need one latency column per level.
+        let split: Vec<bool> = dnn
+            .classes
+            .iter()
+            .map(|c| inst.delay_model == DelayModel::Layered && spans_levels(inst, &c.atoms))
+            .collect();
         for (t, task) in inst.tasks.iter().enumerate() {
             let tn = &task.name;
             for (c, class) in dnn.classes.iter().enumerate() {
+                if let Some((a, s)) = transport_edge(inst, c) {
+                    chain_edge(b, t, c, a, s, Link::Replace);
+                    continue;
+                }
                 for h in 0..net.len() {
                     let consumers: Vec<usize> = class
                         .successors
@@ -50,6 +72,7 @@ impl Family for Traffic {
                     }
                     let hn = &net.nodes[h].name;
                     let r = b.model.continuous(format!("r({c},{hn},{tn})"), 0.0, 1.0);
+                    b.r.insert((c, h, t), r);
                     for s in consumers {
                         let z = b.z[t][s][h];
                         b.row(
@@ -74,6 +97,7 @@ impl Family for Traffic {
                         let v = b
                             .model
                             .continuous(format!("v({c},{kn},{hn},{tn})"), 0.0, 1.0);
+                        let mut pieces: BTreeMap<usize, Var> = BTreeMap::new();
                         for a in senders {
                             let id = &dnn.atoms[a].id;
                             let ub = if reachable { 1.0 } else { 0.0 };
@@ -87,13 +111,36 @@ impl Family for Traffic {
                                 Sense::Ge,
                                 -1.0,
                             );
+                            let level = dnn.atoms[a].level;
+                            let (target, label) = if split[c] {
+                                let vl = *pieces.entry(level).or_insert_with(|| {
+                                    b.model.continuous(
+                                        format!("v({c}@{level},{kn},{hn},{tn})"),
+                                        0.0,
+                                        1.0,
+                                    )
+                                });
+                                (vl, "vl")
+                            } else {
+                                b.v_level.insert((c, level, k, h, t), v);
+                                (v, "v")
+                            };
                             b.row(
-                                format!("v>=x({id},{kn},{hn},{tn})"),
-                                vec![(v, 1.0), (x, -1.0)],
+                                format!("{label}>=x({id},{kn},{hn},{tn})"),
+                                vec![(target, 1.0), (x, -1.0)],
                                 Sense::Ge,
                                 0.0,
                             );
                             b.x.insert((a, k, h, t), x);
+                        }
+                        for (level, vl) in pieces {
+                            b.row(
+                                format!("v>=vl({c},{level},{kn},{hn},{tn})"),
+                                vec![(v, 1.0), (vl, -1.0)],
+                                Sense::Ge,
+                                0.0,
+                            );
+                            b.v_level.insert((c, level, k, h, t), vl);
                         }
                         b.v.insert((c, k, h, t), v);
                     }
@@ -103,19 +150,45 @@ impl Family for Traffic {
                 let [succ] = class.successors[..] else {
                     continue;
                 };
-                if !dnn.atoms[succ].mandatory {
+                if !dnn.atoms[succ].mandatory || transport_edge(inst, c).is_some() {
                     continue;
                 }
                 for &a in class.atoms.iter().filter(|&&a| dnn.atoms[a].mandatory) {
-                    chain_edge(b, t, c, a, succ);
+                    chain_edge(b, t, c, a, succ, Link::Bound);
                 }
             }
         }
     }
 }
 
+/// Whether the atoms lie on more than one level.
+fn spans_levels(inst: &Instance, atoms: &[usize]) -> bool {
+    let level = |a: &usize| inst.dnn.atoms[*a].level;
+    atoms.iter().map(level).min() != atoms.iter().map(level).max()
+}
+
+/// The edge a → s of class c if c = {a}, S(c) = {s} and both are
+/// mandatory: its transportation columns replace r, x and v.
+pub(crate) fn transport_edge(inst: &Instance, c: usize) -> Option<(usize, usize)> {
+    let dnn = &inst.dnn;
+    let class = &dnn.classes[c];
+    match (&class.atoms[..], &class.successors[..]) {
+        (&[a], &[s]) if dnn.atoms[a].mandatory && dnn.atoms[s].mandatory => Some((a, s)),
+        _ => None,
+    }
+}
+
+/// How a chain edge's f columns tie in with the transfers.
+#[derive(Clone, Copy, PartialEq)]
+enum Link {
+    /// f is x and v (a alone in its class).
+    Replace,
+    /// `x ≥ f` rows (the class has r, x, v of its own).
+    Bound,
+}
+
 /// The transportation rows of a mandatory chain edge a → s for task t.
-fn chain_edge(b: &mut Builder, t: usize, _class: usize, a: usize, s: usize) {
+fn chain_edge(b: &mut Builder, t: usize, class: usize, a: usize, s: usize, link: Link) {
     let inst = b.inst;
     let net = &inst.network;
     let n = net.len();
@@ -155,6 +228,18 @@ fn chain_edge(b: &mut Builder, t: usize, _class: usize, a: usize, s: usize) {
     for (k, fk) in f.iter().enumerate() {
         for (h, cell) in fk.iter().enumerate().filter(|&(h, _)| h != k) {
             let Some(fv) = *cell else { continue };
+            if link == Link::Replace {
+                if net.effective(k, h).is_some() {
+                    b.x.insert((a, k, h, t), fv);
+                    b.v.insert((class, k, h, t), fv);
+                    // A one-atom class lies on one level.
+                    b.v_level
+                        .insert((class, inst.dnn.atoms[a].level, k, h, t), fv);
+                } else {
+                    b.model.columns[fv.0].ub = 0.0;
+                }
+                continue;
+            }
             match b.x.get(&(a, k, h, t)) {
                 Some(&x) => b.row(
                     format!(
