@@ -158,7 +158,7 @@ pub fn run_loaded(
             let (initial, start) = match &opts.initial {
                 Some(_) => (opts.initial.clone(), None),
                 None => {
-                    let (p, info) = crate::heuristic::warm::resolve(&inst, &ws)?;
+                    let (p, info) = crate::heuristic::warm::resolve(inst, &ws)?;
                     (p, Some(info))
                 }
             };
