@@ -89,6 +89,7 @@ fn explicit_edges_between_layers_count_too() {
                 max_edges: 20_000_000,
                 ..Limits::default()
             },
+            ..LoadOptions::default()
         },
     ));
     assert!(msg.contains("dnn.edges[1]"), "{msg}");
@@ -120,6 +121,7 @@ fn too_many_nodes_are_refused() {
 fn limits_can_be_lowered_and_raised() {
     let tight = LoadOptions {
         limits: "max_atoms=5".parse().unwrap(),
+        ..LoadOptions::default()
     };
     let text = default_text();
     let msg = problems(load_str_with(
