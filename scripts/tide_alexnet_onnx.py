@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Writes the TIDE network as ONNX: an AlexNet for 32x32 CIFAR-100 images
-with 448 convolution filters in all (seed 000 gives only that total).
+with 448 convolution filters in all (the TIDE paper gives only that total).
 
 The widths keep AlexNet's proportions (64:192:384:256:256, scaled by
 448/1152 and rounded so that they sum to 448). Pooling follows AlexNet
 (after conv1, conv2 and conv5); the kernels shrink to fit 32x32 inputs;
 the dense layers are AlexNet's 4096-4096-1000 scaled to 512-256-100.
 
-Weights are ConstantOfShape placeholders, as in ../shared/models/, so the
+Weights are ConstantOfShape placeholders, as in the other files of models/onnx/, so the
 file is small while shapes, FLOP and parameter counts are real.
 
 Usage: pip install onnx==1.17.0

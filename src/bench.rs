@@ -322,7 +322,8 @@ pub fn bench_sweep(kind: BackendKind, time_limit: f64) -> String {
     };
     let mut inst = generated(&p);
     let groups = inst.quantization.groups.clone();
-    let csv = synthetic_samples(&groups, 3, 3, Some(600), 0.02);
+    let csv = synthetic_samples(&groups, 3, 3, Some(600), 0.02, &Default::default())
+        .expect("12 groups at degree 3 are within the limits");
     let samples =
         parse_samples(&csv, std::path::Path::new("synthetic")).expect("synthetic samples parse");
     let f = fit(&samples, 3, 0.0).expect("600 samples determine 299 terms");

@@ -1,4 +1,4 @@
-//! The parent DNN as a validated atom graph (FORMULATION §1).
+//! The parent DNN as a validated atom graph (docs/formulation.md §1).
 
 use petgraph::graph::{DiGraph, NodeIndex};
 

@@ -1,4 +1,4 @@
-//! The evaluator (FORMULATION §5): every metric of a plan, computed from the
+//! The evaluator (docs/formulation.md §7): every metric of a plan, computed from the
 //! instance alone with the true minimal transfers, and every violated
 //! constraint with its numbers. The MILP, the heuristics, the reports and
 //! the tests all check against this.
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-/// Constraint families of FORMULATION §3.
+/// Constraint families of docs/formulation.md §5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Family {
@@ -33,6 +33,8 @@ pub enum Family {
     Energy,
     /// Placement rules.
     Rules,
+    /// Per-layer minimum widths.
+    Width,
 }
 
 impl fmt::Display for Family {
@@ -267,6 +269,20 @@ pub fn evaluate(inst: &Instance, plan: &Plan, payoff: Option<&PayoffTable>) -> E
             }
         }
 
+        if fam.width {
+            for w in inst.min_width.iter().filter(|w| w.tasks.contains(&t)) {
+                let kept = w.atoms.iter().filter(|&&a| used(a)).count();
+                if kept < w.k {
+                    v(
+                        Family::Width,
+                        format!(
+                            "task {tn}: {kept} atom(s) of min_width '{}' < k {}",
+                            w.name, w.k
+                        ),
+                    );
+                }
+            }
+        }
         if fam.rules {
             for rule in inst.rules.iter().filter(|r| r.tasks.contains(&t)) {
                 for &a in &rule.atoms {

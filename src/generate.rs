@@ -371,6 +371,7 @@ pub fn generate(p: &GenParams) -> RawInstance {
         constraints: None,
         delay_model: Some(p.delay_model.clone()),
         placement_rules: Vec::new(),
+        min_width: Vec::new(),
     };
     set_delay_limits(&mut raw);
     raw

@@ -4,6 +4,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use edgesplit::eval::{evaluate, sig, Evaluation};
 use edgesplit::generate::{generate_yaml, GenParams};
+use edgesplit::heuristic::warm::{StartInfo, WarmStart};
 use edgesplit::milp::{ObjectiveSpec, Total};
 use edgesplit::reference::{reference_plan, ReferenceMethod};
 use edgesplit::solve::{solve_instance, BackendKind, SolveOptions, SolveReport, Status};
@@ -20,6 +21,62 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Size limits checked before an instance is expanded, as
+    /// `key=N,...`: max_atoms, max_edges, max_nodes, max_instance_size,
+    /// max_noise_terms, max_fit_bytes (see docs/instance-format.md, "Size
+    /// limits"); unnamed limits keep their defaults.
+    #[arg(long, global = true, value_name = "KEY=N,...")]
+    limits: Option<edgesplit::instance::Limits>,
+}
+
+/// The options every command loads instances with (set once in `main`).
+static LOAD_OPTIONS: std::sync::OnceLock<edgesplit::instance::LoadOptions> =
+    std::sync::OnceLock::new();
+
+fn load_options() -> &'static edgesplit::instance::LoadOptions {
+    LOAD_OPTIONS.get_or_init(Default::default)
+}
+
+fn limits() -> &'static edgesplit::instance::Limits {
+    &load_options().limits
+}
+
+/// `--time-limit`: seconds, finite, > 0, at most 10⁷.
+fn time_limit_arg(s: &str) -> std::result::Result<f64, String> {
+    let t: f64 = s
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number: expected seconds, e.g. 60"))?;
+    edgesplit::solve::isolate::check_time_limit(t)
+}
+
+/// A finite number ≥ 0 (`--gap`, `--ridge`, `--jitter`, noise limits).
+fn nonneg_arg(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("'{s}': expected a finite number ≥ 0")),
+    }
+}
+
+/// A finite number (`--min-quality`).
+fn finite_arg(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(format!("'{s}': expected a finite number")),
+    }
+}
+
+/// The most threads `--threads` takes.
+const MAX_THREADS: u32 = 256;
+
+/// `--threads`: 1 to [`MAX_THREADS`]; 0 is refused rather than read as
+/// "all cores" by some backends and "one" by others.
+fn threads_arg(s: &str) -> std::result::Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(t) if (1..=MAX_THREADS).contains(&t) => Ok(t),
+        _ => Err(format!(
+            "'{s}': expected a whole number of threads from 1 to {MAX_THREADS} (leave it out for the backend's default)"
+        )),
+    }
 }
 
 #[derive(Subcommand)]
@@ -128,9 +185,20 @@ enum Command {
         /// Most jobs waiting at once (then 429).
         #[arg(long, default_value_t = 1000)]
         max_queue: i64,
-        /// Largest per-job time limit, seconds (also the default).
-        #[arg(long, default_value_t = 300.0)]
+        /// Largest per-job time limit, seconds (also the default; at most 1e7).
+        #[arg(long, default_value_t = 300.0, value_parser = time_limit_arg)]
         max_time_limit: f64,
+        /// Seconds a client may take to send a request's headers (also
+        /// how long an idle connection stays open) and then its body.
+        #[arg(long, default_value_t = 30.0)]
+        read_timeout: f64,
+        /// Largest job store, bytes (then 507); default: the disk's size.
+        #[arg(long)]
+        max_db_size: Option<u64>,
+        /// Log lines on standard error: `text` or `json` (one object per
+        /// line).
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        log_format: String,
     },
     /// Explain an infeasible instance: which families, switched off one at a
     /// time, make it feasible, and the smallest uniform relaxation of the
@@ -150,7 +218,7 @@ enum Command {
         /// Instance file.
         instance: PathBuf,
         /// The max_noise values, e.g. 0,0.01,0.02,0.05.
-        #[arg(long, value_delimiter = ',', required = true)]
+        #[arg(long, value_delimiter = ',', required = true, value_parser = nonneg_arg)]
         noise_limits: Vec<f64>,
         /// Nodes that may host compute atoms, e.g. `--nodes device,edge`;
         /// repeat for one curve per set (default: one curve, all nodes).
@@ -195,7 +263,7 @@ enum Command {
         #[arg(long)]
         degree: usize,
         /// Ridge λ (λ‖β‖²), for samples that cannot determine every term.
-        #[arg(long, default_value_t = 0.0)]
+        #[arg(long, default_value_t = 0.0, value_parser = nonneg_arg)]
         ridge: f64,
         /// Cross-validation folds (sample i in fold i mod K).
         #[arg(long, default_value_t = 5)]
@@ -222,7 +290,7 @@ enum Command {
         #[arg(long)]
         samples: Option<usize>,
         /// Relative jitter added to each sample.
-        #[arg(long, default_value_t = 0.05)]
+        #[arg(long, default_value_t = 0.05, value_parser = nonneg_arg)]
         jitter: f64,
         /// Output CSV (default: stdout).
         #[arg(short, long)]
@@ -249,7 +317,7 @@ enum Command {
         q: String,
         /// Pruned variant of the Fig. 3 curves (default: the most pruned one
         /// meeting min_accuracy after fine-tuning).
-        #[arg(long)]
+        #[arg(long, value_parser = finite_arg)]
         pruning_factor: Option<f64>,
         /// Output folder for sweep.csv and the SVG plots.
         #[arg(short, long, default_value = "target/sweep-q")]
@@ -270,7 +338,7 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         solvers: Option<Vec<String>>,
         /// Time limit per solve, seconds.
-        #[arg(long, default_value_t = 60.0)]
+        #[arg(long, default_value_t = 60.0, value_parser = time_limit_arg)]
         time_limit: f64,
         /// Build repetitions for `build`.
         #[arg(long, default_value_t = 5)]
@@ -336,13 +404,24 @@ enum Command {
         )]
         methods: Vec<String>,
         /// Time limit per MILP solve, seconds.
-        #[arg(long)]
+        #[arg(long, value_parser = time_limit_arg)]
         time_limit: Option<f64>,
+        /// Threads for each MILP solve (default: the backend's).
+        #[arg(long)]
+        threads: Option<u32>,
         /// Run each instance once per common q_min (every task's), e.g. 0.5,0.6,0.7.
-        #[arg(long, value_delimiter = ',')]
+        #[arg(long, value_delimiter = ',', value_parser = finite_arg)]
         min_quality: Vec<f64>,
-        /// Start every MILP from this heuristic's plan when it is feasible
-        /// (e.g. tide): large instances then have an incumbent from the start.
+        /// Every MILP's starting incumbent: `none`, a heuristic's plan
+        /// (used when the evaluator finds it feasible) or a plan file;
+        /// default cost-greedy-q.
+        #[arg(
+            long,
+            value_name = "none|METHOD|PLAN",
+            conflicts_with = "warm_start_from"
+        )]
+        warm_start: Option<String>,
+        /// The same as `--warm-start METHOD` (kept for older scripts).
         #[arg(long, value_name = "METHOD")]
         warm_start_from: Option<edgesplit::heuristic::Method>,
         /// Write the rows as CSV here.
@@ -389,13 +468,13 @@ enum Command {
 
 #[derive(Subcommand)]
 enum ScenarioCommand {
-    /// TIDE (seed 000, section IV-A): Zipf tasks, a central node, one
+    /// TIDE (Malandrino et al., 2026, section IV-A): Zipf tasks, a central node, one
     /// instance per q_min, a shared relevance.csv.
     Tide(edgesplit::scenario::TideParams),
-    /// MTL-Split (seed 001, DAC'24): EfficientNet-B0 backbone + MLP heads on
+    /// MTL-Split (Capogrosso et al., 2024, DAC'24): EfficientNet-B0 backbone + MLP heads on
     /// a Jetson Nano and a server; the 2- and 3-task DNN files and instances.
     MtlSplit(edgesplit::scenario::MtlSplitParams),
-    /// Quantization-aware splitting (seed 002): a layer-level DNN on device,
+    /// Quantization-aware splitting (Nicosanti, 2025): a layer-level DNN on device,
     /// edge and cloud, one instance per noise-regressor degree.
     SplitQuant(edgesplit::scenario::SplitQuantParams),
 }
@@ -406,14 +485,15 @@ struct SolverArgs {
     /// Backend: highs, cbc, scip or microlp (see `edgesplit solvers`).
     #[arg(long, default_value = "highs")]
     solver: String,
-    /// Time limit in seconds per backend solve.
-    #[arg(long)]
+    /// Time limit in seconds per backend solve (> 0, at most 1e7).
+    #[arg(long, value_parser = time_limit_arg)]
     time_limit: Option<f64>,
     /// Relative MIP gap at which to stop (default 1e-9: prove optimality).
-    #[arg(long)]
+    #[arg(long, value_parser = nonneg_arg)]
     gap: Option<f64>,
-    /// Threads for backends that use several.
-    #[arg(long)]
+    /// Threads for backends that use several (1 to 256, as the server takes; default: the
+    /// backend's own choice).
+    #[arg(long, value_parser = threads_arg)]
     threads: Option<u32>,
     /// Random seed for the backend.
     #[arg(long)]
@@ -421,9 +501,12 @@ struct SolverArgs {
     /// Show the backend's log.
     #[arg(long)]
     verbose: bool,
-    /// Start from this plan (warm start) where the backend takes one.
-    #[arg(long)]
-    warm_start: Option<PathBuf>,
+    /// The MILP's starting incumbent, where the backend takes one: `none`,
+    /// a heuristic's plan (`tide`, `cost-greedy`, `cost-greedy-q`, …; used
+    /// when the evaluator finds it feasible) or a plan file. `solve`
+    /// defaults to cost-greedy-q; other commands to none.
+    #[arg(long, value_name = "none|METHOD|PLAN")]
+    warm_start: Option<String>,
     /// Strengthenings of the MILP (valid inequalities, see
     /// docs/formulation.md): `all`, `none`, or a comma-separated list of
     /// memory_fit, cut_sets, flow (exactly those on). Default: the
@@ -449,18 +532,8 @@ impl SolverArgs {
             .parse::<BackendKind>()
             .map_err(|e| anyhow::anyhow!(e))
     }
-    /// The options, checked, without a warm start.
+    /// The options (checked by their value parsers), without a warm start.
     fn plain_options(&self) -> Result<SolveOptions> {
-        if let Some(t) = self.time_limit {
-            if !(t.is_finite() && t > 0.0) {
-                anyhow::bail!("--time-limit {t}: expected a positive number of seconds");
-            }
-        }
-        if let Some(g) = self.gap {
-            if !(g.is_finite() && g >= 0.0) {
-                anyhow::bail!("--gap {g}: expected a non-negative relative gap");
-            }
-        }
         Ok(SolveOptions {
             time_limit: self.time_limit,
             rel_gap: self.gap,
@@ -471,13 +544,28 @@ impl SolverArgs {
         })
     }
 
-    /// The options with the warm-start plan read against `inst`.
+    /// The options with the warm start given by `--warm-start` (none
+    /// without the flag).
     fn options(&self, inst: &Instance) -> Result<SolveOptions> {
+        Ok(self.options_with_start(inst, WarmStart::None)?.0)
+    }
+
+    /// The options with the warm start of `--warm-start`, or `default`
+    /// without the flag, and what the report says about it.
+    fn options_with_start(
+        &self,
+        inst: &Instance,
+        default: WarmStart,
+    ) -> Result<(SolveOptions, StartInfo)> {
         let mut o = self.plain_options()?;
-        if let Some(p) = &self.warm_start {
-            o.initial = Some(Plan::load(p, inst).map_err(|e| anyhow::anyhow!("{e}"))?);
-        }
-        Ok(o)
+        let ws = match &self.warm_start {
+            Some(s) => s.parse::<WarmStart>().map_err(|e| anyhow::anyhow!(e))?,
+            None => default,
+        };
+        let (plan, info) =
+            edgesplit::heuristic::warm::resolve(inst, &ws).map_err(|e| anyhow::anyhow!("{e}"))?;
+        o.initial = plan;
+        Ok((o, info))
     }
 }
 
@@ -489,6 +577,9 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    let _ = LOAD_OPTIONS.set(edgesplit::instance::LoadOptions {
+        limits: cli.limits.unwrap_or_default(),
+    });
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -499,7 +590,7 @@ fn main() -> ExitCode {
 }
 
 fn load(path: &Path) -> Result<Instance> {
-    edgesplit::load(path).map_err(|e| anyhow::anyhow!("{e}"))
+    edgesplit::instance::load_with(path, load_options()).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -513,7 +604,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     }
                     continue;
                 }
-                match edgesplit::load(f) {
+                match edgesplit::instance::load_with(f, load_options()) {
                     Ok(inst) => println!(
                         "{}: ok ({} atoms, {} edges, {} tasks, {} nodes, {} quantization groups)",
                         f.display(),
@@ -645,7 +736,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 cmd.push_str(&format!(" --quant-groups {quant_groups}"));
             }
             let description = format!("imported from {} by: {cmd}", model.display());
-            let (text, imp) = edgesplit::onnx::import_annotated(
+            // A panic inside tract comes back as an error naming the file
+            // (see onnx::import): keep its default report off the terminal.
+            let hook = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {}));
+            let imported = edgesplit::onnx::import_annotated(
                 &model,
                 granularity,
                 shape.as_deref(),
@@ -655,7 +750,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     mandatory,
                     quant_groups,
                 },
-            )?;
+            );
+            std::panic::set_hook(hook);
+            let (text, imp) = imported?;
             eprintln!(
                 "{name}: input {:?}, {} compute layers, {:.3} GFLOP, {:.0} parameters",
                 imp.input_shape,
@@ -713,7 +810,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if !kind.available() {
                 anyhow::bail!("{}", kind.backend().err().unwrap_or_default());
             }
-            let opts = solver.options(&inst)?;
+            let (opts, start) = solver.options_with_start(&inst, WarmStart::default())?;
             let rep = if opts.time_limit.is_some() && !in_process {
                 let exe = std::env::current_exe().context("locating the edgesplit binary")?;
                 edgesplit::solve::isolate::solve_isolated(&exe, &instance, &inst, kind, &opts)
@@ -724,13 +821,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 plan.save(p, &inst, Some(&format!("milp:{}", kind.name())))
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
             }
+            let mut full = serde_json::to_value(&rep)?;
+            if let Some(o) = full.as_object_mut() {
+                o.insert("warm_start".into(), serde_json::to_value(&start)?);
+            }
             if let Some(p) = &report {
-                std::fs::write(p, serde_json::to_string_pretty(&rep)?)
+                std::fs::write(p, serde_json::to_string_pretty(&full)?)
                     .with_context(|| format!("writing {}", p.display()))?;
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&rep)?);
+                println!("{}", serde_json::to_string_pretty(&full)?);
             } else {
+                println!("warm start: {}", start.label());
                 print_report(&inst, &rep);
                 if rep.status == Status::Infeasible {
                     println!(
@@ -786,12 +888,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             max_instance_size,
             max_queue,
             max_time_limit,
+            read_timeout,
+            max_db_size,
+            log_format,
         } => {
-            if !(max_time_limit.is_finite() && max_time_limit > 0.0) {
-                anyhow::bail!(
-                    "--max-time-limit {max_time_limit}: expected a positive number of seconds"
-                );
-            }
+            let read_timeout = std::time::Duration::try_from_secs_f64(read_timeout)
+                .ok()
+                .filter(|d| !d.is_zero() && d.as_secs() <= 86_400)
+                .ok_or_else(|| {
+                    anyhow::anyhow!("--read-timeout {read_timeout}: expected 0 < seconds ≤ 86400")
+                })?;
             let tokens = edgesplit::server::read_tokens(
                 tokens_file.as_deref(),
                 std::env::var("EDGESPLIT_TOKENS").ok().as_deref(),
@@ -807,6 +913,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 max_queue,
                 max_time_limit,
                 exe,
+                read_timeout,
+                max_db_bytes: max_db_size,
+                log_format: log_format.parse().map_err(|e: String| anyhow::anyhow!(e))?,
             })?;
             Ok(ExitCode::SUCCESS)
         }
@@ -865,13 +974,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let inst = solver.load(&instance)?;
             let kind = available(&solver)?;
-            for l in &noise_limits {
-                if !(l.is_finite() && *l >= 0.0) {
-                    anyhow::bail!(
-                        "--noise-limits: {l} is not a noise limit: expected finite numbers ≥ 0"
-                    );
-                }
-            }
             let mut sets = Vec::new();
             for spec in &nodes {
                 let mut set = Vec::new();
@@ -1060,18 +1162,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             folds,
             output,
         } => {
-            if !(ridge.is_finite() && ridge >= 0.0) {
-                anyhow::bail!("--ridge {ridge}: expected a finite λ ≥ 0");
-            }
             let s = edgesplit::noise::read_samples(&samples).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let fit = edgesplit::noise::fit(&s, degree, ridge)
+            let fit = edgesplit::noise::fit_with(&s, degree, ridge, limits())
                 .map_err(|e| anyhow::anyhow!("{}: {e}", samples.display()))?;
             eprintln!(
                 "{} samples, {} groups, degree {degree}, ridge {ridge}",
                 s.q.len(),
                 s.groups.len()
             );
-            match edgesplit::noise::cross_validate(&s, degree, ridge, folds) {
+            match edgesplit::noise::cross_validate_with(&s, degree, ridge, folds, limits()) {
                 Ok(cv) => eprintln!(
                     "{folds}-fold cross-validation: R² {:.4}, RMSE {}, MAE {}",
                     cv.r2,
@@ -1102,7 +1201,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             jitter,
             output,
         } => {
-            let text = edgesplit::noise::synthetic_samples(&groups, seed, degree, samples, jitter);
+            let text = edgesplit::noise::synthetic_samples(
+                &groups,
+                seed,
+                degree,
+                samples,
+                jitter,
+                limits(),
+            )
+            .map_err(|e| anyhow::anyhow!("--groups, --degree, --samples: {e}"))?;
             match output {
                 Some(p) => {
                     std::fs::write(&p, &text).with_context(|| format!("writing {}", p.display()))?
@@ -1273,16 +1380,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
             instances,
             methods,
             time_limit,
+            threads,
             min_quality,
+            warm_start,
             warm_start_from,
             csv,
             json,
         } => run_compare(
             &instances,
             &methods,
-            time_limit,
+            &SolveOptions {
+                time_limit,
+                threads,
+                ..SolveOptions::default()
+            },
             &min_quality,
-            warm_start_from,
+            match (warm_start, warm_start_from) {
+                (Some(s), _) => s.parse::<WarmStart>().map_err(|e| anyhow::anyhow!(e))?,
+                (None, Some(m)) => WarmStart::Method(m),
+                (None, None) => WarmStart::default(),
+            },
             csv.as_deref(),
             json.as_deref(),
         ),
@@ -1364,9 +1481,9 @@ fn run_heuristic(
 fn run_compare(
     instances: &[PathBuf],
     methods: &[String],
-    time_limit: Option<f64>,
+    base: &SolveOptions,
     min_quality: &[f64],
-    warm_start: Option<edgesplit::heuristic::Method>,
+    warm_start: WarmStart,
     csv: Option<&Path>,
     json: Option<&Path>,
 ) -> Result<ExitCode> {
@@ -1382,7 +1499,7 @@ fn run_compare(
             }
         }
     }
-    if let Some(t) = time_limit {
+    if let Some(t) = base.time_limit {
         if !(t.is_finite() && t > 0.0) {
             anyhow::bail!("--time-limit {t}: expected a positive number of seconds");
         }
@@ -1439,8 +1556,8 @@ fn run_compare(
                 &variant,
                 q,
                 &methods,
-                time_limit,
-                warm_start,
+                base,
+                &warm_start,
                 |what| {
                     bar.set_message(what.to_string());
                     bar.inc(1);
@@ -1680,14 +1797,35 @@ fn print_report(inst: &Instance, r: &SolveReport) {
             sig(p.nadir.cost)
         );
     }
+    for row in &r.payoff_rows {
+        println!(
+            "payoff row {:?}: status {}, MILP {}, evaluator {}, bound {}, gap {}",
+            row.total,
+            row.status,
+            opt(row.milp_objective),
+            opt(row.evaluated_objective),
+            opt(row.best_bound),
+            opt(row.gap)
+        );
+    }
     println!(
-        "objective: MILP {}, evaluator {}; best bound {}; gap {}; solve {} s",
+        "objective: MILP {}, evaluator {}; best bound {}; gap {} (optimal at most {}); solve {} s",
         opt(r.milp_objective),
         opt(r.evaluated_objective),
         opt(r.best_bound),
         opt(r.gap),
+        sig(r.gap_limit),
         sig(r.solve_time_s)
     );
+    if let Some(sc) = &r.scaling {
+        println!(
+            "scaling: objective divided by {}, {} rows scaled by factors in [{}, {}]",
+            sig(sc.objective),
+            sc.rows_scaled,
+            sig(sc.row_factor_range[0]),
+            sig(sc.row_factor_range[1])
+        );
+    }
     if let Some(ev) = &r.evaluation {
         println!();
         print_evaluation(inst, ev);

@@ -1,4 +1,4 @@
-//! The quantization noise regressor (FORMULATION §1, seed 002): fit
+//! The quantization noise regressor (docs/quantization.md): fit
 //! η(q) = β_0·any(q) + Σ_S β_S Π_{g∈S} q_g by least squares on measured
 //! samples, with K-fold cross-validation, and synthetic demo samples.
 //!
@@ -8,6 +8,7 @@
 //! intercept is dropped (it would be collinear with them).
 
 use crate::error::{Diagnostics, Error, Result};
+use crate::instance::Limits;
 use faer::prelude::*;
 use faer::Mat;
 use rand::{Rng, SeedableRng};
@@ -50,8 +51,7 @@ pub struct CvMetrics {
 /// Reads a samples CSV (`#` lines are comments): one 0/1 column per group
 /// and a `noise` column.
 pub fn read_samples(path: &Path) -> Result<Samples> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::invalid(path, "", format!("cannot read samples: {e}")))?;
+    let text = crate::instance::load::read_text(path, path, "")?;
     parse_samples(&text, path)
 }
 
@@ -94,6 +94,15 @@ pub fn parse_samples(text: &str, path: &Path) -> Result<Samples> {
             "header",
             "no group columns: expected one 0/1 column per quantization group",
         ));
+    }
+    for (i, g) in groups.iter().enumerate() {
+        if groups[..i].contains(g) {
+            return Err(Error::invalid(
+                path,
+                "header",
+                format!("column '{g}' appears twice: expected one column per quantization group"),
+            ));
+        }
     }
     let mut q = Vec::new();
     let mut noise = Vec::new();
@@ -185,10 +194,31 @@ fn design(q: &[Vec<bool>], monos: &[Vec<usize>], intercept: bool) -> Mat<f64> {
     })
 }
 
-/// Least-squares fit of degree `degree`; `ridge` > 0 adds λ‖β‖². Without a
-/// ridge, samples that cannot determine every term are refused.
+/// Least-squares fit of degree `degree` under the default [`Limits`];
+/// `ridge` > 0 adds λ‖β‖². Without a ridge, samples that cannot determine
+/// every term are refused.
 pub fn fit(s: &Samples, degree: usize, ridge: f64) -> std::result::Result<NoiseFit, String> {
+    fit_with(s, degree, ridge, &Limits::default())
+}
+
+/// [`fit`] under `limits`: the number of terms and the matrix bytes are
+/// checked before anything is allocated.
+pub fn fit_with(
+    s: &Samples,
+    degree: usize,
+    ridge: f64,
+    limits: &Limits,
+) -> std::result::Result<NoiseFit, String> {
+    check_fit(s, degree, limits)?;
     fit_rows(s, degree, ridge, &(0..s.q.len()).collect::<Vec<_>>())
+}
+
+/// Refuses degree 0 and fits over the limits (from the counts alone).
+fn check_fit(s: &Samples, degree: usize, limits: &Limits) -> std::result::Result<(), String> {
+    if degree == 0 {
+        return Err("--degree 0: expected a degree of at least 1".into());
+    }
+    limits.check_noise_fit(s.groups.len(), degree, s.q.len())
 }
 
 fn fit_rows(
@@ -197,9 +227,6 @@ fn fit_rows(
     ridge: f64,
     rows: &[usize],
 ) -> std::result::Result<NoiseFit, String> {
-    if degree == 0 {
-        return Err("--degree 0: expected a degree of at least 1".into());
-    }
     let g = s.groups.len();
     let monos = monomials(g, degree);
     let intercept = degree < g;
@@ -276,14 +303,27 @@ impl NoiseFit {
     }
 }
 
-/// K-fold cross-validation; sample i is in fold i mod K. Fails when a
-/// training fold cannot determine the terms (see [`fit`]).
+/// K-fold cross-validation under the default [`Limits`]; sample i is in
+/// fold i mod K. Fails when a training fold cannot determine the terms
+/// (see [`fit`]).
 pub fn cross_validate(
     s: &Samples,
     degree: usize,
     ridge: f64,
     folds: usize,
 ) -> std::result::Result<CvMetrics, String> {
+    cross_validate_with(s, degree, ridge, folds, &Limits::default())
+}
+
+/// [`cross_validate`] under `limits`.
+pub fn cross_validate_with(
+    s: &Samples,
+    degree: usize,
+    ridge: f64,
+    folds: usize,
+    limits: &Limits,
+) -> std::result::Result<CvMetrics, String> {
+    check_fit(s, degree, limits)?;
     let n = s.q.len();
     if folds < 2 || folds > n {
         return Err(format!(
@@ -326,16 +366,24 @@ pub fn cross_validate(
 /// Synthetic demo samples (for tests and examples only): a random
 /// polynomial of degree `degree` over `groups`, evaluated on every q of
 /// {0,1}^G (or `samples` random ones), plus Gaussian-like jitter of
-/// relative size `jitter`. The CSV says it is synthetic.
+/// relative size `jitter`. The CSV says it is synthetic. Refused when
+/// fitting the result at `degree` would be over `limits` (the rows, 2^G
+/// without `samples`, are counted before any is made).
 pub fn synthetic_samples(
     groups: &[String],
     seed: u64,
     degree: usize,
     samples: Option<usize>,
     jitter: f64,
-) -> String {
-    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    limits: &Limits,
+) -> std::result::Result<String, String> {
     let g = groups.len();
+    let rows = match samples {
+        Some(n) => n as u128,
+        None => 1u128.checked_shl(g as u32).unwrap_or(u128::MAX),
+    };
+    limits.check_noise_fit(g, degree, usize::try_from(rows).unwrap_or(usize::MAX))?;
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
     let truth = NoiseFit {
         groups: groups.to_vec(),
         intercept: if degree < g {
@@ -374,5 +422,5 @@ pub fn synthetic_samples(
         let cells: Vec<&str> = q.iter().map(|&b| if b { "1" } else { "0" }).collect();
         out += &format!("{},{}\n", cells.join(","), base + e);
     }
-    out
+    Ok(out)
 }

@@ -18,12 +18,26 @@
 //! (weights replaced by `ConstantOfShape` placeholders count the same);
 //! output bytes are 4 × the element count of the tensor the atom emits (its
 //! last node's output).
+//!
+//! Safety: a few bytes of ONNX can declare a tensor of 10¹⁵ elements, which
+//! tract would allocate (and abort on) while it folds constants. Before
+//! tract analyses anything, [`check_declared_sizes`] walks the protobuf and
+//! refuses every constant tensor, `ConstantOfShape`/`Expand` shape and
+//! input shape with a negative dimension or more than
+//! [`MAX_TENSOR_ELEMENTS`] elements; any panic left inside tract is caught
+//! and reported as an error naming the file.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
+use tract_onnx::pb;
 use tract_onnx::prelude::*;
+
+/// The most elements a tensor the importer lets tract build may have
+/// (2²⁸ ≈ 2.7·10⁸, 1 GiB of f32: more than any layer of the bundled
+/// models, VGG-19's largest weight having 1.03·10⁸).
+pub const MAX_TENSOR_ELEMENTS: u64 = 1 << 28;
 
 use crate::instance::raw::{RawDnn, RawEndpoint, RawLayer};
 
@@ -140,11 +154,39 @@ fn sanitize(name: &str, taken: &mut HashSet<String>, fallback: &str) -> String {
     name
 }
 
-/// Load an ONNX file and cut it into compute layers.
+/// Load an ONNX file and cut it into compute layers. Declared sizes are
+/// checked before tract analyses the model, and a panic inside tract is
+/// an error naming the file.
 pub fn import(path: &Path, input_shape: Option<&[usize]>) -> Result<Imported> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut model = tract_onnx::onnx()
-        .model_for_read(&mut &bytes[..])
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        import_bytes(&bytes, path, input_shape)
+    }));
+    caught.unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".into());
+        Err(anyhow!(
+            "{}: the ONNX importer (tract) failed on this model: {what}",
+            path.display()
+        ))
+    })
+}
+
+fn import_bytes(bytes: &[u8], path: &Path, input_shape: Option<&[usize]>) -> Result<Imported> {
+    let onnx = tract_onnx::onnx();
+    let proto = onnx
+        .proto_model_for_read(&mut &bytes[..])
+        .map_err(|e| anyhow!("{}: not a readable ONNX model: {e:#}", path.display()))?;
+    check_declared_sizes(&proto).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    if let Some(s) = input_shape {
+        check_elements(s.iter().map(|&d| d as i64), "the input shape")
+            .map_err(|e| anyhow!("{}: --input-shape: {e}", path.display()))?;
+    }
+    let mut model = onnx
+        .model_for_proto_model(&proto)
         .map_err(|e| anyhow!("{}: not a readable ONNX model: {e:#}", path.display()))?;
     for node in model.nodes() {
         let op = node.op.name();
@@ -183,6 +225,131 @@ pub fn import(path: &Path, input_shape: Option<&[usize]>) -> Result<Imported> {
         .into_typed()
         .map_err(|e| anyhow!("{}: shape inference failed: {e:#}", path.display()))?;
     walk(&typed, shape).with_context(|| format!("importing {}", path.display()))
+}
+
+/// Refuses a model whose constant tensors, `ConstantOfShape` or `Expand`
+/// shapes (when constant), or graph inputs declare a negative dimension or
+/// more than [`MAX_TENSOR_ELEMENTS`] elements, before tract builds any of
+/// them. Subgraphs (`If`, `Loop` bodies) are checked too.
+pub fn check_declared_sizes(model: &pb::ModelProto) -> Result<()> {
+    match &model.graph {
+        Some(g) => check_graph(g, 0),
+        None => Ok(()),
+    }
+}
+
+fn check_graph(g: &pb::GraphProto, depth: usize) -> Result<()> {
+    if depth > 32 {
+        bail!("subgraphs nested more than 32 deep");
+    }
+    let mut consts: HashMap<&str, &pb::TensorProto> = HashMap::new();
+    for t in &g.initializer {
+        check_tensor(t, &format!("initializer '{}'", t.name))?;
+        consts.insert(t.name.as_str(), t);
+    }
+    for vi in &g.input {
+        check_value_info(vi)?;
+    }
+    for node in &g.node {
+        let what = format!("node '{}' ({})", node.name, node.op_type);
+        for a in &node.attribute {
+            let at = format!("{what} attribute '{}'", a.name);
+            if let Some(t) = &a.t {
+                check_tensor(t, &at)?;
+            }
+            for t in &a.tensors {
+                check_tensor(t, &at)?;
+            }
+            for sub in a.g.iter().chain(&a.graphs) {
+                check_graph(sub, depth + 1)?;
+            }
+        }
+        if node.op_type == "Constant" {
+            if let (Some(out), Some(t)) = (
+                node.output.first(),
+                node.attribute.iter().find_map(|a| a.t.as_ref()),
+            ) {
+                consts.insert(out.as_str(), t);
+            }
+        }
+        let shape_input = match node.op_type.as_str() {
+            "ConstantOfShape" => node.input.first(),
+            "Expand" => node.input.get(1),
+            _ => None,
+        };
+        if let Some(t) = shape_input.and_then(|i| consts.get(i.as_str())) {
+            let dims = int64_values(t).with_context(|| format!("the shape of {what}"))?;
+            check_elements(dims.into_iter(), &format!("the shape of {what}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn check_value_info(vi: &pb::ValueInfoProto) -> Result<()> {
+    use pb::tensor_shape_proto::dimension::Value;
+    use pb::type_proto::Value as Ty;
+    let Some(Ty::TensorType(t)) = vi.r#type.as_ref().and_then(|t| t.value.as_ref()) else {
+        return Ok(());
+    };
+    let Some(shape) = &t.shape else {
+        return Ok(());
+    };
+    let dims = shape.dim.iter().filter_map(|d| match d.value {
+        Some(Value::DimValue(v)) => Some(v),
+        _ => None,
+    });
+    check_elements(dims, &format!("input '{}'", vi.name))
+}
+
+fn check_tensor(t: &pb::TensorProto, what: &str) -> Result<()> {
+    check_elements(
+        t.dims.iter().copied(),
+        &format!("{what} (tensor '{}')", t.name),
+    )
+}
+
+/// Every dimension ≥ 0 and their product at most [`MAX_TENSOR_ELEMENTS`].
+fn check_elements(dims: impl Iterator<Item = i64>, what: &str) -> Result<()> {
+    let mut n: u64 = 1;
+    let mut shown = Vec::new();
+    let mut over = false;
+    for d in dims {
+        if d < 0 {
+            bail!("{what} has the negative dimension {d}: expected dimensions ≥ 0");
+        }
+        shown.push(d.to_string());
+        n = n.saturating_mul(d as u64);
+        over |= n > MAX_TENSOR_ELEMENTS;
+    }
+    if over {
+        bail!(
+            "{what} has the shape [{}], more than {MAX_TENSOR_ELEMENTS} elements: refused before building it",
+            shown.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// The values of a small int64 (or int32) tensor, from its typed field or
+/// its little-endian raw bytes.
+fn int64_values(t: &pb::TensorProto) -> Result<Vec<i64>> {
+    const INT32: i32 = pb::tensor_proto::DataType::Int32 as i32;
+    const INT64: i32 = pb::tensor_proto::DataType::Int64 as i32;
+    match t.data_type {
+        INT64 if !t.raw_data.is_empty() => Ok(t
+            .raw_data
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect()),
+        INT64 => Ok(t.int64_data.clone()),
+        INT32 if !t.raw_data.is_empty() => Ok(t
+            .raw_data
+            .chunks_exact(4)
+            .map(|c| i32::from_le_bytes(c.try_into().expect("4 bytes")) as i64)
+            .collect()),
+        INT32 => Ok(t.int32_data.iter().map(|&v| v as i64).collect()),
+        other => bail!("data type {other}: expected an int64 shape tensor"),
+    }
 }
 
 fn walk(model: &TypedModel, input_shape: Vec<usize>) -> Result<Imported> {

@@ -1,18 +1,18 @@
 //! The papers' scenarios built around a real DNN file (`edgesplit scenario`).
 //!
-//! `tide` writes the evaluation setting of the TIDE paper (seed `000_*`,
-//! §IV-A) for a filter-level network: tasks with Zipf popularity, a
+//! `tide` writes the evaluation setting of the TIDE paper (Malandrino et al.,
+//! 2026, §IV-A) for a filter-level network: tasks with Zipf popularity, a
 //! centralized node that runs the whole network in a given time, a common
 //! delay limit and one instance per quality target. What the paper does not
 //! give (node speeds besides the central one, memories, prices, relevance
 //! scores, accuracy curves) follows documented, seeded rules; every file
 //! says so in its description.
 //!
-//! `mtl-split` writes the MTL-Split setting (seed `001_*`, Sec. 4.2): an
+//! `mtl-split` writes the MTL-Split setting (Capogrosso et al., 2024, Sec. 4.2): an
 //! EfficientNet-B0 backbone and one MLP head per FACES task, on a Jetson
 //! Nano and a remote server, for two and three tasks, with and without the
 //! heads-on-server rule. `split-quant` writes the quantization-aware split
-//! setting (seed `002_*`) around a layer-level DNN with quantization groups:
+//! setting (Nicosanti, 2025) around a layer-level DNN with quantization groups:
 //! device, edge and cloud, one instance per noise-regressor degree, the
 //! regressor fitted at load to a samples file. Their fixed numbers are
 //! explained in instances/mtl-split/README.md and
@@ -228,7 +228,7 @@ pub fn write_tide(p: &TideParams) -> Result<Vec<PathBuf>> {
             version: 1,
             name: Some(name.clone()),
             description: Some(format!(
-                "TIDE scenario (seed 000, section IV-A) on {}: {} tasks, Zipf {} popularity, \
+                "TIDE scenario (Malandrino et al., 2026, section IV-A) on {}: {} tasks, Zipf {} popularity, \
                  central node {} s per inference, delay limit {} s, q_min {q}. Relevance scores, \
                  accuracy curves and the non-central nodes are ASSUMED (edgesplit scenario tide, \
                  seed {}), not measured.",
@@ -255,6 +255,7 @@ pub fn write_tide(p: &TideParams) -> Result<Vec<PathBuf>> {
             constraints: None,
             delay_model: Some("sequential".into()),
             placement_rules: Vec::new(),
+            min_width: Vec::new(),
         };
         let mut value = serde_yaml::to_value(&raw).expect("raw instance serializes");
         crate::onnx::drop_nulls(&mut value);
@@ -327,7 +328,7 @@ fn sig4(x: f64) -> f64 {
         .expect("a formatted float parses")
 }
 
-/// Parameters of the MTL-Split scenario (seed 001, Capogrosso et al.,
+/// Parameters of the MTL-Split scenario (Capogrosso et al., 2024, Capogrosso et al.,
 /// DAC'24, Sec. 4.2). The defaults are the paper's numbers and the
 /// documented assumptions of instances/mtl-split/README.md.
 #[derive(Debug, Clone, clap::Args)]
@@ -528,7 +529,7 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
             name: Some(format!("mtl-split-efficientnet-b0-{n}heads")),
             description: Some(format!(
                 "EfficientNet-B0 backbone (one atom) + {n} MLP heads (Linear-ReLU-Linear), \
-                 FACES {labels}. Written by edgesplit scenario mtl-split (seed 001, MTL-Split, \
+                 FACES {labels}. Written by edgesplit scenario mtl-split (MTL-Split, Capogrosso et al., \
                  DAC'24); where every number comes from: instances/mtl-split/README.md."
             )),
             input: RawEndpoint {
@@ -577,7 +578,7 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
                 version: 1,
                 name: Some(format!("mtl-split-{n}tasks{suffix}")),
                 description: Some(format!(
-                    "MTL-Split (seed 001, Capogrosso et al., DAC'24, Sec. 4.2), FACES {labels}: \
+                    "MTL-Split (Capogrosso et al., DAC'24, Sec. 4.2), FACES {labels}: \
                      EfficientNet-B0 backbone, a device (by default the paper's Jetson Nano, \
                      4 GB) and a remote server joined by a {} Gbit/s link.{} Written by edgesplit \
                      scenario mtl-split; what comes from the paper and what is assumed: \
@@ -623,6 +624,7 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
                     only_on: None,
                     never_on: Some(vec!["device".into()]),
                 }],
+                min_width: Vec::new(),
             };
             let path = p.out_dir.join(format!("{n}tasks{suffix}.yaml"));
             write_yaml(&raw, &path)?;
@@ -633,8 +635,8 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
     Ok(written)
 }
 
-/// Parameters of the quantization-aware splitting scenario (seed 002,
-/// Nicosanti 2025).
+/// Parameters of the quantization-aware splitting scenario
+/// (Nicosanti 2025).
 #[derive(Debug, Clone, clap::Args)]
 pub struct SplitQuantParams {
     /// The layer-level DNN with quantization groups, e.g. models/densenet121-q12.yaml.
@@ -754,7 +756,7 @@ pub fn write_split_quant(p: &SplitQuantParams) -> Result<Vec<PathBuf>> {
             version: 1,
             name: Some(format!("split-quant-deg{d}")),
             description: Some(format!(
-                "Seed 002 (quantization-aware splitting, Nicosanti 2025): one layer-level DNN \
+                "Quantization-aware splitting (Nicosanti 2025): one layer-level DNN \
                  ({}) split across device (0.5 CPU), edge (1 CPU) and cloud (T4 GPU), {} \
                  quantizable layer groups, degree-{d} noise regressor fitted at load. \
                  DenseNet-121 stands in for YOLO11; node speeds, the edge-cloud link, memory and power are assumptions; the noise samples are SYNTHETIC. Written by \
@@ -807,6 +809,7 @@ pub fn write_split_quant(p: &SplitQuantParams) -> Result<Vec<PathBuf>> {
             constraints: None,
             delay_model: Some("sequential".into()),
             placement_rules: Vec::new(),
+            min_width: Vec::new(),
         };
         let path = p.out_dir.join(format!("{}-deg{d}.yaml", p.prefix));
         write_yaml(&raw, &path)?;

@@ -1,5 +1,5 @@
-//! The evaluator against values computed by hand (FORMULATION §1, §3, §4,
-//! §5), the reference-plan and evaluate commands, and plan files.
+//! The evaluator against values computed by hand (docs/formulation.md and
+//! instance-format.md), the reference-plan and evaluate commands, and plan files.
 //!
 //! Every expected number below is written out as arithmetic on the numbers
 //! of the inline instance `BASE`; nothing is taken from the evaluator.

@@ -179,7 +179,9 @@ fn fitting_at_load_is_reproducible_and_checks_its_columns() {
         2,
         None,
         0.05,
-    );
+        &Default::default(),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("noise.csv"), &csv).unwrap();
     let text = std::fs::read_to_string("instances/default.yaml").unwrap();
     let models = std::fs::canonicalize("models").unwrap();

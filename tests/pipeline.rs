@@ -1,4 +1,4 @@
-//! The `kind: pipeline` model (Singh et al., seed 003): the stored instances
+//! The `kind: pipeline` model (Singh et al., 2024): the stored instances
 //! reproduce Table II and the crossovers and energy budget of Sec. IV-B,
 //! the MILP agrees with enumeration on every backend, and bad inputs are
 //! reported with their field paths.

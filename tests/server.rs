@@ -788,3 +788,371 @@ fn without_tokens_only_loopback_is_allowed() {
         "{err}"
     );
 }
+
+// ----------------------------------------------------------------------
+// Hardening: no host file, bounded work, faults, logs.
+
+/// The default instance (text) with `from` replaced by `to`.
+fn default_with(from: &str, to: &str) -> String {
+    let text = std::fs::read_to_string(root().join("instances/default.yaml")).unwrap();
+    assert!(text.contains(from), "{from}");
+    text.replace(from, to)
+}
+
+/// The problems of `POST /v1/validate`, asserting the instance is invalid.
+fn problems(s: &Server, body: &Value) -> Vec<Value> {
+    let r = s.post("/v1/validate", body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["valid"], false, "{v}");
+    v["problems"].as_array().unwrap().clone()
+}
+
+const PROBE: &str = "probe-7f3a9c-not-for-clients";
+
+#[test]
+fn paths_in_an_instance_never_reach_the_host_file_system() {
+    let dir = tmp();
+    let s = start(dir.path(), &[], &[("EDGESPLIT_LEAK_PROBE", PROBE)]);
+    let model = std::fs::read_to_string(root().join("models/tiny-cnn.yaml")).unwrap();
+    let files = json!({"../models/tiny-cnn.yaml": model});
+    let no_leak = |body: &str| {
+        for secret in [PROBE, "root:", "EDGESPLIT_", "PATH="] {
+            assert!(!body.contains(secret), "leaks {secret}: {body}");
+        }
+    };
+    // The process environment as a relevance CSV.
+    let inst = format!(
+        "{}\nrelevance_file: /proc/self/environ\n",
+        default_with("", "")
+    );
+    let p = problems(&s, &json!({"instance": inst, "files": files}));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0]["field"], "relevance_file", "{p:?}");
+    assert_eq!(p[0]["file"], "instance.yaml", "{p:?}");
+    assert!(
+        p[0]["message"].as_str().unwrap().contains("absolute"),
+        "{p:?}"
+    );
+    no_leak(&json!(p).to_string());
+    // As a job: 422 naming the field.
+    let r = s.post(
+        "/v1/jobs",
+        &json!({"instance": inst, "files": files, "method": "tide"}),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(detail_fields(&r.json()), ["relevance_file"]);
+    no_leak(&r.body);
+    // The password file as the DNN, absolute or by climbing.
+    for path in ["/etc/passwd", "../../../../../../../../../../etc/passwd"] {
+        let inst = default_with("../models/tiny-cnn.yaml", path);
+        let p = problems(&s, &json!({"instance": inst}));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0]["field"], "dnn.file", "{p:?}");
+        no_leak(&json!(p).to_string());
+    }
+    // A climbing path is looked up in `files` only: not there, refused
+    // although the file exists on the host.
+    let inst = default_with("../models/tiny-cnn.yaml", "../../models/tiny-cnn.yaml");
+    let p = problems(&s, &json!({"instance": inst, "files": files}));
+    assert_eq!(p[0]["field"], "dnn.file", "{p:?}");
+    assert!(
+        p[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not among the request's files"),
+        "{p:?}"
+    );
+    // Noise samples too.
+    let text = default_with("", "");
+    let (head, tail) = text.split_once("  noise:").unwrap();
+    let tail = &tail[tail.find("  max_noise").unwrap()..];
+    let inst =
+        format!("{head}  noise: {{fit: {{samples: /proc/self/environ, degree: 1}}}}\n{tail}");
+    let p = problems(&s, &json!({"instance": inst, "files": files}));
+    assert_eq!(p[0]["field"], "quantization.noise.fit.samples", "{p:?}");
+    no_leak(&json!(p).to_string());
+    // A `files` key climbing too far is a bad name.
+    let mut far = files.clone();
+    far[format!("{}etc/passwd", "../".repeat(17))] = json!("x");
+    let r = s.post(
+        "/v1/validate",
+        &json!({"instance": default_with("", ""), "files": far}),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("levels above the instance"), "{}", r.body);
+}
+
+#[test]
+fn the_bundled_tide_instances_are_accepted_with_their_files_as_written() {
+    let dir = tmp();
+    let s = start(dir.path(), &[], &[]);
+    let path = root().join("instances/tide/tide-q050.yaml");
+    let files = edgesplit::server::referenced_files(&path).unwrap();
+    assert!(
+        files.contains_key("../../models/tide-alexnet-cifar100.yaml"),
+        "{:?}",
+        files.keys()
+    );
+    let body = json!({
+        "instance": std::fs::read_to_string(&path).unwrap(),
+        "files": files,
+    });
+    let r = s.post("/v1/validate", &body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["valid"], true, "{}", r.body);
+    let mut job = body.clone();
+    job["method"] = json!("centralized");
+    let id = s.submit(&job);
+    let v = s.wait(&id);
+    assert_eq!(v["status"], "done", "{v}");
+}
+
+#[test]
+fn a_deeply_nested_body_is_refused_fast_while_healthz_answers() {
+    let dir = tmp();
+    let s = start(dir.path(), &[], &[]);
+    let n = 100_000;
+    let yaml = format!("instance: {}{}\n", "[".repeat(n), "]".repeat(n));
+    let json_body = format!("{{\"instance\": {}{}}}", "[".repeat(n), "]".repeat(n));
+    let url = s.url("/v1/validate");
+    let (u1, u2) = (url.clone(), url.clone());
+    let t0 = Instant::now();
+    let deep = std::thread::spawn(move || {
+        let a = send(
+            "POST",
+            &u1,
+            &[("Content-Type", "application/yaml")],
+            Some(&yaml),
+        );
+        let b = send(
+            "POST",
+            &u2,
+            &[("Content-Type", "application/json")],
+            Some(&json_body),
+        );
+        (a, b, t0.elapsed())
+    });
+    let mut slowest = Duration::ZERO;
+    while !deep.is_finished() && t0.elapsed() < Duration::from_secs(30) {
+        let t = Instant::now();
+        assert_eq!(s.get("/healthz").status, 200);
+        slowest = slowest.max(t.elapsed());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let (a, b, took) = deep.join().unwrap();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert!(slowest < Duration::from_secs(1), "healthz took {slowest:?}");
+    for r in [&a, &b] {
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(r.body.contains("nested too deep"), "{}", r.body);
+    }
+    // Deep YAML as the instance text is the loader's problem, also fast.
+    let t = Instant::now();
+    let inst = format!("{}{}", "[".repeat(n), "]".repeat(n));
+    let p = problems(&s, &json!({ "instance": inst }));
+    assert!(t.elapsed() < Duration::from_secs(5));
+    assert!(json!(p).to_string().contains("nested more than"), "{p:?}");
+}
+
+#[test]
+fn slow_clients_are_timed_out() {
+    use std::io::{Read, Write};
+    let dir = tmp();
+    let s = start(dir.path(), &["--read-timeout", "1"], &[]);
+    let addr = s.base.strip_prefix("http://").unwrap().to_string();
+    let read_all = |c: &mut std::net::TcpStream| {
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut got = Vec::new();
+        let _ = c.read_to_end(&mut got);
+        String::from_utf8_lossy(&got).into_owned()
+    };
+    // Headers that never end: the connection is closed.
+    let t = Instant::now();
+    let mut c = std::net::TcpStream::connect(&addr).unwrap();
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let got = read_all(&mut c);
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert!(!got.contains("200 OK"), "{got}");
+    // An idle connection is closed too.
+    let t = Instant::now();
+    let mut c = std::net::TcpStream::connect(&addr).unwrap();
+    read_all(&mut c);
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    // A body that never completes: 408.
+    let t = Instant::now();
+    let mut c = std::net::TcpStream::connect(&addr).unwrap();
+    c.write_all(
+        b"POST /v1/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"instance\"",
+    )
+    .unwrap();
+    let got = read_all(&mut c);
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert!(got.starts_with("HTTP/1.1 408"), "{got}");
+    assert!(got.contains("--read-timeout"), "{got}");
+    // Everyone else is served.
+    assert_eq!(s.get("/healthz").status, 200);
+}
+
+#[test]
+fn a_full_store_answers_507_and_leaves_no_job_running() {
+    let dir = tmp();
+    let s = start(
+        dir.path(),
+        &["--workers", "1", "--max-db-size", "81920"],
+        &[],
+    );
+    let mut accepted = Vec::new();
+    let mut full = None;
+    for i in 0..60 {
+        // A different name each time: a new instance to store.
+        let mut job = default_job("centralized");
+        let text = job["instance"]
+            .as_str()
+            .unwrap()
+            .replace("name: default", &format!("name: default-{i}"));
+        job["instance"] = json!(text);
+        let r = s.post("/v1/jobs", &job);
+        match r.status {
+            202 => accepted.push(r.json()["id"].as_str().unwrap().to_string()),
+            507 => {
+                full = Some(r);
+                break;
+            }
+            _ => panic!("{} {}", r.status, r.body),
+        }
+    }
+    let full = full.expect("the store never filled up");
+    assert!(full.body.contains("the job store is full"), "{}", full.body);
+    assert!(full.body.contains("--max-db-size"), "{}", full.body);
+    assert!(!accepted.is_empty());
+    // No job stays running: a job whose result did not fit is failed with
+    // the reason; one the full store could not claim stays queued.
+    let t0 = Instant::now();
+    loop {
+        let jobs: Vec<Value> = accepted
+            .iter()
+            .map(|id| s.get(&format!("/v1/jobs/{id}")).json())
+            .collect();
+        if jobs.iter().all(|v| v["status"] != "running") {
+            for v in &jobs {
+                if v["status"] == "failed" {
+                    assert!(
+                        v["error"].as_str().unwrap().contains("could not record"),
+                        "{v}"
+                    );
+                }
+            }
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "{jobs:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(s.get("/healthz").status, 200);
+}
+
+#[test]
+fn time_limits_too_large_are_refused_at_the_edge() {
+    let dir = tmp();
+    let out = Command::new(env!("CARGO_BIN_EXE_edgesplit"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--max-time-limit",
+            "1e308",
+            "--db",
+        ])
+        .arg(dir.path().join("jobs.db"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--max-time-limit") && err.contains("at most 604800"),
+        "{err}"
+    );
+    let s = start(dir.path(), &[], &[]);
+    let mut job = default_job("highs");
+    job["options"]["time_limit_s"] = json!(1e308);
+    let r = s.post("/v1/jobs", &job);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(detail_fields(&r.json()), ["options.time_limit_s"]);
+}
+
+/// SHA-256 of `s` in hex, by `sha256sum`.
+fn sha256_hex(s: &str) -> String {
+    use std::io::Write;
+    let mut c = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+    let out = c.wait_with_output().unwrap();
+    String::from_utf8(out.stdout).unwrap()[..64].to_string()
+}
+
+#[test]
+fn logs_have_a_line_per_request_and_job_change_and_never_the_token() {
+    let token = "tok-log-test-5b1e";
+    let id12 = &sha256_hex(token)[..12];
+    for format in ["text", "json"] {
+        let dir = tmp();
+        let s = start(
+            dir.path(),
+            &["--log-format", format],
+            &[("EDGESPLIT_TOKENS", token)],
+        );
+        assert_eq!(s.get_as(token, "/v1/solvers").status, 200);
+        assert_eq!(s.get_as("wrong", "/v1/solvers").status, 401);
+        let auth = format!("Bearer {token}");
+        let r = s.post_with(
+            "/v1/jobs",
+            &[("Authorization", &auth)],
+            &default_job("centralized"),
+        );
+        assert_eq!(r.status, 202, "{}", r.body);
+        let id = r.json()["id"].as_str().unwrap().to_string();
+        let t0 = Instant::now();
+        while s.get_as(token, &format!("/v1/jobs/{id}?wait=10")).json()["status"] != "done" {
+            assert!(t0.elapsed() < Duration::from_secs(60));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+        assert!(!log.contains(token), "{log}");
+        let lines: Vec<&str> = log.lines().collect();
+        let find = |needles: &[&str]| {
+            lines
+                .iter()
+                .find(|l| needles.iter().all(|n| l.contains(n)))
+                .unwrap_or_else(|| panic!("no line with {needles:?} in\n{log}"))
+                .to_string()
+        };
+        if format == "text" {
+            find(&[
+                "request",
+                "method=GET",
+                "path=/v1/solvers",
+                "status=200",
+                &format!("token={id12}"),
+            ]);
+            find(&["path=/v1/solvers", "status=401", "token=unknown"]);
+            find(&["method=POST", "path=/v1/jobs", "status=202"]);
+            for st in ["queued", "running", "done"] {
+                find(&[&format!("job={id}"), &format!("status={st}")]);
+            }
+        } else {
+            let l = find(&["\"path\":\"/v1/solvers\"", "\"status\":200"]);
+            let v: Value = serde_json::from_str(&l).unwrap();
+            assert_eq!(v["method"], "GET", "{v}");
+            assert_eq!(v["token"], id12, "{v}");
+            assert!(v["ms"].is_number(), "{v}");
+            for st in ["queued", "running", "done"] {
+                let l = find(&[&id, &format!("\"status\":\"{st}\"")]);
+                serde_json::from_str::<Value>(&l).unwrap();
+            }
+        }
+    }
+}

@@ -1,4 +1,4 @@
-//! The TIDE paper's benchmarks (FORMULATION §6): `centralized`, `prune`,
+//! The TIDE paper's benchmarks (docs/heuristics.md): `centralized`, `prune`,
 //! `multi-prune` and `orthogonalize`. Each returns a plan that the caller
 //! judges with the evaluator, or `None` when it cannot place one.
 

@@ -1,11 +1,21 @@
 //! `edgesplit compare`: every method on every instance, scored by the one
-//! evaluator, with the gap to the MILP.
+//! evaluator, with two gaps: to the MILP, and to the best plan known.
 //!
 //! A method that cannot quantize is compared with the MILP solved with
-//! quantization off (the instance with no quantization groups); TIDE+Q with
-//! the MILP with quantization on. The gap is relative to the MILP optimum
-//! when it is proven, or to its best bound when the time limit stopped it.
+//! quantization off (the instance with no quantization groups); TIDE+Q and
+//! cost-greedy-q with the MILP with quantization on. The first gap is
+//! relative to the MILP optimum when it is proven, or to its best bound
+//! when the time limit stopped it. The second is relative to the best
+//! feasible plan any method of the table found on the same instance and
+//! q_min (a loose bound says little about a heuristic; the best plan known
+//! does), with the method that found it.
+//!
+//! Every MILP starts from a warm start ([`WarmStart`], by default
+//! cost-greedy-q's plan; the run without quantization from the same method
+//! run on the instance without groups); its row names the start and the
+//! start's objective.
 
+use super::warm::{resolve, StartInfo, WarmStart};
 use super::{run, Method};
 use crate::eval::Evaluation;
 use crate::instance::{Instance, NoiseModel, PayoffTable};
@@ -76,6 +86,15 @@ pub struct Row {
     pub reference_kind: Option<String>,
     /// (objective − reference) / |reference|.
     pub gap: Option<f64>,
+    /// (objective − best) / |best|, best the lowest objective of a feasible
+    /// row of the same instance and q_min.
+    pub gap_to_best: Option<f64>,
+    /// The method of that best row.
+    pub best_method: Option<String>,
+    /// MILP rows: the warm start (`cost-greedy-q (0.6034)`, `none`, …).
+    pub start: Option<String>,
+    /// MILP rows: the warm start's objective per the evaluator.
+    pub start_objective: Option<f64>,
     /// objective / objective of the `centralized` row of the same instance
     /// and q_min (TIDE's normalized cost), when that row is in the table.
     pub vs_centralized: Option<f64>,
@@ -144,6 +163,10 @@ fn empty_row(instance: &str, q_min: Option<f64>, method: String, decisions: &str
         reference: None,
         reference_kind: None,
         gap: None,
+        gap_to_best: None,
+        best_method: None,
+        start: None,
+        start_objective: None,
         vs_centralized: None,
         message: None,
     }
@@ -165,7 +188,7 @@ fn milp_row(
     kind: BackendKind,
     rep: &SolveReport,
     q_off: bool,
-    secs: f64,
+    start: &StartInfo,
 ) -> Row {
     let label = if q_off {
         format!("milp:{} (q off)", kind.name())
@@ -180,7 +203,8 @@ fn milp_row(
     };
     let mut row = empty_row(name, q_min, label, decisions);
     row.status = rep.status.to_string();
-    row.wall_time_s = secs;
+    row.start = Some(start.label());
+    row.start_objective = start.objective;
     let plan = rep.plan.as_ref().map(|p| Plan {
         placement: p.placement.clone(),
         quantized: if q_off {
@@ -219,27 +243,58 @@ fn gap(obj: f64, reference: f64) -> Option<f64> {
     (reference.abs() > 1e-9 * obj.abs().max(1e-300)).then(|| (obj - reference) / reference.abs())
 }
 
+/// The warm starts of the MILP with quantization on and off.
+fn starts(inst: &Instance, ws: &WarmStart) -> [(Option<Plan>, StartInfo); 2] {
+    let err = |e: crate::Error| {
+        (
+            None,
+            StartInfo {
+                source: "error".into(),
+                used: false,
+                objective: None,
+                message: Some(e.to_string()),
+            },
+        )
+    };
+    let on = resolve(inst, ws).unwrap_or_else(err);
+    let off = match ws {
+        // The method's own run without groups: a start that may not quantize.
+        WarmStart::Method(_) => resolve(&without_quantization(inst), ws).unwrap_or_else(err),
+        // A start that quantizes nothing is also a start without groups.
+        _ => match &on.0 {
+            Some(p) if p.quantized.iter().all(|q| !q) => (
+                Some(Plan {
+                    placement: p.placement.clone(),
+                    quantized: Vec::new(),
+                }),
+                on.1.clone(),
+            ),
+            Some(_) => (
+                None,
+                StartInfo {
+                    used: false,
+                    message: Some("the plan quantizes".into()),
+                    ..on.1.clone()
+                },
+            ),
+            None => on.clone(),
+        },
+    };
+    [on, off]
+}
+
 /// Every method on one instance; `progress` is called after each method.
-/// With `warm_start`, that heuristic's plan (when the evaluator finds it
-/// feasible) is the MILP's starting incumbent.
+/// Every MILP runs with `base` (time limit, threads, …) and starts from
+/// `warm_start` (see [`WarmStart`]; `base.initial` is ignored).
 pub fn compare_instance(
     inst: &Instance,
     q_min: Option<f64>,
     methods: &[CompareMethod],
-    time_limit: Option<f64>,
-    warm_start: Option<Method>,
+    base: &SolveOptions,
+    warm_start: &WarmStart,
     mut progress: impl FnMut(&str),
 ) -> Vec<Row> {
     let name = inst.name.as_str();
-    let start = warm_start
-        .map(|h| run(inst, h, None))
-        .filter(|o| o.feasible())
-        .and_then(|o| o.plan);
-    let opts = SolveOptions {
-        time_limit,
-        initial: start.clone(),
-        ..SolveOptions::default()
-    };
     let mut rows = Vec::new();
     // MILPs first: their payoff table (if any) and reference values serve
     // the heuristics.
@@ -250,15 +305,27 @@ pub fn compare_instance(
         && methods
             .iter()
             .any(|m| matches!(m, CompareMethod::Heuristic(h) if !h.quantizes()));
+    let any_milp = methods.iter().any(|m| matches!(m, CompareMethod::Milp(_)));
+    let [on, off] = if any_milp {
+        starts(inst, warm_start)
+    } else {
+        let none = resolve(inst, &WarmStart::None).expect("no start");
+        [none.clone(), none]
+    };
     for m in methods {
         let CompareMethod::Milp(kind) = *m else {
             continue;
+        };
+        let opts = SolveOptions {
+            initial: on.0.clone(),
+            ..base.clone()
         };
         let t0 = Instant::now();
         let rep = solve_instance(inst, kind, &opts);
         let secs = t0.elapsed().as_secs_f64();
         payoff = payoff.or(rep.payoff);
-        let row = milp_row(inst, name, q_min, kind, &rep, false, secs);
+        let mut row = milp_row(inst, name, q_min, kind, &rep, false, &on.1);
+        row.wall_time_s = secs;
         refs.push((false, row.method.clone(), reference_value(&rep)));
         if !has_groups {
             refs.push((true, row.method.clone(), reference_value(&rep)));
@@ -266,22 +333,16 @@ pub fn compare_instance(
         rows.push(row);
         progress(&format!("{name}: milp:{}", kind.name()));
         if need_off {
-            let off = without_quantization(inst);
-            // A start that quantizes nothing is also a start without groups.
+            let off_inst = without_quantization(inst);
             let off_opts = SolveOptions {
-                initial: start
-                    .as_ref()
-                    .filter(|p| p.quantized.iter().all(|q| !q))
-                    .map(|p| Plan {
-                        placement: p.placement.clone(),
-                        quantized: Vec::new(),
-                    }),
+                initial: off.0.clone(),
                 ..opts.clone()
             };
             let t0 = Instant::now();
-            let rep = solve_instance(&off, kind, &off_opts);
+            let rep = solve_instance(&off_inst, kind, &off_opts);
             let secs = t0.elapsed().as_secs_f64();
-            let row = milp_row(inst, name, q_min, kind, &rep, true, secs);
+            let mut row = milp_row(inst, name, q_min, kind, &rep, true, &off.1);
+            row.wall_time_s = secs;
             refs.push((true, row.method.clone(), reference_value(&rep)));
             rows.push(row);
             progress(&format!("{name}: milp:{} (q off)", kind.name()));
@@ -323,7 +384,28 @@ pub fn compare_instance(
             r.vs_centralized = r.objective.map(|o| o / c);
         }
     }
+    set_gap_to_best(&mut rows);
     rows
+}
+
+/// Each row's gap to the best feasible plan of the rows (the first row
+/// reaching the lowest objective names it).
+pub fn set_gap_to_best(rows: &mut [Row]) {
+    let best = rows
+        .iter()
+        .filter(|r| r.feasible)
+        .filter_map(|r| r.objective.map(|o| (o, r.method.clone())))
+        .fold(None::<(f64, String)>, |b, (o, m)| match b {
+            Some((bo, _)) if bo <= o => b,
+            _ => Some((o, m)),
+        });
+    let Some((b, by)) = best else { return };
+    for r in rows.iter_mut().filter(|r| r.feasible) {
+        if let Some(o) = r.objective {
+            r.gap_to_best = gap(o, b).or((o == b).then_some(0.0));
+            r.best_method = Some(by.clone());
+        }
+    }
 }
 
 fn num(x: Option<f64>) -> String {
@@ -333,24 +415,24 @@ fn num(x: Option<f64>) -> String {
 /// The rows as a Markdown table.
 pub fn markdown(rows: &[Row]) -> String {
     let mut s = String::from(
-        "| instance | q_min | method | decisions | status | objective | T (s) | E (W) | C (/s) | ÷ centralized | atoms/task mean (min–max) | union | wall (s) | gap | vs |\n|---|---:|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|\n",
+        "| instance | q_min | method | decisions | status | objective | T (s) | E (W) | C (/s) | ÷ centralized | atoms/task mean (min–max) | union | wall (s) | gap to bound | vs | gap to best | best by | start |\n|---|---:|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---|---|\n",
     );
     for r in rows {
         let atoms = match (r.atoms_mean, r.atoms_min, r.atoms_max) {
             (Some(m), Some(a), Some(b)) => format!("{m:.1} ({a}–{b})"),
             _ => "–".into(),
         };
-        let gap = r
-            .gap
-            .map(|g| format!("{:.2}%", 100.0 * g))
-            .unwrap_or_else(|| "–".into());
+        let pct = |g: Option<f64>| {
+            g.map(|g| format!("{:.2}%", 100.0 * g))
+                .unwrap_or_else(|| "–".into())
+        };
         let vs = match (&r.reference, &r.reference_kind) {
             (Some(m), Some(k)) => format!("{k} of {m}"),
             _ => "–".into(),
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {} | {} | {} | {} | {} |",
             r.instance,
             num(r.q_min),
             r.method,
@@ -364,8 +446,11 @@ pub fn markdown(rows: &[Row]) -> String {
             atoms,
             r.atoms_union.map_or("–".into(), |u| u.to_string()),
             r.wall_time_s,
-            gap,
-            vs
+            pct(r.gap),
+            vs,
+            pct(r.gap_to_best),
+            r.best_method.as_deref().unwrap_or("–"),
+            r.start.as_deref().unwrap_or("–"),
         );
     }
     s
@@ -394,6 +479,10 @@ pub fn csv(rows: &[Row]) -> String {
         "reference",
         "reference_kind",
         "gap",
+        "gap_to_best",
+        "best_method",
+        "start",
+        "start_objective",
         "message",
     ]);
     let o = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
@@ -419,6 +508,10 @@ pub fn csv(rows: &[Row]) -> String {
             r.reference.clone().unwrap_or_default(),
             r.reference_kind.clone().unwrap_or_default(),
             o(r.gap),
+            o(r.gap_to_best),
+            r.best_method.clone().unwrap_or_default(),
+            r.start.clone().unwrap_or_default(),
+            o(r.start_objective),
             r.message.clone().unwrap_or_default(),
         ]);
     }

@@ -1,4 +1,4 @@
-//! The entropy rate H(Y) of the task–atom graph (FORMULATION §6), after the
+//! The entropy rate H(Y) of the task–atom graph (docs/heuristics.md), after the
 //! entropy-rate clustering of Liu et al. (TPAMI 2013).
 //!
 //! The graph is undirected and bipartite on the vertices `A ∪ T`; the pair

@@ -1,7 +1,9 @@
-//! Heuristics and the TIDE paper's benchmarks (FORMULATION §6), all
+//! Heuristics and the TIDE paper's benchmarks (docs/heuristics.md), all
 //! returning a [`Plan`] that [`crate::eval::evaluate`] judges: a method
 //! reports a plan as feasible only when the evaluator does.
 //!
+//! * [`cost_greedy`]: `cost-greedy` and `cost-greedy-q`, cost-aware
+//!   selection by drops and swaps alternated with Step 2.2's placer;
 //! * [`entropy`]: the entropy rate H(Y) with O(1) updates;
 //! * [`tide`]: TIDE Steps 2.1–2.3 and TIDE+Q's greedy quantization;
 //! * [`place`]: Step 2.2, delay-constrained VNF-chain placement;
@@ -10,9 +12,11 @@
 
 pub mod baselines;
 pub mod compare;
+pub mod cost_greedy;
 pub mod entropy;
 pub mod place;
 pub mod tide;
+pub mod warm;
 
 use crate::eval::{evaluate, Evaluation};
 use crate::instance::{Instance, PayoffTable};
@@ -28,6 +32,11 @@ pub enum Method {
     Tide,
     /// TIDE, then greedy quantization.
     TideQ,
+    /// Cost-aware drops and swaps per task, alternated with placement,
+    /// nothing quantized.
+    CostGreedy,
+    /// `cost-greedy`, then greedy quantization and another improvement.
+    CostGreedyQ,
     /// One pruning fraction (50%–95%) for all tasks, cheapest feasible.
     Prune,
     /// Like `prune`, but each task pruned and deployed on its own.
@@ -40,9 +49,11 @@ pub enum Method {
 
 impl Method {
     /// Every method, in the order of the comparison tables.
-    pub const ALL: [Method; 6] = [
+    pub const ALL: [Method; 8] = [
         Method::Tide,
         Method::TideQ,
+        Method::CostGreedy,
+        Method::CostGreedyQ,
         Method::Prune,
         Method::MultiPrune,
         Method::Orthogonalize,
@@ -54,6 +65,8 @@ impl Method {
         match self {
             Method::Tide => "tide",
             Method::TideQ => "tide-q",
+            Method::CostGreedy => "cost-greedy",
+            Method::CostGreedyQ => "cost-greedy-q",
             Method::Prune => "prune",
             Method::MultiPrune => "multi-prune",
             Method::Orthogonalize => "orthogonalize",
@@ -64,15 +77,15 @@ impl Method {
     /// Whether the method may quantize (otherwise it is compared with the
     /// MILP with quantization off).
     pub fn quantizes(self) -> bool {
-        self == Method::TideQ
+        matches!(self, Method::TideQ | Method::CostGreedyQ)
     }
 
     /// The decisions the method makes: y (atoms per task), z (placement),
     /// q (quantization).
     pub fn decisions(self) -> &'static str {
         match self {
-            Method::Tide => "y, z",
-            Method::TideQ => "y, z, q",
+            Method::Tide | Method::CostGreedy => "y, z",
+            Method::TideQ | Method::CostGreedyQ => "y, z, q",
             Method::Prune | Method::MultiPrune => "y by one fraction, z",
             Method::Orthogonalize => "z",
             Method::Centralized => "none",
@@ -126,6 +139,15 @@ pub fn run(inst: &Instance, method: Method, payoff: Option<&PayoffTable>) -> Out
         Method::Orthogonalize => baselines::orthogonalize(inst, payoff),
         Method::Tide => tide::tide(inst, payoff).plan,
         Method::TideQ => tide::tide_q(inst, payoff),
+        Method::CostGreedy | Method::CostGreedyQ => {
+            let r = if method == Method::CostGreedy {
+                cost_greedy::cost_greedy(inst, payoff)
+            } else {
+                cost_greedy::cost_greedy_q(inst, payoff)
+            };
+            message = r.reason;
+            r.plan
+        }
         Method::Prune | Method::MultiPrune => {
             match baselines::prune(inst, payoff, method == Method::MultiPrune) {
                 Some((f, p)) => {

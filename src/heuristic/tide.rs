@@ -1,4 +1,4 @@
-//! TIDE (seed `000_*`, Sec. III, Step 2; FORMULATION §6) and TIDE+Q.
+//! TIDE (Malandrino et al., 2026, Sec. III, Step 2; docs/heuristics.md) and TIDE+Q.
 //!
 //! * Step 2.1 shrinks the task–atom assignment Y greedily. The value
 //!   `val(Y) = H(Y) − Σ_t [A_Y(t) − η(t)]⁺` trades the entropy rate
@@ -39,6 +39,10 @@ pub struct Selection<'a> {
     kept: Vec<f64>,
     total: Vec<f64>,
     noise: f64,
+    /// The minimum-width rows each atom belongs to (when the family is on).
+    width_of: Vec<Vec<usize>>,
+    /// `wcount[t][w]`: atoms of row w that task t keeps.
+    wcount: Vec<Vec<usize>>,
 }
 
 impl<'a> Selection<'a> {
@@ -48,6 +52,15 @@ impl<'a> Selection<'a> {
         let tn = inst.tasks.len();
         let npred: Vec<u32> = dnn.preds.iter().map(|p| p.len() as u32).collect();
         let nsucc: Vec<u32> = dnn.succs.iter().map(|s| s.len() as u32).collect();
+        let mut width_of = vec![Vec::new(); dnn.len()];
+        if inst.families.width {
+            for (w, row) in inst.min_width.iter().enumerate() {
+                for &a in &row.atoms {
+                    width_of[a].push(w);
+                }
+            }
+        }
+        let wcount = vec![inst.min_width.iter().map(|w| w.atoms.len()).collect(); tn];
         Selection {
             inst,
             used: vec![vec![true; dnn.len()]; tn],
@@ -57,6 +70,87 @@ impl<'a> Selection<'a> {
             kept: inst.tasks.iter().map(|t| t.total_relevance()).collect(),
             total: inst.tasks.iter().map(|t| t.total_relevance()).collect(),
             noise,
+            width_of,
+            wcount,
+        }
+    }
+
+    /// The assignment `used` (a selection the caller knows to be connected).
+    pub fn from_used(inst: &'a Instance, noise: f64, used: &[Vec<bool>]) -> Selection<'a> {
+        let mut sel = Selection::full(inst, noise);
+        for (t, row) in used.iter().enumerate() {
+            for (a, &u) in row.iter().enumerate() {
+                if !u {
+                    sel.remove(t, a);
+                }
+            }
+        }
+        sel
+    }
+
+    /// Whether task t would keep its quality with `kept` relevance.
+    pub fn quality_holds(&self, t: usize, kept: f64) -> bool {
+        self.quality_ok(t, kept)
+    }
+
+    /// Relevance task t keeps.
+    pub fn kept(&self, t: usize) -> f64 {
+        self.kept[t]
+    }
+
+    /// Every minimum-width row binding t that holds a still keeps at
+    /// least its k without a (`except` counted as kept: a swap partner).
+    pub fn width_allows_removal(&self, t: usize, a: usize, except: Option<usize>) -> bool {
+        self.width_of[a].iter().all(|&w| {
+            let row = &self.inst.min_width[w];
+            let back = except.is_some_and(|b| self.width_of[b].contains(&w)) as usize;
+            !row.tasks.contains(&t) || self.wcount[t][w] + back > row.k
+        })
+    }
+
+    /// Connectivity of t's sub-DNN without a, with `b` (if any) added.
+    pub fn connected_without(&self, t: usize, a: usize, b: Option<usize>) -> bool {
+        let dnn = &self.inst.dnn;
+        let u = &self.used[t];
+        let is_b = |x: usize| b == Some(x);
+        // a successor x of a keeps a used predecessor (b counts).
+        dnn.succs[a].iter().all(|&x| {
+            !(u[x] || is_b(x))
+                || self.npred[t][x] >= 2
+                || b.is_some_and(|b| dnn.preds[x].contains(&b))
+                || is_b(x) && dnn.preds[x].iter().any(|&p| p != a && u[p])
+        }) && dnn.preds[a].iter().all(|&x| {
+            !(u[x] || is_b(x))
+                || self.nsucc[t][x] >= 2
+                || b.is_some_and(|b| dnn.succs[x].contains(&b))
+                || is_b(x) && dnn.succs[x].iter().any(|&s| s != a && u[s])
+        })
+    }
+
+    /// Whether an unused b could join t's sub-DNN without a (b needs a used
+    /// predecessor and a used successor other than a).
+    pub fn addable_without(&self, t: usize, b: usize, a: Option<usize>) -> bool {
+        let dnn = &self.inst.dnn;
+        let u = &self.used[t];
+        !u[b]
+            && dnn.preds[b].iter().any(|&p| u[p] && Some(p) != a)
+            && dnn.succs[b].iter().any(|&s| u[s] && Some(s) != a)
+    }
+
+    /// Puts a (unused) back into task t's sub-DNN.
+    pub fn add(&mut self, t: usize, a: usize) {
+        let dnn = &self.inst.dnn;
+        self.used[t][a] = true;
+        self.count[t] += 1;
+        self.kept[t] += self.inst.tasks[t].relevance[a];
+        for &b in &dnn.succs[a] {
+            self.npred[t][b] += 1;
+        }
+        for &b in &dnn.preds[a] {
+            self.nsucc[t][b] += 1;
+        }
+        for &w in &self.width_of[a] {
+            self.wcount[t][w] += 1;
         }
     }
 
@@ -82,6 +176,9 @@ impl<'a> Selection<'a> {
         if !self.quality_ok(t, self.kept[t] - self.inst.tasks[t].relevance[a]) {
             return false;
         }
+        if !self.width_allows_removal(t, a, None) {
+            return false;
+        }
         let u = &self.used[t];
         dnn.succs[a].iter().all(|&b| !u[b] || self.npred[t][b] >= 2)
             && dnn.preds[a].iter().all(|&b| !u[b] || self.nsucc[t][b] >= 2)
@@ -98,6 +195,9 @@ impl<'a> Selection<'a> {
         }
         for &b in &dnn.preds[a] {
             self.nsucc[t][b] -= 1;
+        }
+        for &w in &self.width_of[a] {
+            self.wcount[t][w] -= 1;
         }
     }
 }

@@ -4,7 +4,10 @@
 //! a user sees all problems of a file at once. Only problems that make the
 //! rest meaningless (unparseable YAML, a broken DNN graph) stop early.
 
+use super::limits::check_declared;
 use super::raw::*;
+use super::source::FileSource;
+use super::scale::Scale;
 use super::*;
 use crate::dnn::Atom;
 use crate::error::{Diagnostics, Error, Result};
@@ -12,65 +15,91 @@ use crate::network::{Link, Node};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-/// Loads and validates the instance at `path`.
-pub fn load(path: &Path) -> Result<Instance> {
-    let text = read_text(path, path, "")?;
-    load_str(&text, Some(path))
+/// How [`load_with`] and [`load_str_with`] find what an instance refers
+/// to.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Where referenced files (`dnn: {file}`, `relevance_file`, noise
+    /// samples) are read: the disk (the default) or the files given with
+    /// the instance.
+    pub files: FileSource,
+    /// Size limits, checked from the declared numbers before anything is
+    /// expanded.
+    pub limits: Limits,
 }
 
-/// Loads and validates an instance from text; `path` (when given) is used
-/// in messages and to resolve referenced files (otherwise the working
-/// directory is used).
+impl LoadOptions {
+    /// The defaults, with referenced files from `files`.
+    pub fn with_files(files: FileSource) -> LoadOptions {
+        LoadOptions {
+            files,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Loads and validates the instance at `path`, reading referenced files
+/// from disk.
+pub fn load(path: &Path) -> Result<Instance> {
+    load_with(path, &LoadOptions::default())
+}
+
+/// Loads and validates an instance from text, reading referenced files
+/// from disk; `path` (when given) is used in messages and to resolve
+/// referenced files (otherwise the working directory is used).
 pub fn load_str(text: &str, path: Option<&Path>) -> Result<Instance> {
+    load_str_with(text, path, &LoadOptions::default())
+}
+
+/// [`load`] with options. The instance file itself is read from disk.
+pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Instance> {
+    let text = read_text(path, path, "")?;
+    load_str_with(&text, Some(path), opts)
+}
+
+/// [`load_str`] with options: referenced files come from `opts.files`.
+pub fn load_str_with(text: &str, path: Option<&Path>, opts: &LoadOptions) -> Result<Instance> {
     let file = path
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("<input>"));
     let raw: RawInstance = parse_yaml(text, &file, "an instance mapping with `version: 1`")
         .map_err(|e| explain_untagged(e, text, &file))?;
-    let base = path
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
+    let refs = Refs {
+        base: path
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+        referrer: file.clone(),
+        source: &opts.files,
+    };
     let mut d = Diagnostics::default();
-    let inst = build(raw, &file, &base, &mut d);
+    let inst = build(raw, &file, &refs, opts, &mut d);
     match inst {
         Some(i) if d.is_empty() => Ok(i),
         _ => Err(Error::Invalid { diagnostics: d }),
     }
 }
 
-/// Reads a whole file as UTF-8 text; a missing, empty or binary file is a
-/// diagnostic naming `file` and the field (`field`) that referred to it.
-pub(crate) fn read_text(path: &Path, referrer: &Path, field: &str) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        let msg = if referrer == path {
-            format!("cannot read file: {e}")
-        } else {
-            format!(
-                "cannot read referenced file {}: {e}: expected an existing file (a relative path is relative to the folder of {})",
-                path.display(),
-                referrer.display()
-            )
-        };
-        Error::invalid(referrer, field, msg)
-    })?;
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(Error::invalid(
-            path,
-            "",
-            "the file is empty: expected a YAML mapping",
-        ));
+/// The files an instance refers to: its folder, its name and the source.
+struct Refs<'a> {
+    base: PathBuf,
+    referrer: PathBuf,
+    source: &'a FileSource,
+}
+
+impl Refs<'_> {
+    /// The path (for messages) and text of the file `rel` in `field`.
+    fn read(&self, rel: &str, field: &str) -> Result<(PathBuf, String)> {
+        self.source.read(&self.base, rel, &self.referrer, field)
     }
-    String::from_utf8(bytes).map_err(|e| {
-        Error::invalid(
-            path,
-            "",
-            format!(
-                "not UTF-8 text (invalid byte at offset {}): expected a YAML file",
-                e.utf8_error().valid_up_to()
-            ),
-        )
-    })
+}
+
+/// Reads a whole file from disk as UTF-8 text, at most
+/// [`DEFAULT_MAX_FILE_BYTES`](super::source::DEFAULT_MAX_FILE_BYTES); a
+/// missing, empty, binary or oversized file is a diagnostic naming
+/// `referrer` and the field (`field`) that referred to it.
+pub(crate) fn read_text(path: &Path, referrer: &Path, field: &str) -> Result<String> {
+    super::source::read_disk(path, super::source::DEFAULT_MAX_FILE_BYTES, referrer, field)
 }
 
 /// Deserializes YAML text, turning serde's error into a diagnostic with the
@@ -166,7 +195,7 @@ const MAX_NESTING: usize = 1000;
 /// `- `, `? `, `: ` indicators) at the start of a line. Returns the line
 /// and what was found. Brackets inside quoted strings count too, which can
 /// only over-count in files no one writes.
-fn too_deep(text: &str) -> Option<(usize, String)> {
+pub(crate) fn too_deep(text: &str) -> Option<(usize, String)> {
     let mut depth = 0usize;
     for (i, line) in text.as_bytes().split(|&b| b == b'\n').enumerate() {
         let indent = line
@@ -283,14 +312,23 @@ impl Check<'_> {
             let bound = if min_open { ">" } else { "≥" };
             self.err(
                 path,
-                format!("value {v} is not allowed: expected a finite {what} {bound} {min}"),
+                format!(
+                    "value {} is not allowed: expected a finite {what} {bound} {min}",
+                    super::scale::fmt_num(v)
+                ),
             );
         }
         v
     }
 }
 
-fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Option<Instance> {
+fn build(
+    raw: RawInstance,
+    file: &Path,
+    refs: &Refs,
+    opts: &LoadOptions,
+    d: &mut Diagnostics,
+) -> Option<Instance> {
     let mut c = Check {
         d,
         file: file.to_path_buf(),
@@ -306,11 +344,11 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
     let (raw_dnn, dnn_file, prefix) = match raw.dnn {
         RawDnnRef::Inline(r) => (r, file.to_path_buf(), "dnn.".to_string()),
         RawDnnRef::File { file: rel } => {
-            let p = base.join(&rel);
-            match read_text(&p, file, "dnn.file")
-                .and_then(|t| parse_yaml::<RawDnn>(&t, &p, "a DNN mapping (input, layers, output)"))
-            {
-                Ok(r) => (r, p, String::new()),
+            match refs.read(&rel, "dnn.file").and_then(|(p, t)| {
+                parse_yaml::<RawDnn>(&t, &p, "a DNN mapping (input, layers, output)")
+                    .map(|r| (r, p))
+            }) {
+                Ok((r, p)) => (r, p, String::new()),
                 Err(e) => {
                     c.d.extend(e.diagnostics().cloned().unwrap_or_default());
                     return None;
@@ -318,7 +356,20 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
             }
         }
     };
+    // Nothing is expanded before the declared sizes are within the limits.
+    let tasks = raw.tasks.len();
+    let nodes = raw.network.nodes.len();
+    if let Err((path, msg)) = check_declared(&raw_dnn, &prefix, tasks, nodes, &opts.limits) {
+        let at = if path.starts_with("network") || path == "tasks" {
+            file.to_path_buf()
+        } else {
+            dnn_file
+        };
+        c.d.push(&at, path, msg);
+        return None;
+    }
     // A broken DNN does not stop the checks of the other sections.
+    let dnn_path = dnn_file.clone();
     let built = {
         let mut dc = Check {
             d: c.d,
@@ -335,7 +386,8 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
     let quantization = build_quantization(
         raw.quantization.as_ref(),
         built.as_ref().map(|b| b.1.as_slice()),
-        base,
+        refs,
+        &opts.limits,
         &mut c,
     );
     let mut dnn = built.map(|b| b.0);
@@ -364,7 +416,7 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
         tasks.push(build_task(rt, &p, dnn.as_ref(), &network, &mut c));
     }
     if let (Some(rel), Some(dnn)) = (&raw.relevance_file, dnn.as_ref()) {
-        read_relevance_csv(&base.join(rel), dnn, &mut tasks, &mut c);
+        read_relevance_csv(refs, rel, dnn, &mut tasks, &mut c);
     }
 
     let objective = build_objective(raw.objective.as_ref(), &mut c);
@@ -383,6 +435,7 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
         memory_fit: f.memory_fit.unwrap_or(dflt.memory_fit),
         cut_sets: f.cut_sets.unwrap_or(dflt.cut_sets),
         flow: f.flow.unwrap_or(dflt.flow),
+        width: f.width.unwrap_or(dflt.width),
     };
     let delay_model = match raw.delay_model.as_deref() {
         None | Some("sequential") => DelayModel::Sequential,
@@ -405,7 +458,14 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
         &quantization.groups,
         &mut c,
     );
-    Some(Instance {
+    let min_width = super::width::build_min_width(
+        &raw.min_width,
+        &dnn,
+        &task_names,
+        &quantization.groups,
+        &mut c,
+    );
+    let inst = Instance {
         name: raw.name.unwrap_or_else(|| {
             file.file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
@@ -421,7 +481,13 @@ fn build(raw: RawInstance, file: &Path, base: &Path, d: &mut Diagnostics) -> Opt
         families,
         delay_model,
         rules,
-    })
+        min_width,
+    };
+    // Derived quantities are only meaningful once every number is valid.
+    if c.d.is_empty() {
+        super::scale::check(&inst, &mut Scale::new(c.d, file, &dnn_path, &prefix));
+    }
+    Some(inst)
 }
 
 /// Builds the DNN; returns it with each atom's group name (resolved to an
@@ -548,13 +614,6 @@ fn build_dnn(raw: RawDnn, prefix: &str, c: &mut Check) -> Option<(Dnn, Vec<Optio
                 let n = count.unwrap_or(1);
                 if n == 0 {
                     c.err(format!("{p}.count"), "count 0: expected at least 1 atom");
-                }
-                if n > 10_000_000 {
-                    c.err(
-                        format!("{p}.count"),
-                        format!("count {n} is too large: at most 10000000"),
-                    );
-                    continue;
                 }
                 for k in 0..n {
                     let id = if n == 1 {
@@ -981,7 +1040,8 @@ fn build_network(raw: &RawNetwork, c: &mut Check) -> Network {
 fn build_quantization(
     raw: Option<&RawQuantization>,
     atom_groups: Option<&[Option<String>]>,
-    base: &Path,
+    refs: &Refs,
+    limits: &Limits,
     c: &mut Check,
 ) -> Quantization {
     let dnn_known = atom_groups.is_some();
@@ -1096,7 +1156,7 @@ fn build_quantization(
                     "quantization.noise.fit",
                     "give either `fit` or `intercept` and `terms`, not both",
                 );
-            } else if let Some(fitted) = fit_at_load(f, &groups, base, c) {
+            } else if let Some(fitted) = fit_at_load(f, &groups, refs, limits, c) {
                 noise = fitted;
             }
         }
@@ -1273,9 +1333,9 @@ fn check_curve(pts: &[(f64, f64)], p: &str, c: &mut Check) -> AccuracyCurve {
     }
 }
 
-fn read_relevance_csv(path: &Path, dnn: &Dnn, tasks: &mut [Task], c: &mut Check) {
-    let text = match read_text(path, &c.file.clone(), "relevance_file") {
-        Ok(t) => t,
+fn read_relevance_csv(refs: &Refs, rel: &str, dnn: &Dnn, tasks: &mut [Task], c: &mut Check) {
+    let (path, text) = match refs.read(rel, "relevance_file") {
+        Ok(x) => x,
         Err(e) => {
             c.d.extend(e.diagnostics().cloned().unwrap_or_default());
             return;
@@ -1423,11 +1483,18 @@ fn build_objective(raw: Option<&RawObjective>, c: &mut Check) -> Objective {
 fn fit_at_load(
     f: &RawNoiseFit,
     groups: &[String],
-    base: &Path,
+    refs: &Refs,
+    limits: &Limits,
     c: &mut Check,
 ) -> Option<NoiseModel> {
-    let path = base.join(&f.samples);
-    let samples = match crate::noise::read_samples(&path) {
+    let (path, text) = match refs.read(&f.samples, "quantization.noise.fit.samples") {
+        Ok(x) => x,
+        Err(e) => {
+            c.d.extend(e.diagnostics().cloned().unwrap_or_default());
+            return None;
+        }
+    };
+    let samples = match crate::noise::parse_samples(&text, &path) {
         Ok(s) => s,
         Err(e) => {
             c.err(
@@ -1462,7 +1529,7 @@ fn fit_at_load(
         );
         return None;
     }
-    match crate::noise::fit(&samples, f.degree, ridge) {
+    match crate::noise::fit_with(&samples, f.degree, ridge, limits) {
         Ok(fit) => Some(NoiseModel {
             intercept: fit.intercept,
             terms: fit

@@ -1,19 +1,26 @@
-//! The typed, validated problem instance (FORMULATION §1).
+//! The typed, validated problem instance (docs/formulation.md §1).
 //!
 //! [`load`] reads an instance file, resolves the files it refers to, and
 //! validates everything into an [`Instance`]; code past the loader never
 //! sees YAML.
 
+pub mod limits;
 pub mod load;
 pub mod raw;
 pub mod rules;
+pub mod source;
+pub mod width;
+pub mod scale;
 
 use crate::dnn::{AtomIx, Dnn};
 use crate::network::{Network, NodeIx};
 use std::path::PathBuf;
 
-pub use load::{load, load_str};
+pub use limits::Limits;
+pub use load::{load, load_str, load_str_with, load_with, LoadOptions};
 pub use rules::PlacementRule;
+pub use width::MinWidth;
+pub use source::{FileSource, VirtualFiles};
 
 /// Index of a task in [`Instance::tasks`].
 pub type TaskIx = usize;
@@ -45,6 +52,8 @@ pub struct Instance {
     pub delay_model: DelayModel,
     /// Placement rules (the `rules` family).
     pub rules: Vec<PlacementRule>,
+    /// Per-layer minimum widths (the `width` family), one per entry and layer.
+    pub min_width: Vec<MinWidth>,
 }
 
 /// An inference task.
@@ -285,6 +294,9 @@ pub struct Families {
     pub cut_sets: bool,
     /// Strengthening: flow conservation of transfers (inflow, outflow).
     pub flow: bool,
+    /// Per-layer minimum widths.
+    #[serde(default = "yes")]
+    pub width: bool,
 }
 
 /// The strengthenings (valid inequalities that cut off no plan and only
@@ -361,6 +373,10 @@ impl Families {
     }
 }
 
+fn yes() -> bool {
+    true
+}
+
 impl Default for Families {
     fn default() -> Self {
         Families {
@@ -376,11 +392,12 @@ impl Default for Families {
             memory_fit: true,
             cut_sets: true,
             flow: true,
+            width: true,
         }
     }
 }
 
-/// Per-task delay model (FORMULATION §3.5).
+/// Per-task delay model (docs/formulation.md §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DelayModel {

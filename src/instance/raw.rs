@@ -45,6 +45,10 @@ pub struct RawInstance {
     /// Placement rules: atoms pinned to or forbidden on nodes.
     #[serde(default)]
     pub placement_rules: Vec<super::rules::RawRule>,
+    /// Per-layer minimum widths: chosen layers keep at least k atoms (or a
+    /// fraction) in every chosen task.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub min_width: Vec<super::width::RawMinWidth>,
 }
 
 /// The DNN inline or by reference.
@@ -395,4 +399,7 @@ pub struct RawFamilies {
     /// Strengthening: flow conservation.
     #[serde(default)]
     pub flow: Option<bool>,
+    /// Per-layer minimum widths.
+    #[serde(default)]
+    pub width: Option<bool>,
 }

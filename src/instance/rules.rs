@@ -1,7 +1,7 @@
 //! Placement rules: per task or for all tasks, the atoms matching a
 //! selector may run only on some nodes (`only_on`) or never on some
 //! (`never_on`). E.g. "the first layer of task t runs on the device", so
-//! t's raw input never leaves it (the privacy case of seed 003).
+//! t's raw input never leaves it (the privacy case of Singh et al.).
 
 use super::load::Check;
 use super::TaskIx;
@@ -68,71 +68,18 @@ pub(crate) fn build_rules(
     for (i, r) in raw.iter().enumerate() {
         let p = format!("placement_rules[{i}]");
         let name = r.name.clone().unwrap_or_else(|| p.clone());
-        let tasks: Vec<TaskIx> = match &r.tasks {
-            None => (0..task_names.len()).collect(),
-            Some(list) => list
-                .iter()
-                .enumerate()
-                .filter_map(|(k, tn)| {
-                    let found = task_names.iter().position(|x| x == tn);
-                    if found.is_none() {
-                        c.err(format!("{p}.tasks[{k}]"), format!("unknown task '{tn}'"));
-                    }
-                    found
-                })
-                .collect(),
-        };
-        let selectors = [r.atoms.is_some(), r.level.is_some(), r.group.is_some()];
-        if selectors.iter().filter(|&&s| s).count() != 1 {
-            c.err(
-                p.clone(),
-                "expected exactly one selector: `atoms` (a glob), `level` or `group`",
-            );
+        let tasks = select_tasks(&p, r.tasks.as_deref(), task_names, c);
+        let Some(atoms) = select_atoms(
+            &p,
+            r.atoms.as_deref(),
+            r.level,
+            r.group.as_deref(),
+            dnn,
+            groups,
+            c,
+        ) else {
             continue;
-        }
-        let atoms: Vec<AtomIx> = if let Some(pat) = &r.atoms {
-            match glob::Pattern::new(pat) {
-                Err(e) => {
-                    c.err(format!("{p}.atoms"), format!("bad pattern '{pat}': {e}"));
-                    continue;
-                }
-                Ok(g) => (0..dnn.len())
-                    .filter(|&a| g.matches(&dnn.atoms[a].id) || g.matches(&dnn.atoms[a].layer))
-                    .collect(),
-            }
-        } else if let Some(l) = r.level {
-            dnn.levels.get(l).cloned().unwrap_or_default()
-        } else {
-            let g = r.group.as_ref().expect("one selector");
-            match groups.iter().position(|x| x == g) {
-                Some(gi) => (0..dnn.len())
-                    .filter(|&a| dnn.atoms[a].group == Some(gi))
-                    .collect(),
-                None => {
-                    c.err(
-                        format!("{p}.group"),
-                        format!(
-                            "unknown group '{g}': expected one of [{}]",
-                            groups.join(", ")
-                        ),
-                    );
-                    continue;
-                }
-            }
         };
-        if atoms.is_empty() {
-            let what = r
-                .atoms
-                .as_ref()
-                .map(|a| format!("atoms '{a}'"))
-                .or(r.level.map(|l| format!("level {l}")))
-                .unwrap_or_default();
-            c.err(
-                p.clone(),
-                format!("{what} selects no atom: expected a selector matching at least one atom"),
-            );
-            continue;
-        }
         let nodes = |c: &mut Check, field: &str, list: &[String]| -> Vec<NodeIx> {
             list.iter()
                 .enumerate()
@@ -167,4 +114,93 @@ pub(crate) fn build_rules(
         });
     }
     out
+}
+
+/// The atoms picked by exactly one selector (`atoms` glob on atom ids or
+/// layer names, `level`, or quantization `group`) of the entry at field
+/// path `p`; `None` (with the problem recorded) when the selectors are
+/// wrong or pick nothing.
+pub(crate) fn select_atoms(
+    p: &str,
+    atoms: Option<&str>,
+    level: Option<usize>,
+    group: Option<&str>,
+    dnn: &Dnn,
+    groups: &[String],
+    c: &mut Check,
+) -> Option<Vec<AtomIx>> {
+    let selectors = [atoms.is_some(), level.is_some(), group.is_some()];
+    if selectors.iter().filter(|&&s| s).count() != 1 {
+        c.err(
+            p,
+            "expected exactly one selector: `atoms` (a glob), `level` or `group`",
+        );
+        return None;
+    }
+    let picked: Vec<AtomIx> = if let Some(pat) = atoms {
+        match glob::Pattern::new(pat) {
+            Err(e) => {
+                c.err(format!("{p}.atoms"), format!("bad pattern '{pat}': {e}"));
+                return None;
+            }
+            Ok(g) => (0..dnn.len())
+                .filter(|&a| g.matches(&dnn.atoms[a].id) || g.matches(&dnn.atoms[a].layer))
+                .collect(),
+        }
+    } else if let Some(l) = level {
+        dnn.levels.get(l).cloned().unwrap_or_default()
+    } else {
+        let g = group.expect("one selector");
+        match groups.iter().position(|x| x == g) {
+            Some(gi) => (0..dnn.len())
+                .filter(|&a| dnn.atoms[a].group == Some(gi))
+                .collect(),
+            None => {
+                c.err(
+                    format!("{p}.group"),
+                    format!(
+                        "unknown group '{g}': expected one of [{}]",
+                        groups.join(", ")
+                    ),
+                );
+                return None;
+            }
+        }
+    };
+    if picked.is_empty() {
+        let what = atoms
+            .map(|a| format!("atoms '{a}'"))
+            .or(level.map(|l| format!("level {l}")))
+            .unwrap_or_default();
+        c.err(
+            p,
+            format!("{what} selects no atom: expected a selector matching at least one atom"),
+        );
+        return None;
+    }
+    Some(picked)
+}
+
+/// The tasks named at `p.tasks` (all tasks when absent); unknown names are
+/// recorded as problems and left out.
+pub(crate) fn select_tasks(
+    p: &str,
+    list: Option<&[String]>,
+    task_names: &[String],
+    c: &mut Check,
+) -> Vec<TaskIx> {
+    match list {
+        None => (0..task_names.len()).collect(),
+        Some(list) => list
+            .iter()
+            .enumerate()
+            .filter_map(|(k, tn)| {
+                let found = task_names.iter().position(|x| x == tn);
+                if found.is_none() {
+                    c.err(format!("{p}.tasks[{k}]"), format!("unknown task '{tn}'"));
+                }
+                found
+            })
+            .collect(),
+    }
 }

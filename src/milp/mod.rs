@@ -1,4 +1,4 @@
-//! The joint MILP of FORMULATION §2–4, built once from an [`Instance`] and
+//! The joint MILP of docs/formulation.md §2–6, built once from an [`Instance`] and
 //! solved by any [`crate::solve::Backend`].
 //!
 //! [`Builder`] owns the model and the variables every family shares (y, z,
@@ -34,7 +34,7 @@ pub enum ObjectiveSpec {
 }
 
 /// One of the three totals.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Total {
     /// T, rate-weighted mean delay.
@@ -74,6 +74,10 @@ pub struct Builder<'a> {
     pub x: HashMap<(AtomIx, NodeIx, NodeIx, usize), Var>,
     /// `v(C,k,h,t)`, created by the traffic family.
     pub v: HashMap<(usize, NodeIx, NodeIx, usize), Var>,
+    /// The latency column of class C's members on level l crossing k → h
+    /// for t, keyed `(C, l, k, h, t)`: `v(C,k,h,t)` itself when C lies on
+    /// one level, else `v(C@l,k,h,t)` (layered model only).
+    pub v_level: HashMap<(usize, usize, NodeIx, NodeIx, usize), Var>,
     /// `r(C,h,t)`, created by the traffic family.
     pub r: HashMap<(usize, NodeIx, usize), Var>,
     /// The relaxation factor s of a diagnosis solve.
@@ -83,6 +87,8 @@ pub struct Builder<'a> {
     zq: HashMap<(AtomIx, NodeIx, usize), Var>,
     xq: HashMap<(AtomIx, NodeIx, NodeIx, usize), Var>,
     eta: Option<Terms>,
+    /// The totals the objective is made of, with their terms.
+    objective_totals: Vec<(Total, Terms)>,
 }
 
 impl<'a> Builder<'a> {
@@ -145,12 +151,14 @@ impl<'a> Builder<'a> {
             u: HashMap::new(),
             x: HashMap::new(),
             v: HashMap::new(),
+            v_level: HashMap::new(),
             r: HashMap::new(),
             relax: None,
             delay: vec![None; inst.tasks.len()],
             zq: HashMap::new(),
             xq: HashMap::new(),
             eta: None,
+            objective_totals: Vec::new(),
         }
     }
 
@@ -332,7 +340,7 @@ impl<'a> Builder<'a> {
                             }
                         }
                         for &c in &classes {
-                            let Some(&v) = self.v.get(&(c, k, h, t)) else {
+                            let Some(&v) = self.v_level.get(&(c, l, k, h, t)) else {
                                 continue;
                             };
                             let mut row = bytes_time.clone();
@@ -498,6 +506,7 @@ impl<'a> Builder<'a> {
             ObjectiveSpec::Single(which) => {
                 let terms = self.total(which);
                 self.model.add_objective(&terms, 1.0);
+                self.objective_totals.push((which, terms));
             }
             ObjectiveSpec::Instance => {
                 let obj = self.inst.objective.clone();
@@ -516,6 +525,7 @@ impl<'a> Builder<'a> {
                     let terms = self.total(which);
                     self.model.add_objective(&terms, wt * m);
                     self.model.obj_constant -= wt * m * off;
+                    self.objective_totals.push((which, terms));
                 }
             }
         }
@@ -531,6 +541,9 @@ pub struct Built {
     q: Vec<Var>,
     /// Families that added rows, with their row counts.
     pub family_rows: Vec<(&'static str, usize)>,
+    /// The totals (T, E, C) the objective is made of, as terms, so that the
+    /// MILP's value of each can be checked against the evaluator's.
+    pub objective_totals: Vec<(Total, Terms)>,
 }
 
 /// Builds the MILP of `inst` for `spec`.
@@ -570,6 +583,7 @@ pub fn build_with(
         z: b.z,
         q: b.q,
         family_rows,
+        objective_totals: b.objective_totals,
     }
 }
 
@@ -613,6 +627,11 @@ impl Built {
             quantized: self.q.iter().map(|v| values[v.0] > 0.5).collect(),
         }
     }
+}
+
+/// Value of `terms` at the column values `values`.
+pub fn terms_value(terms: &[(Var, f64)], values: &[f64]) -> f64 {
+    terms.iter().map(|&(v, c)| c * values[v.0]).sum()
 }
 
 /// Totals of an evaluation as a [`Tec`], for payoff tables.

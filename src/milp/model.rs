@@ -77,6 +77,10 @@ pub struct Model {
     pub rows: Vec<Row>,
     /// Constant added to the objective.
     pub obj_constant: f64,
+    /// The size of a typical objective value (the evaluated objective of a
+    /// reference plan, without the constant), when known: the backends
+    /// scale the objective by it (see `solve::Scaling`).
+    pub objective_hint: Option<f64>,
 }
 
 impl Model {

@@ -210,8 +210,13 @@ pub fn load_str(text: &str, path: Option<&Path>) -> Result<PipelineInstance> {
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("<input>"));
     let raw: RawInstance = parse_yaml(text, &file, EXPECTED)?;
+    let numbers = numbers(&raw);
     let mut d = Diagnostics::default();
     let inst = build(raw, &file, &mut d);
+    // Derived metrics are only meaningful once every number is valid.
+    if d.is_empty() {
+        check_scale(&inst, &numbers, &mut Check { d: &mut d, file });
+    }
     if d.is_empty() {
         Ok(inst)
     } else {
@@ -418,6 +423,107 @@ fn build(raw: RawInstance, file: &Path, d: &mut Diagnostics) -> PipelineInstance
             data: w.data,
         },
     }
+}
+
+/// Every number of the file with its field path.
+fn numbers(raw: &RawInstance) -> Vec<(String, f64)> {
+    let s = &raw.sizes;
+    let p = &raw.power;
+    let mut v: Vec<(String, f64)> = vec![
+        ("requests".into(), raw.requests as f64),
+        ("data_rate".into(), raw.data_rate),
+        ("encryption_s".into(), raw.encryption_s),
+    ];
+    for (k, x) in [
+        ("sample_bytes", s.sample_bytes),
+        ("result_bytes", s.result_bytes),
+        ("dataset_bytes", s.dataset_bytes),
+        ("encryption_overhead_bytes", s.encryption_overhead_bytes),
+        ("dataset_request_bytes", s.dataset_request_bytes),
+        ("model_request_bytes", s.model_request_bytes),
+    ] {
+        v.push((format!("sizes.{k}"), x));
+    }
+    for (k, x) in [
+        ("baseband", p.baseband),
+        ("tx", p.tx),
+        ("rx", p.rx),
+        ("inference", p.inference),
+        ("fine_tuning", p.fine_tuning),
+        ("encryption", p.encryption),
+    ] {
+        v.push((format!("power.{k}"), x));
+    }
+    let times = |v: &mut Vec<(String, f64)>, at: &str, t: &RawTimes| {
+        v.push((format!("{at}.edge"), t.edge));
+        v.push((format!("{at}.device"), t.device));
+        v.extend(t.edge_loaded.map(|x| (format!("{at}.edge_loaded"), x)));
+    };
+    let f = &raw.full_model;
+    v.push(("full_model.model_bytes".into(), f.model_bytes));
+    times(&mut v, "full_model.inference_s", &f.inference_s);
+    for (i, r) in raw.pruned.iter().enumerate() {
+        let at = format!("pruned[{i}]");
+        v.push((format!("{at}.model_bytes"), r.model_bytes));
+        v.push((format!("{at}.pruning_s.edge"), r.pruning_s.edge));
+        v.extend(
+            r.pruning_s
+                .edge_loaded
+                .map(|x| (format!("{at}.pruning_s.edge_loaded"), x)),
+        );
+        times(&mut v, &format!("{at}.fine_tuning_s"), &r.fine_tuning_s);
+        times(&mut v, &format!("{at}.inference_s"), &r.inference_s);
+    }
+    if let Some(w) = &raw.objective {
+        v.push(("objective.latency".into(), w.latency));
+        v.push(("objective.device_energy".into(), w.device_energy));
+        v.push(("objective.data".into(), w.data));
+    }
+    v
+}
+
+/// Every pipeline's latency, device energy, data and weighted objective at
+/// the instance's Q must be finite and at most
+/// [`crate::instance::scale::MAX_DERIVED`] (the choice MILP's coefficients);
+/// otherwise the most extreme number of the file (the largest |log₁₀|) is
+/// blamed.
+fn check_scale(inst: &PipelineInstance, numbers: &[(String, f64)], c: &mut Check) {
+    use crate::instance::scale::{fmt_num, MAX_DERIVED};
+    let bad = super::eval::evaluate_all(inst).into_iter().find_map(|e| {
+        [
+            ("latency", e.latency_s, "s"),
+            ("device energy", e.device_energy_j, "J"),
+            ("data exchanged", e.data_bytes, "B"),
+            ("weighted objective", e.objective, ""),
+        ]
+        .into_iter()
+        .find(|(_, x, _)| !(x.abs() <= MAX_DERIVED))
+        .map(|(what, x, unit)| {
+            format!(
+                "the {what} of {} at Q = {} is {} {unit}",
+                e.label,
+                e.requests,
+                fmt_num(x)
+            )
+        })
+    });
+    let Some(bad) = bad else {
+        return;
+    };
+    let (path, value) = numbers
+        .iter()
+        .filter(|(_, x)| *x > 0.0)
+        .max_by(|a, b| a.1.log10().abs().total_cmp(&b.1.log10().abs()))
+        .cloned()
+        .unwrap_or_else(|| ("requests".into(), inst.requests as f64));
+    c.err(
+        path,
+        format!(
+            "value {} is the most extreme number of the instance, and {bad}, more than {MAX_DERIVED:e}: \
+             expected numbers in the documented units (B, B/s, s, W)",
+            fmt_num(value)
+        ),
+    );
 }
 
 /// A pruning factor in percent without trailing zeros: 0.7 → `70`, 0.125 → `12.5`.

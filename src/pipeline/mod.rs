@@ -1,6 +1,6 @@
 //! The second instance kind, `kind: pipeline`: where to prune, fine-tune
 //! and run a DNN for Q inference requests of one mobile device served by
-//! one edge server (Singh et al., seed `003_*`).
+//! one edge server (Singh et al., 2024).
 //!
 //! The decision is a single choice among a handful of options: the full
 //! model or one pruned variant (a pruning factor), with or without
@@ -36,6 +36,11 @@ use std::path::Path;
 
 /// True when the YAML text is a mapping whose `kind` is `pipeline`.
 pub fn is_pipeline_text(text: &str) -> bool {
+    // Text nested too deep for the parser is left to the joint loader,
+    // which says so.
+    if crate::instance::load::too_deep(text).is_some() {
+        return false;
+    }
     serde_yaml::from_str::<serde_yaml::Value>(text)
         .ok()
         .and_then(|v| {

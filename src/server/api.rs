@@ -82,7 +82,7 @@ impl ApiError {
     }
     /// 500, logged.
     pub fn internal(e: impl std::fmt::Display) -> ApiError {
-        eprintln!("internal error: {e}");
+        tracing::error!(error = %e, "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal error",
@@ -96,8 +96,46 @@ impl ApiError {
 }
 
 impl From<rusqlite::Error> for ApiError {
+    /// A full store (database or disk) is 507, a store that cannot write
+    /// for now 503 with `Retry-After`; anything else 500. Nothing was
+    /// stored in either case.
     fn from(e: rusqlite::Error) -> ApiError {
-        ApiError::internal(format!("job store: {e}"))
+        use rusqlite::ErrorCode as C;
+        match e.sqlite_error_code() {
+            Some(C::DiskFull) => {
+                tracing::error!(error = %e, "job store full");
+                let mut a = ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "the job store is full",
+                    vec![Detail::field(
+                        "store",
+                        format!("{e}: the database reached the server's --max-db-size or its disk is full; nothing was stored, retry once space is freed"),
+                    )],
+                );
+                a.retry_after = Some(30);
+                a
+            }
+            Some(
+                C::ReadOnly
+                | C::SystemIoFailure
+                | C::CannotOpen
+                | C::DatabaseBusy
+                | C::DatabaseLocked,
+            ) => {
+                tracing::error!(error = %e, "job store cannot write");
+                let mut a = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the job store cannot write",
+                    vec![Detail::field(
+                        "store",
+                        format!("{e}: nothing was stored; retry later"),
+                    )],
+                );
+                a.retry_after = Some(5);
+                a
+            }
+            _ => ApiError::internal(format!("job store: {e}")),
+        }
     }
 }
 

@@ -1,13 +1,15 @@
 //! An instance as it travels in a request: its text and the files it
-//! refers to (by the relative paths it uses), written out to a directory so
-//! that the ordinary loader and validator read it unchanged.
+//! refers to (by the relative paths it uses), loaded by the ordinary
+//! loader with those files as its only source: nothing is written to or
+//! read from the host's disk.
 
 use super::api::{ApiError, Detail};
 use crate::error::Problem;
+use crate::instance::{FileSource, LoadOptions, VirtualFiles};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
 /// The name the instance text gets in its directory and in messages.
 pub const INSTANCE_NAME: &str = "instance.yaml";
@@ -46,88 +48,70 @@ impl Sizes {
     }
 }
 
-/// Where each file goes relative to the directory root: the instance is
-/// nested deep enough that every `..` of a referenced path stays inside.
-/// The instance's folder and each file's place with its text, both
-/// relative to the root.
-type Layout<'a> = (PathBuf, Vec<(PathBuf, &'a str)>);
+/// A loaded instance of either kind.
+pub enum Loaded {
+    /// A joint (split/placement/quantization) instance.
+    Joint(crate::Instance),
+    /// A `kind: pipeline` instance.
+    Pipeline(crate::pipeline::PipelineInstance),
+}
 
-fn layout(b: &Bundle) -> Result<Layout<'_>, ApiError> {
-    let mut depth = 0usize;
-    let mut parsed = Vec::new();
-    for (name, text) in &b.files {
-        if name.len() > 1024
-            || name.chars().any(char::is_control)
-            || name.split('/').any(|c| c.len() > 255)
-        {
-            return Err(ApiError::unprocessable(
-                "bad file name",
-                vec![Detail::field(
-                    format!("files.{}", name.escape_debug()),
-                    "expected a relative path of printable characters, at most 1024 bytes, 255 per component",
-                )],
-            ));
+impl Loaded {
+    /// Loads the instance file at `path` from disk (the command line's
+    /// `worker INSTANCE --method`).
+    pub fn from_path(path: &Path) -> crate::Result<Loaded> {
+        if crate::pipeline::is_pipeline_file(path) {
+            return crate::pipeline::load(path).map(Loaded::Pipeline);
         }
-        let p = Path::new(name);
-        let mut level: isize = 0;
-        let mut lowest: isize = 0;
-        let mut parts = Vec::new();
-        for c in p.components() {
-            match c {
-                Component::Normal(s) => {
-                    level += 1;
-                    parts.push(Some(s.to_os_string()));
-                }
-                Component::ParentDir => {
-                    level -= 1;
-                    lowest = lowest.min(level);
-                    parts.push(None);
-                }
-                Component::CurDir => {}
-                Component::RootDir | Component::Prefix(_) => {
-                    return Err(ApiError::unprocessable(
-                        "bad file name",
-                        vec![Detail::field(
-                            format!("files.{name}"),
-                            "an absolute path: expected a path relative to the instance",
-                        )],
-                    ))
-                }
+        crate::load(path).map(Loaded::Joint)
+    }
+
+    /// Its sizes.
+    pub fn sizes(&self) -> Sizes {
+        match self {
+            Loaded::Pipeline(_) => Sizes {
+                kind: "pipeline".into(),
+                atoms: 1,
+                edges: 0,
+                tasks: 1,
+                nodes: 2,
+                groups: 0,
+            },
+            Loaded::Joint(inst) => Sizes {
+                kind: "joint".into(),
+                atoms: inst.dnn.len(),
+                edges: inst.dnn.edge_count(),
+                tasks: inst.tasks.len(),
+                nodes: inst.network.len(),
+                groups: inst.group_count(),
+            },
+        }
+    }
+}
+
+/// Why a bundle did not load: a bad file name (the request's fault, before
+/// any loading), or the loader's error.
+#[derive(Debug)]
+pub enum LoadError {
+    /// `files` has names that are not relative paths to files.
+    Names(Vec<Detail>),
+    /// The loader's error.
+    Load(crate::Error),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Names(d) => {
+                let m: Vec<String> = d
+                    .iter()
+                    .map(|d| format!("{}: {}", d.field.as_deref().unwrap_or(""), d.message))
+                    .collect();
+                write!(f, "bad file names: {}", m.join("; "))
             }
+            LoadError::Load(e) => write!(f, "{e}"),
         }
-        if level < 1 || name.is_empty() {
-            return Err(ApiError::unprocessable(
-                "bad file name",
-                vec![Detail::field(
-                    format!("files.{name}"),
-                    "expected a relative path to a file",
-                )],
-            ));
-        }
-        depth = depth.max((-lowest) as usize);
-        parsed.push((name.clone(), parts, text.as_str()));
     }
-    if depth > 16 {
-        return Err(ApiError::unprocessable(
-            "bad file name",
-            vec![Detail::field("files", "more than 16 `..` levels")],
-        ));
-    }
-    let inst_dir: PathBuf = (0..depth).map(|i| format!("d{i}")).collect();
-    let mut out = Vec::new();
-    for (_, parts, text) in parsed {
-        let mut p = inst_dir.clone();
-        for part in parts {
-            match part {
-                Some(s) => p.push(s),
-                None => {
-                    p.pop();
-                }
-            }
-        }
-        out.push((p, text));
-    }
-    Ok((inst_dir, out))
 }
 
 impl Bundle {
@@ -138,123 +122,112 @@ impl Bundle {
         d.iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// Writes the bundle under `root`; returns the instance's path.
-    pub fn materialize(&self, root: &Path) -> Result<PathBuf, ApiError> {
-        let (inst_dir, files) = layout(self)?;
-        let dir = root.join(&inst_dir);
-        std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
-        // The root is a fresh folder: what fails now comes from the names
-        // (a file also used as a folder, the instance's own name).
-        let path = dir.join(INSTANCE_NAME);
-        std::fs::write(&path, &self.instance).map_err(ApiError::internal)?;
-        for (p, text) in files {
-            let full = root.join(&p);
-            let bad = |e: std::io::Error| {
-                ApiError::unprocessable(
-                    "bad file name",
-                    vec![Detail::field(
-                        "files",
-                        format!("cannot store {}: {e}", p.display()),
-                    )],
-                )
-            };
-            if full == path {
-                return Err(bad(std::io::Error::other("the instance's own name")));
-            }
-            if let Some(parent) = full.parent() {
-                std::fs::create_dir_all(parent).map_err(bad)?;
-            }
-            std::fs::write(&full, text).map_err(bad)?;
+    /// The files as the loader's only source: every name must be a
+    /// relative path to a file (`..` allowed, at most
+    /// [`MAX_PARENT_LEVELS`](crate::instance::source::MAX_PARENT_LEVELS)),
+    /// each file named once.
+    pub fn virtual_files(&self) -> Result<VirtualFiles, Vec<Detail>> {
+        VirtualFiles::new(self.files.clone()).map_err(|bad| {
+            bad.into_iter()
+                .map(|b| Detail::field(format!("files.{}", b.name.escape_debug()), b.message))
+                .collect()
+        })
+    }
+
+    /// Loads the instance with the library's loader, its referenced files
+    /// read from [`Bundle::files`] only (never from the host's disk). In
+    /// messages the instance is [`INSTANCE_NAME`].
+    pub fn load(&self) -> Result<Loaded, LoadError> {
+        let files = self.virtual_files().map_err(LoadError::Names)?;
+        let name = Path::new(INSTANCE_NAME);
+        if crate::pipeline::is_pipeline_text(&self.instance) {
+            return crate::pipeline::load_str(&self.instance, Some(name))
+                .map(Loaded::Pipeline)
+                .map_err(LoadError::Load);
         }
-        Ok(path)
+        let opts = LoadOptions::with_files(FileSource::Virtual(files));
+        crate::instance::load_str_with(&self.instance, Some(name), &opts)
+            .map(Loaded::Joint)
+            .map_err(LoadError::Load)
     }
 }
 
 /// A problem of the validator, with file names as the request gave them.
-pub fn detail_of(p: &Problem, inst_dir: &Path) -> Detail {
-    let prefix = format!("{}/", inst_dir.display());
-    let rel = |s: String| s.replace(&prefix, "");
+pub fn detail_of(p: &Problem) -> Detail {
     Detail {
-        file: Some(rel(p.file.display().to_string())),
+        file: Some(p.file.display().to_string()),
         field: Some(p.path.clone()),
-        message: rel(p.message.clone()),
+        message: p.message.clone(),
     }
 }
 
-/// Loads the instance of a materialized bundle at `path` with the
-/// library's validator; problems become details naming the request's
-/// files and field paths.
-pub fn validate(path: &Path) -> Result<Sizes, Vec<Detail>> {
-    let dir = path.parent().unwrap_or(Path::new(""));
-    let details = |e: crate::Error| -> Vec<Detail> {
-        match e.diagnostics() {
-            Some(d) => d.problems.iter().map(|p| detail_of(p, dir)).collect(),
-            None => {
-                let prefix = format!("{}/", dir.display());
-                vec![Detail {
-                    file: Some(INSTANCE_NAME.into()),
-                    field: None,
-                    message: e.to_string().replace(&prefix, ""),
-                }]
-            }
-        }
-    };
-    if crate::pipeline::is_pipeline_file(path) {
-        crate::pipeline::load(path).map_err(details)?;
-        return Ok(Sizes {
-            kind: "pipeline".into(),
-            atoms: 1,
-            edges: 0,
-            tasks: 1,
-            nodes: 2,
-            groups: 0,
-        });
+/// The details of a loader error.
+pub fn details_of(e: &crate::Error) -> Vec<Detail> {
+    match e.diagnostics() {
+        Some(d) => d.problems.iter().map(detail_of).collect(),
+        None => vec![Detail {
+            file: Some(INSTANCE_NAME.into()),
+            field: None,
+            message: e.to_string(),
+        }],
     }
-    let inst = crate::load(path).map_err(details)?;
-    Ok(Sizes {
-        kind: "joint".into(),
-        atoms: inst.dnn.len(),
-        edges: inst.dnn.edge_count(),
-        tasks: inst.tasks.len(),
-        nodes: inst.network.len(),
-        groups: inst.group_count(),
-    })
+}
+
+/// Loads a bundle and returns its sizes; a bad file name or an invalid
+/// instance is a 422 whose details name the request's files and field
+/// paths.
+pub fn validate(b: &Bundle) -> Result<Sizes, ApiError> {
+    match b.load() {
+        Ok(l) => Ok(l.sizes()),
+        Err(LoadError::Names(d)) => Err(ApiError::unprocessable("bad file name", d)),
+        Err(LoadError::Load(e)) => Err(ApiError::unprocessable(
+            "the instance is invalid",
+            details_of(&e),
+        )),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn parent_references_stay_inside_the_root() {
-        let mut files = BTreeMap::new();
-        files.insert("../models/m.yaml".to_string(), "m".to_string());
-        files.insert("rel.csv".to_string(), "r".to_string());
-        let b = Bundle {
-            instance: "i".into(),
-            files,
-        };
-        let root = tempfile::tempdir().unwrap();
-        let p = b.materialize(root.path()).unwrap();
-        assert_eq!(p, root.path().join("d0").join(INSTANCE_NAME));
-        let dir = p.parent().unwrap();
-        assert_eq!(
-            std::fs::read_to_string(dir.join("../models/m.yaml")).unwrap(),
-            "m"
-        );
-        assert_eq!(std::fs::read_to_string(dir.join("rel.csv")).unwrap(), "r");
+    fn bundle(instance: &str, files: &[(&str, &str)]) -> Bundle {
+        Bundle {
+            instance: instance.into(),
+            files: files
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
     }
 
     #[test]
-    fn absolute_and_escaping_names_are_refused() {
-        for bad in ["/etc/passwd", "..", "a/../..", "a\0b", "x\ny"] {
-            let mut files = BTreeMap::new();
-            files.insert(bad.to_string(), String::new());
-            let b = Bundle {
-                instance: "i".into(),
-                files,
-            };
-            assert!(layout(&b).is_err(), "{bad}");
+    fn absolute_escaping_and_clashing_names_are_refused() {
+        let deep = format!("{}x", "../".repeat(17));
+        for bad in ["/etc/passwd", "..", "a/..", "a\0b", "x\ny", deep.as_str()] {
+            let b = bundle("i", &[(bad, "")]);
+            assert!(b.virtual_files().is_err(), "{bad}");
+        }
+        let b = bundle("i", &[("a.csv", ""), ("x/../a.csv", "")]);
+        assert!(b.virtual_files().is_err());
+        let ok = bundle("i", &[("../../models/m.yaml", "m"), ("rel.csv", "r")]);
+        assert_eq!(ok.virtual_files().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn host_files_are_never_read() {
+        for (text, field) in [
+            ("dnn: {file: /etc/passwd}\n", "dnn.file"),
+            ("dnn: {file: ../../../../../../etc/passwd}\n", "dnn.file"),
+        ] {
+            let b = bundle(
+                &format!("version: 1\n{text}network: {{nodes: []}}\ntasks: []\n"),
+                &[],
+            );
+            let e = validate(&b).unwrap_err();
+            let d = &e.body.details[0];
+            assert_eq!(d.field.as_deref(), Some(field), "{d:?}");
+            assert!(!d.message.contains("root:"), "{}", d.message);
         }
     }
 

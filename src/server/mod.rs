@@ -62,6 +62,43 @@ pub struct Config {
     pub max_time_limit: f64,
     /// The edgesplit binary that runs `worker`.
     pub exe: PathBuf,
+    /// Longest wait for a request's headers (also for the next request on
+    /// an idle connection) and, once they came, for its whole body.
+    pub read_timeout: Duration,
+    /// Largest job store, bytes (none: as large as the disk allows).
+    pub max_db_bytes: Option<u64>,
+    /// How log lines on standard error look.
+    pub log_format: LogFormat,
+}
+
+/// The format of the log lines on standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    /// `2026-11-23T15:21:46.352Z  INFO request method=POST …`.
+    #[default]
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<LogFormat, String> {
+        match s {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(format!("{s}: expected text or json")),
+        }
+    }
+}
+
+/// Largest `--max-time-limit`, seconds (7 days): deadlines stay finite.
+pub const MAX_TIME_LIMIT_S: f64 = 7.0 * 86_400.0;
+
+/// Requests parsed or loaded at once in the blocking pool (more wait for
+/// a turn without holding a request thread).
+fn load_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().max(2))
 }
 
 /// Shared state of the handlers and worker slots.
@@ -77,6 +114,11 @@ pub struct AppState {
     metrics: metrics::Metrics,
     /// SHA-256 of each token.
     token_hashes: Vec<String>,
+    /// Turns in the blocking pool for parsing and loading.
+    loaders: tokio::sync::Semaphore,
+    /// Jobs that ended but whose end the store could not record yet: id →
+    /// the reason they are failed with (retried until the store writes).
+    unrecorded: Mutex<HashMap<String, String>>,
 }
 
 fn sha256_hex(s: &str) -> String {
@@ -86,20 +128,48 @@ fn sha256_hex(s: &str) -> String {
         .collect()
 }
 
+/// Checks a configuration before anything starts.
+fn check_config(cfg: &Config) -> Result<(), String> {
+    if cfg.tokens.is_empty() && !cfg.addr.ip().is_loopback() {
+        return Err(format!(
+            "refusing to bind to {} without access tokens: give --tokens-file or EDGESPLIT_TOKENS, or bind to a loopback address (127.0.0.1, ::1)",
+            cfg.addr
+        ));
+    }
+    if cfg.workers == 0 {
+        return Err("--workers must be at least 1".into());
+    }
+    let t = cfg.max_time_limit;
+    if !(t.is_finite() && t > 0.0 && t <= MAX_TIME_LIMIT_S) {
+        return Err(format!(
+            "--max-time-limit {t}: expected a positive number of seconds, at most {MAX_TIME_LIMIT_S} (7 days)"
+        ));
+    }
+    if cfg.read_timeout.is_zero() {
+        return Err("--read-timeout must be more than 0 seconds".into());
+    }
+    Ok(())
+}
+
+/// Sends log lines to standard error (once per process).
+fn init_logging(format: LogFormat) {
+    let b = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false);
+    let _ = match format {
+        LogFormat::Text => b.try_init(),
+        LogFormat::Json => b.json().flatten_event(true).try_init(),
+    };
+}
+
 /// Starts the server: recovers the store, binds, prints
 /// `listening on http://ADDR` on stdout, and serves until SIGINT/SIGTERM.
 pub fn serve(cfg: Config) -> crate::Result<()> {
     let other = |e: String| crate::Error::Other(e);
-    if cfg.tokens.is_empty() && !cfg.addr.ip().is_loopback() {
-        return Err(other(format!(
-            "refusing to bind to {} without access tokens: give --tokens-file or EDGESPLIT_TOKENS, or bind to a loopback address (127.0.0.1, ::1)",
-            cfg.addr
-        )));
-    }
-    if cfg.workers == 0 {
-        return Err(other("--workers must be at least 1".into()));
-    }
-    let store = Store::open(&cfg.db).map_err(|e| {
+    check_config(&cfg).map_err(other)?;
+    init_logging(cfg.log_format);
+    let store = Store::open_limited(&cfg.db, cfg.max_db_bytes).map_err(|e| {
         other(format!(
             "cannot open the job store {}: {e}",
             cfg.db.display()
@@ -109,7 +179,7 @@ pub fn serve(cfg: Config) -> crate::Result<()> {
         .recover()
         .map_err(|e| other(format!("job store: {e}")))?;
     if requeued + failed > 0 {
-        eprintln!("recovered after a stop: {requeued} job(s) re-queued, {failed} failed");
+        tracing::warn!(requeued, failed, "recovered jobs left running by a stop");
     }
     let mut jobs_dir = cfg.db.clone().into_os_string();
     jobs_dir.push(".jobs");
@@ -128,6 +198,8 @@ pub fn serve(cfg: Config) -> crate::Result<()> {
         done: Notify::new(),
         metrics: metrics::Metrics::default(),
         token_hashes,
+        loaders: tokio::sync::Semaphore::new(load_slots()),
+        unrecorded: Mutex::new(HashMap::new()),
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -141,17 +213,53 @@ pub fn serve(cfg: Config) -> crate::Result<()> {
         for _ in 0..cfg.workers {
             tokio::spawn(runner::slot(state.clone()));
         }
+        tokio::spawn(runner::record_unrecorded(state.clone()));
+        tracing::info!(addr = %local, workers = cfg.workers, "listening");
         {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "listening on http://{local}");
             let _ = out.flush();
         }
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(shutdown())
-            .await
-            .map_err(|e| other(format!("server: {e}")))
+        serve_http(listener, router(state), cfg.read_timeout).await;
+        tracing::info!("stopped");
+        Ok(())
     })
+}
+
+/// Accepts connections until SIGINT/SIGTERM, each served by hyper with a
+/// header read timeout (which also closes idle connections), then waits
+/// for open requests to finish.
+async fn serve_http(listener: tokio::net::TcpListener, app: Router, read_timeout: Duration) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut stop = std::pin::pin!(shutdown());
+    loop {
+        let (stream, _peer) = tokio::select! {
+            c = listener.accept() => match c {
+                Ok(c) => c,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let svc = hyper_util::service::TowerToHyperService::new(app.clone());
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(read_timeout)
+            .serve_connection(TokioIo::new(stream), svc);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 async fn shutdown() {
@@ -179,7 +287,116 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/compare", post(compare))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), edge))
         .with_state(state)
+}
+
+/// Around every request: reads the body within `--read-timeout` and
+/// `--max-body`, then logs one line (method, path, status, duration,
+/// token id).
+async fn edge(
+    State(st): State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let t0 = std::time::Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let token = token_id(&st, req.headers());
+    let resp = match read_body(&st, req).await {
+        Ok(req) => next.run(req).await,
+        Err(e) => e.into_response(),
+    };
+    tracing::info!(
+        method = %method,
+        path = %path,
+        status = resp.status().as_u16(),
+        ms = (t0.elapsed().as_secs_f64() * 1e3 * 10.0).round() / 10.0,
+        token = %token,
+        "request"
+    );
+    resp
+}
+
+/// The body of `req`, read in full within the read timeout and the body
+/// limit; 408 or 413 otherwise.
+async fn read_body(
+    st: &AppState,
+    req: axum::extract::Request,
+) -> Result<axum::extract::Request, ApiError> {
+    use http_body_util::BodyExt;
+    let (parts, body) = req.into_parts();
+    let limited = http_body_util::Limited::new(body, st.cfg.max_body);
+    match tokio::time::timeout(st.cfg.read_timeout, limited.collect()).await {
+        Ok(Ok(c)) => Ok(axum::extract::Request::from_parts(
+            parts,
+            axum::body::Body::from(c.to_bytes()),
+        )),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large",
+            vec![Detail::field(
+                "body",
+                format!(
+                    "more than {} bytes (the server's --max-body)",
+                    st.cfg.max_body
+                ),
+            )],
+        )),
+        Ok(Err(e)) => Err(ApiError::bad_request(
+            "cannot read the request body",
+            vec![Detail::field("body", e.to_string())],
+        )),
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "the request body did not arrive in time",
+            vec![Detail::field(
+                "body",
+                format!(
+                    "not complete after {} s (the server's --read-timeout)",
+                    st.cfg.read_timeout.as_secs_f64()
+                ),
+            )],
+        )),
+    }
+}
+
+/// The bearer token of a request, if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+/// Who made a request, for logs: the first 12 hex digits of its token's
+/// SHA-256 (the owner stored with its jobs), never the token; `-` on a
+/// server without tokens, `none` or `unknown` for a missing or wrong one.
+fn token_id(st: &AppState, headers: &HeaderMap) -> String {
+    if st.token_hashes.is_empty() {
+        return "-".into();
+    }
+    match bearer(headers) {
+        None => "none".into(),
+        Some(t) => {
+            let h = sha256_hex(t);
+            if st.token_hashes.contains(&h) {
+                short_id(&h)
+            } else {
+                "unknown".into()
+            }
+        }
+    }
+}
+
+/// The first 12 hex digits of an owner hash (empty without tokens: `-`).
+fn short_id(owner: &str) -> String {
+    if owner.is_empty() {
+        "-".into()
+    } else {
+        owner.chars().take(12).collect()
+    }
 }
 
 async fn not_found() -> ApiError {
@@ -235,13 +452,77 @@ fn body_of(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     })
 }
 
-/// Parses a request envelope from JSON, or YAML by `Content-Type`.
-fn parse<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Result<T, ApiError> {
-    let ct = headers
+/// Whether a request's body is YAML (by `Content-Type`) rather than JSON.
+fn is_yaml(headers: &HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json");
-    if ct.contains("yaml") {
+        .is_some_and(|ct| ct.contains("yaml"))
+}
+
+/// Deepest nesting of a JSON request body: serde_json's own limit, found
+/// here before parsing, with the place.
+const MAX_JSON_NESTING: usize = 128;
+
+/// The byte offset where a JSON text opens more than `max` arrays and
+/// objects at once (brackets inside strings do not count).
+fn json_too_deep(body: &[u8], max: usize) -> Option<usize> {
+    let (mut depth, mut in_str, mut escaped) = (0usize, false, false);
+    for (i, &b) in body.iter().enumerate() {
+        if in_str {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_str = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return Some(i);
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Refuses a body nested deeper than the parsers handle quickly (a linear
+/// scan, before any parsing).
+fn check_depth(yaml: bool, body: &[u8]) -> Result<(), ApiError> {
+    let found = if yaml {
+        std::str::from_utf8(body)
+            .ok()
+            .and_then(crate::instance::load::too_deep)
+            .map(|(line, what)| format!("line {line}: {what}"))
+    } else {
+        json_too_deep(body, MAX_JSON_NESTING).map(|at| {
+            format!("byte {at}: arrays and objects nested more than {MAX_JSON_NESTING} deep")
+        })
+    };
+    match found {
+        Some(msg) => Err(ApiError::bad_request(
+            "the body is nested too deep",
+            vec![Detail::field(
+                "body",
+                format!("{msg}: expected a few levels"),
+            )],
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Parses a request envelope from JSON, or YAML (`yaml`), after the depth
+/// check; runs in the blocking pool.
+fn parse<T: serde::de::DeserializeOwned>(yaml: bool, body: &[u8]) -> Result<T, ApiError> {
+    check_depth(yaml, body)?;
+    if yaml {
         let de = serde_yaml::Deserializer::from_slice(body);
         return serde_path_to_error::deserialize(de).map_err(|e| {
             ApiError::unprocessable(
@@ -270,6 +551,18 @@ fn parse<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> Re
         )
     })?;
     Ok(v)
+}
+
+/// Runs `f` in the blocking pool, at most [`load_slots`] at once: parsing
+/// and loading never hold a request thread. A panic in `f` is a 500.
+async fn blocking<T: Send + 'static>(
+    st: &AppState,
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let _turn = st.loaders.acquire().await.map_err(ApiError::internal)?;
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(format!("the loader stopped: {e}")))?
 }
 
 /// The instance of a request (text or object) with the files it refers to.
@@ -325,17 +618,10 @@ async fn checked(st: &AppState, b: &Bundle) -> Result<bundle::Sizes, ApiError> {
     Ok(sizes)
 }
 
-/// Validates a bundle with the library's loader.
+/// Validates a bundle with the library's loader, in the blocking pool.
 async fn validated(st: &AppState, b: &Bundle) -> Result<bundle::Sizes, ApiError> {
     let b = b.clone();
-    let dir = tempfile::tempdir_in(&st.jobs_dir).map_err(ApiError::internal)?;
-    let sizes = tokio::task::spawn_blocking(move || {
-        let path = b.materialize(dir.path())?;
-        bundle::validate(&path).map_err(|d| ApiError::unprocessable("the instance is invalid", d))
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    Ok(sizes)
+    blocking(st, move || bundle::validate(&b)).await
 }
 
 fn check_options(st: &AppState, o: &JobOptions) -> Result<(), ApiError> {
@@ -472,9 +758,22 @@ fn job_view(st: &AppState, r: &JobRow, with_report: bool) -> Job {
 
 fn visible(st: &AppState, owner: &Owner, id: &str) -> Result<JobRow, ApiError> {
     match st.store.get(id)? {
-        Some(r) if r.owner == owner.0 => Ok(r),
+        Some(r) if r.owner == owner.0 => Ok(as_known(st, r)),
         _ => Err(ApiError::no_job(id)),
     }
+}
+
+/// A row as the server knows it: a job whose end the store could not
+/// record yet is shown failed, with the reason.
+fn as_known(st: &AppState, mut r: JobRow) -> JobRow {
+    if r.status == JobStatus::Running {
+        let pending = st.unrecorded.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(reason) = pending.get(&r.id) {
+            r.status = JobStatus::Failed;
+            r.error = Some(reason.clone());
+        }
+    }
+    r
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -525,6 +824,7 @@ async fn enqueue(
     match st.store.insert(&new, st.cfg.max_queue)? {
         store::Inserted::New(row) => {
             st.metrics.submitted();
+            tracing::info!(job = %row.id, status = %"queued", kind = %kind, method = %row.method, token = %short_id(&row.owner), "job");
             st.wake.notify_one();
             Ok(submitted(&row, true))
         }
@@ -585,11 +885,18 @@ async fn submit(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body_of(body)?;
-    let req: JobRequest = parse(&headers, &body)?;
+    let yaml = is_yaml(&headers);
+    let (req, b) = blocking(&st, move || {
+        let mut req: JobRequest = parse(yaml, &body)?;
+        let files = std::mem::take(&mut req.files);
+        let instance = std::mem::replace(&mut req.instance, InstanceInput::Text(String::new()));
+        let b = bundle_of(instance, files)?;
+        Ok((req, b))
+    })
+    .await?;
     let method = JobMethod::parse_solve(&req.method)
         .map_err(|e| ApiError::unprocessable("invalid method", vec![Detail::field("method", e)]))?;
     check_options(&st, &req.options)?;
-    let b = bundle_of(req.instance, req.files)?;
     let sizes = checked(&st, &b).await?;
     check_method("method", &method, &sizes)?;
     enqueue(
@@ -624,7 +931,15 @@ async fn compare(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = body_of(body)?;
-    let req: CompareRequest = parse(&headers, &body)?;
+    let yaml = is_yaml(&headers);
+    let (req, b) = blocking(&st, move || {
+        let mut req: CompareRequest = parse(yaml, &body)?;
+        let files = std::mem::take(&mut req.files);
+        let instance = std::mem::replace(&mut req.instance, InstanceInput::Text(String::new()));
+        let b = bundle_of(instance, files)?;
+        Ok((req, b))
+    })
+    .await?;
     let methods = req.methods.unwrap_or_else(|| {
         crate::heuristic::Method::ALL
             .iter()
@@ -646,7 +961,6 @@ async fn compare(
         ApiError::unprocessable("invalid methods", vec![Detail::field("methods", e)])
     })?;
     check_options(&st, &req.options)?;
-    let b = bundle_of(req.instance, req.files)?;
     let sizes = checked(&st, &b).await?;
     check_method("methods", &method, &sizes)?;
     enqueue(
@@ -777,7 +1091,12 @@ async fn list(
     if !d.is_empty() {
         return Err(ApiError::unprocessable("bad query", d));
     }
-    let rows = st.store.list(&owner.0, status, cursor, limit + 1)?;
+    let rows: Vec<JobRow> = st
+        .store
+        .list(&owner.0, status, cursor, limit + 1)?
+        .into_iter()
+        .map(|r| as_known(st.as_ref(), r))
+        .collect();
     let more = rows.len() as i64 > limit;
     let rows = &rows[..rows.len().min(limit as usize)];
     Ok(Json(JobList {
@@ -814,7 +1133,9 @@ async fn cancel(
             }
             None => {
                 // Under the lock no slot can claim it meanwhile.
-                st.store.cancel_queued(&id)?;
+                if st.store.cancel_queued(&id)? {
+                    tracing::info!(job = %id, status = %"cancelled", "job");
+                }
                 false
             }
         }
@@ -911,8 +1232,12 @@ async fn validate(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ValidateResponse>, ApiError> {
     let body = body_of(body)?;
-    let req: ValidateRequest = parse(&headers, &body)?;
-    let b = bundle_of(req.instance, req.files)?;
+    let yaml = is_yaml(&headers);
+    let b = blocking(&st, move || {
+        let req: ValidateRequest = parse(yaml, &body)?;
+        bundle_of(req.instance, req.files)
+    })
+    .await?;
     match checked(&st, &b).await {
         Ok(sizes) => Ok(Json(ValidateResponse {
             valid: true,
@@ -950,48 +1275,55 @@ async fn evaluate(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<EvaluateResponse>, ApiError> {
     let body = body_of(body)?;
-    let req: EvaluateRequest = parse(&headers, &body)?;
-    let b = bundle_of(req.instance, req.files)?;
-    let plan = text_of("plan", req.plan)?;
-    checked(&st, &b).await?;
-    let dir = tempfile::tempdir_in(&st.jobs_dir).map_err(ApiError::internal)?;
-    let (feasible, evaluation) = tokio::task::spawn_blocking(move || {
-        let path = b.materialize(dir.path())?;
-        let inst_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
-        let plan_path = inst_dir.join("plan.yaml");
-        std::fs::write(&plan_path, plan).map_err(ApiError::internal)?;
-        let bad_plan = |e: crate::Error| {
-            let details = match e.diagnostics() {
-                Some(d) => d
-                    .problems
-                    .iter()
-                    .map(|p| bundle::detail_of(p, &inst_dir))
-                    .collect(),
-                None => vec![Detail::field("plan", e.to_string())],
-            };
-            ApiError::unprocessable("the plan is invalid", details)
-        };
-        if crate::pipeline::is_pipeline_file(&path) {
-            let mut out = Vec::new();
-            crate::pipeline::cli::evaluate(&path, &plan_path, true, &mut out).map_err(bad_plan)?;
-            let v: serde_json::Value = serde_json::from_slice(&out).map_err(ApiError::internal)?;
-            let feasible = v.get("feasible").and_then(|f| f.as_bool()).unwrap_or(false);
-            return Ok::<_, ApiError>((feasible, v));
-        }
-        let inst = crate::load(&path).map_err(ApiError::internal)?;
-        let plan = crate::Plan::load(&plan_path, &inst).map_err(bad_plan)?;
-        let ev = crate::eval::evaluate(&inst, &plan, None);
+    let yaml = is_yaml(&headers);
+    let (b, plan) = blocking(&st, move || {
+        let req: EvaluateRequest = parse(yaml, &body)?;
         Ok((
-            ev.feasible(),
-            serde_json::to_value(&ev).map_err(ApiError::internal)?,
+            bundle_of(req.instance, req.files)?,
+            text_of("plan", req.plan)?,
         ))
     })
-    .await
-    .map_err(ApiError::internal)??;
+    .await?;
+    checked(&st, &b).await?;
+    let (feasible, evaluation) = blocking(&st, move || evaluate_plan(&b, &plan)).await?;
     Ok(Json(EvaluateResponse {
         feasible,
         evaluation,
     }))
+}
+
+/// The name a plan gets in messages.
+const PLAN_NAME: &str = "plan.yaml";
+
+/// Evaluates the plan text on a (validated) bundle, in memory: whether it
+/// is feasible, and the evaluation as JSON.
+fn evaluate_plan(b: &Bundle, plan: &str) -> Result<(bool, serde_json::Value), ApiError> {
+    let bad_plan = |e: crate::Error| {
+        let details = match e.diagnostics() {
+            Some(_) => bundle::details_of(&e),
+            None => vec![Detail::field("plan", e.to_string())],
+        };
+        ApiError::unprocessable("the plan is invalid", details)
+    };
+    let name = Path::new(PLAN_NAME);
+    let loaded = b.load().map_err(ApiError::internal)?;
+    let json = |v: Result<serde_json::Value, serde_json::Error>| v.map_err(ApiError::internal);
+    match loaded {
+        bundle::Loaded::Pipeline(inst) => {
+            let choice =
+                crate::pipeline::load_plan_str(plan, Some(name), &inst).map_err(bad_plan)?;
+            let ev = crate::pipeline::eval::evaluate(&inst, choice);
+            Ok((ev.feasible(), json(serde_json::to_value(&ev))?))
+        }
+        bundle::Loaded::Joint(inst) => {
+            let file: crate::plan::PlanFile =
+                crate::instance::load::parse_yaml(plan, name, "a plan mapping with `tasks`")
+                    .map_err(bad_plan)?;
+            let plan = crate::Plan::from_file(&file, &inst, name).map_err(bad_plan)?;
+            let ev = crate::eval::evaluate(&inst, &plan, None);
+            Ok((ev.feasible(), json(serde_json::to_value(&ev))?))
+        }
+    }
 }
 
 // ----------------------------------------------------------------------

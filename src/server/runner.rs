@@ -50,6 +50,8 @@ fn spawn_standby(st: &AppState) -> Result<Child, String> {
 /// claims a job and hands it to that process.
 pub async fn slot(st: Arc<AppState>) {
     let mut standby: Option<Child> = None;
+    // Logged once while the store keeps failing.
+    let mut claim_failing = false;
     loop {
         // A standby that died while idle (killed from outside) is replaced.
         if let Some(c) = standby.as_mut() {
@@ -60,7 +62,7 @@ pub async fn slot(st: Arc<AppState>) {
         if standby.is_none() {
             match spawn_standby(&st) {
                 Ok(c) => standby = Some(c),
-                Err(e) => eprintln!("{e}"),
+                Err(e) => tracing::error!(error = %e, "cannot start a standby worker"),
             }
         }
         let claimed = {
@@ -79,11 +81,18 @@ pub async fn slot(st: Arc<AppState>) {
                 }
                 Ok(None) => None,
                 Err(e) => {
-                    eprintln!("job store: cannot claim a job: {e}");
+                    if !claim_failing {
+                        tracing::error!(error = %e, "job store: cannot claim a job");
+                    }
+                    claim_failing = true;
                     None
                 }
             }
         };
+        if let Some(j) = &claimed {
+            claim_failing = false;
+            tracing::info!(job = %j.id, status = %"running", attempt = j.attempts, "job");
+        }
         match claimed {
             Some(job) => run(&st, job, standby.take()).await,
             None => {
@@ -121,12 +130,7 @@ async fn run(st: &Arc<AppState>, job: JobRow, standby: Option<Child>) {
     {
         let mut running = st.running.lock().unwrap_or_else(|e| e.into_inner());
         running.remove(&job.id);
-        if let Err(e) = st
-            .store
-            .finish(&job.id, status, error.as_deref(), result.as_deref())
-        {
-            eprintln!("job store: cannot record the end of job {}: {e}", job.id);
-        }
+        record_end(st, &job.id, status, error.as_deref(), result.as_deref());
     }
     if let (JobStatus::Done, Some(r)) = (status, &result) {
         if let Ok(w) = serde_json::from_str::<WorkerResult>(r) {
@@ -134,6 +138,76 @@ async fn run(st: &Arc<AppState>, job: JobRow, standby: Option<Child>) {
         }
     }
     st.done.notify_waiters();
+}
+
+/// Records how a job ended. When the store cannot take it (full disk,
+/// `--max-db-size`), the job is failed with the reason instead, without
+/// its result; when even that cannot be written, the job is kept in
+/// [`AppState::unrecorded`] (shown failed by the API) and written by
+/// [`record_unrecorded`] as soon as the store can write.
+fn record_end(
+    st: &AppState,
+    id: &str,
+    status: JobStatus,
+    error: Option<&str>,
+    result: Option<&str>,
+) {
+    let e = match st.store.finish(id, status, error, result) {
+        Ok(_) => {
+            match error {
+                Some(err) => {
+                    tracing::info!(job = %id, status = %status.name(), error = %err, "job")
+                }
+                None => tracing::info!(job = %id, status = %status.name(), "job"),
+            }
+            return;
+        }
+        Err(e) => e,
+    };
+    let reason = format!(
+        "the job ended ({}) but the job store could not record it: {e}",
+        status.name()
+    );
+    tracing::error!(job = %id, error = %e, "job store: cannot record the end of a job");
+    match st.store.finish(id, JobStatus::Failed, Some(&reason), None) {
+        Ok(_) => tracing::warn!(job = %id, status = %"failed", error = %reason, "job"),
+        Err(_) => {
+            st.unrecorded
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id.to_string(), reason);
+        }
+    }
+}
+
+/// Forever: writes the ends of [`AppState::unrecorded`] jobs (failed,
+/// with their reason) once the store can write again.
+pub async fn record_unrecorded(st: Arc<AppState>) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let pending: Vec<(String, String)> = {
+            let p = st.unrecorded.lock().unwrap_or_else(|e| e.into_inner());
+            p.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+        };
+        let mut written = 0;
+        for (id, reason) in pending {
+            if st
+                .store
+                .finish(&id, JobStatus::Failed, Some(&reason), None)
+                .is_ok()
+            {
+                tracing::warn!(job = %id, status = %"failed", error = %reason, "job");
+                st.unrecorded
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&id);
+                written += 1;
+            }
+        }
+        if written > 0 {
+            st.done.notify_waiters();
+        }
+    }
 }
 
 type Outcome = (JobStatus, Option<String>, Option<String>);
@@ -152,15 +226,14 @@ async fn execute(
         .map_err(|e| format!("job store: {e}"))?
         .ok_or("the job's instance is missing from the store")
         .and_then(|t| serde_json::from_str(&t).map_err(|_| "the stored instance is unreadable"))?;
-    let path = bundle
-        .materialize(&dir.join("in"))
-        .map_err(|e| format!("cannot write the instance: {}", e.body.error))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create the job folder {}: {e}", dir.display()))?;
     let opts: super::api::JobOptions = serde_json::from_str(&job.options).unwrap_or_default();
     let method = JobMethod::parse(&job.method)?;
     let time_limit = opts.time_limit_s.unwrap_or(st.cfg.max_time_limit);
     let out = dir.join("result.json");
     let spec = StandbyJob {
-        instance: path,
+        bundle,
         method: job.method.clone(),
         out: out.clone(),
         time_limit: Some(time_limit),
@@ -195,7 +268,10 @@ async fn execute(
         }
         String::from_utf8_lossy(&buf).into_owned()
     });
-    let deadline = Duration::from_secs_f64(time_limit * method.solves() + GRACE_S);
+    // The server's --max-time-limit is bounded, so this is finite; a
+    // saturated deadline is still no panic.
+    let deadline = Duration::try_from_secs_f64(time_limit * method.solves() + GRACE_S)
+        .unwrap_or(Duration::from_secs(u32::MAX as u64));
     let mut stdout = child.stdout.take();
     let reported = async {
         let Some(s) = stdout.as_mut() else {

@@ -165,6 +165,13 @@ pub const MAX_ATTEMPTS: i64 = 2;
 impl Store {
     /// Opens (creating if needed) the database at `path`.
     pub fn open(path: &Path) -> rusqlite::Result<Store> {
+        Store::open_limited(path, None)
+    }
+
+    /// Opens the database at `path`, which may grow to at most `max_bytes`
+    /// (SQLite's `max_page_count`; beyond it a write fails as a full disk
+    /// would, with `SQLITE_FULL`).
+    pub fn open_limited(path: &Path, max_bytes: Option<u64>) -> rusqlite::Result<Store> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -199,6 +206,11 @@ impl Store {
             );
             CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, seq);",
         )?;
+        if let Some(max) = max_bytes {
+            let page: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+            let pages = (max / page.max(1) as u64).clamp(1, i64::MAX as u64) as i64;
+            conn.pragma_update(None, "max_page_count", pages)?;
+        }
         Ok(Store {
             conn: Mutex::new(conn),
         })

@@ -5,6 +5,7 @@
 //! This runs in the child process only: a native solver that aborts or
 //! hangs there cannot take the server down.
 
+use super::bundle::{Bundle, Loaded};
 use crate::heuristic::compare::{compare_instance, CompareMethod};
 use crate::heuristic::Method;
 use crate::pipeline;
@@ -95,37 +96,77 @@ fn json<T: Serialize>(x: &T) -> Result<serde_json::Value> {
     serde_json::to_value(x).map_err(|e| Error::Other(e.to_string()))
 }
 
-/// Runs `method` on the instance at `path`.
-pub fn run_job(path: &Path, method: &JobMethod, opts: &SolveOptions) -> Result<WorkerResult> {
-    if pipeline::is_pipeline_file(path) {
-        let inst = pipeline::load(path)?;
-        let JobMethod::Milp(kind) = method else {
-            return Err(Error::Other(
-                "a `kind: pipeline` instance is solved with a MILP backend only".into(),
-            ));
-        };
-        let rep = pipeline::milp::solve(&inst, *kind, opts);
-        let plan = match rep.choice() {
-            Some(c) => Some(json(&pipeline::PipelinePlanFile::of(
-                &inst,
-                c,
-                Some(&format!("milp:{}", kind.name())),
-            ))?),
-            None => None,
-        };
-        return Ok(WorkerResult {
-            status: rep.status.to_string(),
-            solve_time_s: rep.build_time_s + rep.solve_time_s,
-            incumbent: rep.evaluated_objective.or(rep.milp_objective),
-            bound: None,
-            plan,
-            report: json(&rep)?,
-        });
+/// The solve report with the warm start it used (`warm_start`).
+fn with_start(
+    mut report: serde_json::Value,
+    start: Option<crate::heuristic::warm::StartInfo>,
+) -> Result<serde_json::Value> {
+    if let (Some(s), Some(obj)) = (start, report.as_object_mut()) {
+        obj.insert("warm_start".into(), json(&s)?);
     }
-    let inst = crate::load(path)?;
+    Ok(report)
+}
+
+/// Runs `method` on the instance file at `path` (read from disk).
+pub fn run_job(path: &Path, method: &JobMethod, opts: &SolveOptions) -> Result<WorkerResult> {
+    run_loaded(&Loaded::from_path(path)?, method, opts)
+}
+
+fn run_pipeline(
+    inst: &pipeline::PipelineInstance,
+    method: &JobMethod,
+    opts: &SolveOptions,
+) -> Result<WorkerResult> {
+    let JobMethod::Milp(kind) = method else {
+        return Err(Error::Other(
+            "a `kind: pipeline` instance is solved with a MILP backend only".into(),
+        ));
+    };
+    let rep = pipeline::milp::solve(inst, *kind, opts);
+    let plan = match rep.choice() {
+        Some(c) => Some(json(&pipeline::PipelinePlanFile::of(
+            inst,
+            c,
+            Some(&format!("milp:{}", kind.name())),
+        ))?),
+        None => None,
+    };
+    Ok(WorkerResult {
+        status: rep.status.to_string(),
+        solve_time_s: rep.build_time_s + rep.solve_time_s,
+        incumbent: rep.evaluated_objective.or(rep.milp_objective),
+        bound: None,
+        plan,
+        report: json(&rep)?,
+    })
+}
+
+/// Runs `method` on a loaded instance.
+pub fn run_loaded(
+    loaded: &Loaded,
+    method: &JobMethod,
+    opts: &SolveOptions,
+) -> Result<WorkerResult> {
+    let inst = match loaded {
+        Loaded::Pipeline(inst) => return run_pipeline(inst, method, opts),
+        Loaded::Joint(inst) => inst,
+    };
     match method {
         JobMethod::Milp(kind) => {
-            let rep = solve_instance(&inst, *kind, opts);
+            // The default warm start (cost-greedy-q's plan), named in the report.
+            let ws = crate::heuristic::warm::WarmStart::default();
+            let (initial, start) = match &opts.initial {
+                Some(_) => (opts.initial.clone(), None),
+                None => {
+                    let (p, info) = crate::heuristic::warm::resolve(inst, &ws)?;
+                    (p, Some(info))
+                }
+            };
+            let opts = SolveOptions {
+                initial,
+                ..opts.clone()
+            };
+            let rep = solve_instance(&inst, *kind, &opts);
             let plan = match &rep.plan {
                 Some(p) => Some(json(
                     &p.to_file(&inst, Some(&format!("milp:{}", kind.name()))),
@@ -138,7 +179,7 @@ pub fn run_job(path: &Path, method: &JobMethod, opts: &SolveOptions) -> Result<W
                 incumbent: rep.evaluated_objective.or(rep.milp_objective),
                 bound: rep.best_bound,
                 plan,
-                report: json(&rep)?,
+                report: with_start(json(&rep)?, start)?,
             })
         }
         JobMethod::Heuristic(m) => {
@@ -167,7 +208,8 @@ pub fn run_job(path: &Path, method: &JobMethod, opts: &SolveOptions) -> Result<W
         }
         JobMethod::Compare(methods) => {
             let t0 = std::time::Instant::now();
-            let rows = compare_instance(&inst, None, methods, opts.time_limit, None, |_| {});
+            let start = crate::heuristic::warm::WarmStart::default();
+            let rows = compare_instance(&inst, None, methods, opts, &start, |_| {});
             Ok(WorkerResult {
                 status: "done".into(),
                 solve_time_s: t0.elapsed().as_secs_f64(),
@@ -185,8 +227,8 @@ pub fn run_job(path: &Path, method: &JobMethod, opts: &SolveOptions) -> Result<W
 /// does not wait for the process to start.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StandbyJob {
-    /// The instance file.
-    pub instance: std::path::PathBuf,
+    /// The instance with its files (loaded with those files only).
+    pub bundle: Bundle,
     /// As [`JobMethod::parse`] takes it.
     pub method: String,
     /// Where to write the [`WorkerResult`].
@@ -216,7 +258,8 @@ pub fn run_standby() -> Result<()> {
         threads: job.threads,
         ..SolveOptions::default()
     };
-    let res = run_job(&job.instance, &method, &opts)?;
+    let loaded = job.bundle.load().map_err(|e| Error::Other(e.to_string()))?;
+    let res = run_loaded(&loaded, &method, &opts)?;
     let text = serde_json::to_string(&res).map_err(|e| Error::Other(e.to_string()))?;
     std::fs::write(&job.out, text).map_err(|e| Error::Io {
         path: job.out.clone(),

@@ -1,7 +1,7 @@
 //! COIN-OR CBC through the `coin_cbc` crate (Debian's libcbc). CBC is not
 //! thread-safe within one process, so solves are serialized.
 
-use super::{guarded, outcome, stopped, Backend, SolveOptions, SolveOutcome, Status};
+use super::{guarded, outcome, stopped, Backend, Scaling, SolveOptions, SolveOutcome, Status};
 use crate::milp::model::{Model, Sense, VarKind};
 use coin_cbc::raw::{SecondaryStatus, Status as CbcStatus};
 use std::sync::Mutex;
@@ -30,30 +30,33 @@ fn solve(
     start_cols: &[(usize, f64)],
     start: Instant,
 ) -> SolveOutcome {
+    let scaling = Scaling::of(model);
     let mut m = coin_cbc::Model::default();
     let cols: Vec<_> = model
         .columns
         .iter()
-        .map(|c| {
+        .enumerate()
+        .map(|(j, c)| {
             let col = m.add_col();
             if c.kind == VarKind::Binary {
                 m.set_integer(col);
             }
             m.set_col_lower(col, c.lb);
             m.set_col_upper(col, c.ub);
-            m.set_obj_coeff(col, c.obj);
+            m.set_obj_coeff(col, scaling.cost(model, j));
             col
         })
         .collect();
-    for r in &model.rows {
+    for (i, r) in model.rows.iter().enumerate() {
         let row = m.add_row();
-        for &(v, c) in &r.terms {
-            m.set_weight(row, cols[v.0], c);
+        let (terms, rhs) = scaling.row(model, i);
+        for (v, c) in terms {
+            m.set_weight(row, cols[v], c);
         }
         match r.sense {
-            Sense::Le => m.set_row_upper(row, r.rhs),
-            Sense::Ge => m.set_row_lower(row, r.rhs),
-            Sense::Eq => m.set_row_equal(row, r.rhs),
+            Sense::Le => m.set_row_upper(row, rhs),
+            Sense::Ge => m.set_row_lower(row, rhs),
+            Sense::Eq => m.set_row_equal(row, rhs),
         }
     }
     m.set_obj_sense(coin_cbc::Sense::Minimize);
@@ -63,6 +66,10 @@ fn solve(
     m.set_parameter("integerTolerance", "1e-9");
     m.set_parameter("ratioGap", &opts.rel_gap.unwrap_or(1e-9).to_string());
     m.set_parameter("allowableGap", "1e-12");
+    // CBC only accepts a new incumbent that improves on the last by its
+    // cutoff increment (1e-5 by default), which would prune plans better by
+    // less than that in the scaled objective.
+    m.set_parameter("increment", "1e-12");
     if let Some(t) = opts.time_limit {
         m.set_parameter("seconds", &t.to_string());
     }
@@ -116,13 +123,13 @@ fn solve(
         )
     };
     // Keep the bound only when CBC reports one (it answers ~1e50 otherwise).
-    let bound = Some(raw.best_possible_value())
-        .filter(|b| b.abs() < 1e50)
-        .map(|b| b + model.obj_constant);
+    let bound = Some(raw.best_possible_value()).filter(|b| b.abs() < 1e50);
     let message =
         (status == Status::Error).then(|| format!("CBC ended with {primary:?}/{secondary:?}"));
     outcome(
         model,
+        &scaling,
+        opts,
         status,
         limit,
         has_sol.then_some(values),

@@ -35,7 +35,7 @@ pub struct RelaxResult {
 /// that is on plus two relaxations.
 pub fn diagnose(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -> Diagnosis {
     let status_of = |i: &Instance, spec: ObjectiveSpec| {
-        super::run::solve_spec(i, kind, opts, spec, None, &[]).0
+        super::run::solve_spec(i, kind, opts, spec, None, &[]).outcome
     };
     let feasibility = ObjectiveSpec::Single(crate::milp::Total::Time);
     let status = status_of(inst, feasibility).status;
@@ -47,10 +47,13 @@ pub fn diagnose(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -> Diag
     // here (memory_fit with memory; cut_sets and flow with selection or
     // traffic), and memory_fit stays out of the memory relaxation.
     type Switch = (&'static str, bool, fn(&mut Instance));
-    let switches: [Switch; 9] = [
+    let switches: [Switch; 10] = [
         ("selection", f.selection, |i| i.families.selection = false),
         ("rules", f.rules && !inst.rules.is_empty(), |i| {
             i.families.rules = false
+        }),
+        ("width", f.width && !inst.min_width.is_empty(), |i| {
+            i.families.width = false
         }),
         ("traffic", f.traffic, |i| i.families.traffic = false),
         ("memory", f.memory, |i| i.families.memory = false),

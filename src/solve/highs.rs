@@ -1,7 +1,7 @@
 //! HiGHS through the `highs` crate; the best bound and gap come from the
 //! HiGHS info values the crate does not wrap.
 
-use super::{guarded, outcome, stopped, Backend, SolveOptions, SolveOutcome, Status};
+use super::{guarded, outcome, stopped, Backend, Scaling, SolveOptions, SolveOutcome, Status};
 use crate::milp::model::{Model, Sense, VarKind};
 use highs::{HighsModelStatus, RowProblem};
 use std::ffi::CString;
@@ -21,23 +21,26 @@ impl Backend for Highs {
     }
 }
 
-/// The model as a HiGHS row problem (the objective constant stays out).
-fn row_problem(model: &Model) -> RowProblem {
+/// The scaled model as a HiGHS row problem (the objective constant stays
+/// out; [`Scaling::unscale`] puts it back).
+fn row_problem(model: &Model, scaling: &Scaling) -> RowProblem {
     let mut pb = RowProblem::default();
     let cols: Vec<_> = model
         .columns
         .iter()
-        .map(|c| {
+        .enumerate()
+        .map(|(j, c)| {
             let int = c.kind == VarKind::Binary;
-            pb.add_column_with_integrality(c.obj, c.lb..=c.ub, int)
+            pb.add_column_with_integrality(scaling.cost(model, j), c.lb..=c.ub, int)
         })
         .collect();
-    for r in &model.rows {
-        let terms = r.terms.iter().map(|&(v, c)| (cols[v.0], c));
+    for (i, r) in model.rows.iter().enumerate() {
+        let (terms, rhs) = scaling.row(model, i);
+        let terms = terms.map(|(v, c)| (cols[v], c));
         match r.sense {
-            Sense::Le => pb.add_row(..=r.rhs, terms),
-            Sense::Ge => pb.add_row(r.rhs.., terms),
-            Sense::Eq => pb.add_row(r.rhs..=r.rhs, terms),
+            Sense::Le => pb.add_row(..=rhs, terms),
+            Sense::Ge => pb.add_row(rhs.., terms),
+            Sense::Eq => pb.add_row(rhs..=rhs, terms),
         }
     }
     pb
@@ -45,9 +48,10 @@ fn row_problem(model: &Model) -> RowProblem {
 
 /// The bound HiGHS proves at the root node (presolve, root LP, cut rounds
 /// and restarts; no branching), on one thread within `time_limit`
-/// seconds; `None` if HiGHS fails or reports no bound.
+/// seconds, in the model's units; `None` if HiGHS fails or reports no bound.
 pub fn root_bound(model: &Model, time_limit: f64) -> Option<f64> {
-    let mut m = row_problem(model)
+    let scaling = Scaling::of(model);
+    let mut m = row_problem(model, &scaling)
         .try_optimise(highs::Sense::Minimise)
         .ok()?;
     m.make_quiet();
@@ -59,7 +63,7 @@ pub fn root_bound(model: &Model, time_limit: f64) -> Option<f64> {
     let solved = m.try_solve().ok()?;
     let c = CString::new("mip_dual_bound").expect("no NUL");
     let b = solved.double_info_value(&c).ok()?;
-    b.is_finite().then_some(b + model.obj_constant)
+    b.is_finite().then(|| scaling.unscale(model, b))
 }
 
 fn solve(
@@ -68,7 +72,9 @@ fn solve(
     start_cols: &[(usize, f64)],
     start: Instant,
 ) -> SolveOutcome {
-    let mut m = match row_problem(model).try_optimise(highs::Sense::Minimise) {
+    let scaling = Scaling::of(model);
+    let pb = row_problem(model, &scaling);
+    let mut m = match pb.try_optimise(highs::Sense::Minimise) {
         Ok(m) => m,
         Err(e) => {
             return SolveOutcome::error(
@@ -121,7 +127,7 @@ fn solve(
     let values: Vec<f64> = solved.get_solution().columns().to_vec();
     let has_sol = values.len() == model.columns.len()
         && solved.primal_solution_status() == highs::HighsSolutionStatus::Feasible;
-    let bound = info("mip_dual_bound").map(|b| b + model.obj_constant);
+    let bound = info("mip_dual_bound");
     let (st, limit) = match status {
         HighsModelStatus::Optimal => (Status::Optimal, None),
         // Every edgesplit model is bounded below, so "unbounded or
@@ -140,8 +146,19 @@ fn solve(
         ),
         other => (stopped(has_sol, Status::Error), Some(format!("{other:?}"))),
     };
-    // The objective constant is kept outside the HiGHS model: it was added
-    // to the bound above; the incumbent's value comes from the model.
+    // The objective constant is kept outside the HiGHS model: `outcome`
+    // unscales the bound and adds it; the incumbent's value comes from the
+    // model.
     let message = (st == Status::Error).then(|| format!("HiGHS ended with {status:?}"));
-    outcome(model, st, limit, Some(values), bound, elapsed, message)
+    outcome(
+        model,
+        &scaling,
+        opts,
+        st,
+        limit,
+        Some(values),
+        bound,
+        elapsed,
+        message,
+    )
 }

@@ -5,7 +5,6 @@
 use super::run::{attach_plan, SolveReport};
 use super::{BackendKind, SolveOptions, Status};
 use crate::instance::{Instance, Normalization};
-use crate::milp::model::ModelSize;
 use crate::plan::{Plan, PlanFile};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -23,6 +22,24 @@ pub struct WorkerOutput {
 
 /// Seconds a worker may overrun its time limits before it is killed.
 pub const GRACE_S: f64 = 10.0;
+
+/// The longest time limit accepted anywhere, in seconds (10⁷ s, about 116
+/// days): every deadline derived from a limit (times the solves of a
+/// payoff table, plus [`GRACE_S`]) stays far inside what a `Duration` holds.
+pub const MAX_TIME_LIMIT_S: f64 = 1e7;
+
+/// Checks a time limit in seconds: finite, > 0 and at most
+/// [`MAX_TIME_LIMIT_S`]; the error says what was expected.
+pub fn check_time_limit(t: f64) -> Result<f64, String> {
+    if t.is_finite() && t > 0.0 && t <= MAX_TIME_LIMIT_S {
+        Ok(t)
+    } else {
+        Err(format!(
+            "{}: expected a number of seconds > 0 and at most {MAX_TIME_LIMIT_S:e} (about 116 days)",
+            crate::instance::scale::fmt_num(t)
+        ))
+    }
+}
 
 /// Solves the instance at `path` (already loaded as `inst`) in a child
 /// process running `exe worker`. The child is killed if it outlives its
@@ -96,9 +113,10 @@ pub fn solve_isolated(
     } else {
         1.0
     };
+    // A limit past what a Duration holds means no deadline, never a panic.
     let deadline = opts
         .time_limit
-        .map(|t| Duration::from_secs_f64(t * solves + GRACE_S));
+        .and_then(|t| Duration::try_from_secs_f64(t * solves + GRACE_S).ok());
     let status = loop {
         match child.try_wait() {
             Ok(Some(st)) => break st,
@@ -162,25 +180,7 @@ pub fn solve_isolated(
 }
 
 fn failed(inst: &Instance, kind: BackendKind, message: String, secs: f64) -> SolveReport {
-    SolveReport {
-        instance: inst.name.clone(),
-        solver: kind.name().into(),
-        status: Status::Error,
-        limit: None,
-        message: Some(message),
-        milp_objective: None,
-        evaluated_objective: None,
-        best_bound: None,
-        gap: None,
-        build_time_s: 0.0,
-        solve_time_s: secs,
-        payoff_time_s: 0.0,
-        model: ModelSize::default(),
-        family_rows: Vec::new(),
-        payoff: None,
-        evaluation: None,
-        plan: None,
-    }
+    SolveReport::failed(inst, kind, message, secs)
 }
 
 fn signal_name(sig: i32) -> &'static str {

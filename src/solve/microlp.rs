@@ -1,11 +1,17 @@
-//! microlp: pure-Rust branch and bound, no system dependency. It has no
-//! time limit, gap, seed or warm start, and proves optimality or fails; a
-//! fallback and a cross-check for small models, not the default.
+//! microlp: pure-Rust simplex and branch and bound, no system dependency;
+//! a fallback for builds without the native solvers and a cross-check on
+//! small models. It honours a time limit, a relative gap and a starting
+//! solution, and reports its best bound; it has no threads or seed.
+//!
+//! microlp answers `Infeasible` only when its search proves it; a limit
+//! that stops the search before any plan is found is `no_solution`.
 
-use super::{guarded, Backend, SolveOptions, SolveOutcome, Status};
+use super::{guarded, outcome, Backend, Scaling, SolveOptions, SolveOutcome, Status};
 use crate::milp::model::{Model, Sense, VarKind};
-use microlp::{ComparisonOp, OptimizationDirection, Problem};
-use std::time::Instant;
+use microlp::{
+    ComparisonOp, OptimizationDirection, Problem, SolutionStatus, TerminationReason, Variable,
+};
+use std::time::{Duration, Instant};
 
 pub struct Microlp;
 
@@ -13,69 +19,91 @@ impl Backend for Microlp {
     fn solve(
         &self,
         model: &Model,
-        _opts: &SolveOptions,
-        _start_cols: &[(usize, f64)],
+        opts: &SolveOptions,
+        start_cols: &[(usize, f64)],
     ) -> SolveOutcome {
         let start = Instant::now();
-        guarded(start, || solve(model, start))
+        guarded(start, || solve(model, opts, start_cols, start))
     }
 }
 
-fn solve(model: &Model, start: Instant) -> SolveOutcome {
+/// The scaled model as a microlp problem, one microlp variable per column.
+fn problem(model: &Model, scaling: &Scaling) -> (Problem, Vec<Variable>) {
     let mut pb = Problem::new(OptimizationDirection::Minimize);
     let vars: Vec<_> = model
         .columns
         .iter()
-        .map(|c| match c.kind {
-            VarKind::Binary => {
-                pb.add_integer_var(c.obj, (c.lb.round() as i32, c.ub.round() as i32))
+        .enumerate()
+        .map(|(j, c)| {
+            let cost = scaling.cost(model, j);
+            match c.kind {
+                VarKind::Binary => {
+                    pb.add_integer_var(cost, (c.lb.round() as i32, c.ub.round() as i32))
+                }
+                VarKind::Continuous => pb.add_var(cost, (c.lb, c.ub)),
             }
-            VarKind::Continuous => pb.add_var(c.obj, (c.lb, c.ub)),
         })
         .collect();
-    for r in &model.rows {
-        let expr: Vec<_> = r.terms.iter().map(|&(v, c)| (vars[v.0], c)).collect();
+    for (i, r) in model.rows.iter().enumerate() {
+        let (terms, rhs) = scaling.row(model, i);
+        let expr: Vec<_> = terms.map(|(v, c)| (vars[v], c)).collect();
         let op = match r.sense {
             Sense::Le => ComparisonOp::Le,
             Sense::Ge => ComparisonOp::Ge,
             Sense::Eq => ComparisonOp::Eq,
         };
-        pb.add_constraint(expr.as_slice(), op, r.rhs);
+        pb.add_constraint(expr.as_slice(), op, rhs);
     }
-    let res = pb.solve();
-    let elapsed = start.elapsed().as_secs_f64();
-    match res {
-        Ok(sol) => {
-            let values: Vec<f64> = vars.iter().map(|&v| *sol.var_value(v)).collect();
-            let obj = model.objective_of(&values);
-            SolveOutcome {
-                status: Status::Optimal,
-                objective: Some(obj),
-                best_bound: Some(obj),
-                gap: Some(0.0),
-                solve_time_s: elapsed,
-                limit: None,
-                message: None,
-                values: Some(values),
-            }
-        }
-        Err(microlp::Error::Infeasible) => SolveOutcome {
-            status: Status::Infeasible,
-            ..SolveOutcome::error("", elapsed)
-        }
-        .without_message(),
-        Err(microlp::Error::Unbounded) => SolveOutcome {
-            status: Status::Unbounded,
-            ..SolveOutcome::error("", elapsed)
-        }
-        .without_message(),
-        Err(e) => SolveOutcome::error(format!("microlp failed: {e}"), elapsed),
-    }
+    (pb, vars)
 }
 
-impl SolveOutcome {
-    fn without_message(mut self) -> Self {
-        self.message = None;
-        self
+fn solve(
+    model: &Model,
+    opts: &SolveOptions,
+    start_cols: &[(usize, f64)],
+    start: Instant,
+) -> SolveOutcome {
+    let scaling = Scaling::of(model);
+    let (pb, vars) = problem(model, &scaling);
+    let mut options = microlp::SolveOptions::default();
+    // A budget too long for a Duration counts as none.
+    options.time_limit = opts
+        .time_limit
+        .and_then(|s| Duration::try_from_secs_f64(s).ok());
+    if let Some(g) = opts.rel_gap {
+        options.mip_gap = g;
+    }
+    if !start_cols.is_empty() {
+        options.warm_start = Some(start_cols.iter().map(|&(i, v)| (vars[i], v)).collect());
+    }
+    let res = pb.solve_with(options);
+    let elapsed = start.elapsed().as_secs_f64();
+    let done = |status, limit, values, bound| {
+        outcome(
+            model, &scaling, opts, status, limit, values, bound, elapsed, None,
+        )
+    };
+    let res = match res {
+        Ok(r) => r,
+        Err(microlp::Error::Infeasible) => return done(Status::Infeasible, None, None, None),
+        Err(microlp::Error::Unbounded) => return done(Status::Unbounded, None, None, None),
+        Err(e) => return SolveOutcome::error(format!("microlp failed: {e}"), elapsed),
+    };
+    let limit = match res.termination_reason() {
+        TerminationReason::TimeLimit => Some("time".to_string()),
+        TerminationReason::NodeLimit => Some("nodes".to_string()),
+        _ => None,
+    };
+    let bound = res.stats().best_bound;
+    match res.solution() {
+        Some(sol) => {
+            let values: Vec<f64> = vars.iter().map(|&v| sol.var_value(v)).collect();
+            let status = match sol.status() {
+                SolutionStatus::Optimal => Status::Optimal,
+                SolutionStatus::Feasible => Status::Feasible,
+            };
+            done(status, limit, Some(values), bound)
+        }
+        None => done(Status::NoSolution, limit, None, None),
     }
 }

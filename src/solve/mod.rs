@@ -31,7 +31,9 @@ use std::str::FromStr;
 pub struct SolveOptions {
     /// Wall-clock limit in seconds.
     pub time_limit: Option<f64>,
-    /// Relative MIP gap at which to stop.
+    /// Relative MIP gap at which to stop; also the largest gap (from the
+    /// bound and the evaluator's objective) a solve may have and still be
+    /// reported `optimal` ([`DEFAULT_GAP`] when unset).
     pub rel_gap: Option<f64>,
     /// Threads.
     pub threads: Option<u32>,
@@ -49,7 +51,8 @@ pub struct SolveOptions {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Status {
-    /// Proven optimal within the gap tolerance.
+    /// Proven optimal by the backend, and the gap from its bound to the
+    /// evaluated objective within the requested gap.
     Optimal,
     /// A limit stopped the solve with a feasible incumbent.
     Feasible,
@@ -79,7 +82,8 @@ pub struct SolveOutcome {
     pub objective: Option<f64>,
     /// Best proven lower bound.
     pub best_bound: Option<f64>,
-    /// Relative gap |obj − bound| / max(|obj|, 1e-10), computed the same way for every backend.
+    /// Relative gap max(obj − bound, 0) / [`magnitude`], computed the same
+    /// way for every backend.
     pub gap: Option<f64>,
     /// Seconds in the backend.
     pub solve_time_s: f64,
@@ -90,6 +94,9 @@ pub struct SolveOutcome {
     /// Column values of the incumbent.
     #[serde(skip)]
     pub values: Option<Vec<f64>>,
+    /// The scaling the backend applied (none for an outcome that never
+    /// reached a backend).
+    pub scaling: Option<ScalingReport>,
 }
 
 impl SolveOutcome {
@@ -104,6 +111,7 @@ impl SolveOutcome {
             limit: None,
             message: Some(message.into()),
             values: None,
+            scaling: None,
         }
     }
 }
@@ -203,13 +211,11 @@ impl BackendKind {
                 threads: false,
                 ..full
             },
+            // microlp: one thread, deterministic, no seed.
             BackendKind::Microlp => Capabilities {
-                time_limit: false,
-                rel_gap: false,
                 threads: false,
                 seed: false,
-                warm_start: false,
-                bound: false,
+                ..full
             },
         }
     }
@@ -286,37 +292,189 @@ pub(crate) fn guarded(start: std::time::Instant, f: impl FnOnce() -> SolveOutcom
     }
 }
 
+/// Relative gap at which a solve counts as optimal when the caller asked
+/// for none (the backends themselves then run to a gap of 1e-9).
+pub const DEFAULT_GAP: f64 = 1e-4;
+
+/// Part of the largest objective coefficient below which an objective is
+/// taken as zero when gaps and agreement are measured (see [`magnitude`]).
+pub const MAGNITUDE_FLOOR: f64 = 1e-6;
+
+/// The largest scaled objective coefficient a hint may produce.
+pub const OBJECTIVE_RANGE: f64 = 1e6;
+
+/// How a backend hands the model to its solver: the objective divided by
+/// `objective` and row i multiplied by `rows[i]`, every factor a power of
+/// two (so scaling and unscaling are exact in floating point). The model
+/// itself, its plan and every reported value stay in the instance's units.
+#[derive(Debug, Clone)]
+pub struct Scaling {
+    /// The objective's divisor, a power of two (1 for an all-zero
+    /// objective); see [`Scaling::of`].
+    pub objective: f64,
+    /// The largest objective coefficient's magnitude itself.
+    pub largest_cost: f64,
+    /// Row multipliers: each row's largest coefficient magnitude brought
+    /// to the power of two nearest 1.
+    pub rows: Vec<f64>,
+}
+
+/// What a report says about the scaling a backend applied.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ScalingReport {
+    /// The objective was divided by this before the backend saw it.
+    pub objective: f64,
+    /// Rows multiplied by a factor other than 1.
+    pub rows_scaled: usize,
+    /// Smallest and largest row factor.
+    pub row_factor_range: [f64; 2],
+}
+
+/// The power of two nearest `x` (> 0, finite), else 1.
+fn pow2_near(x: f64) -> f64 {
+    if x > 0.0 && x.is_finite() {
+        2f64.powi(x.log2().round() as i32)
+    } else {
+        1.0
+    }
+}
+
+impl Scaling {
+    /// The scaling of `model`. The objective divisor is the power of two
+    /// nearest the model's `objective_hint` (the size of a reference
+    /// plan's objective) when it has one, kept within [largest / 1e6,
+    /// largest] so that no coefficient grows beyond 1e6; without a hint,
+    /// the largest coefficient itself.
+    pub fn of(model: &Model) -> Scaling {
+        let largest = model
+            .columns
+            .iter()
+            .map(|c| c.obj.abs())
+            .fold(0.0, f64::max);
+        let target = match model.objective_hint {
+            Some(h) if h > 0.0 && h.is_finite() && largest > 0.0 => {
+                h.clamp(largest * OBJECTIVE_RANGE.recip(), largest)
+            }
+            _ => largest,
+        };
+        let rows = model
+            .rows
+            .iter()
+            .map(|r| {
+                let m = r.terms.iter().map(|t| t.1.abs()).fold(0.0, f64::max);
+                1.0 / pow2_near(m)
+            })
+            .collect();
+        Scaling {
+            objective: pow2_near(target),
+            largest_cost: largest,
+            rows,
+        }
+    }
+
+    /// Objective coefficient of column `j` as the solver sees it.
+    pub fn cost(&self, model: &Model, j: usize) -> f64 {
+        model.columns[j].obj / self.objective
+    }
+
+    /// Row `i`'s terms and right-hand side as the solver sees them.
+    pub fn row<'m>(
+        &self,
+        model: &'m Model,
+        i: usize,
+    ) -> (impl Iterator<Item = (usize, f64)> + 'm, f64) {
+        let f = self.rows[i];
+        let r = &model.rows[i];
+        (r.terms.iter().map(move |&(v, c)| (v.0, c * f)), r.rhs * f)
+    }
+
+    /// A bound on the solver's objective, in the model's units.
+    pub fn unscale(&self, model: &Model, solver_value: f64) -> f64 {
+        solver_value * self.objective + model.obj_constant
+    }
+
+    /// The summary a report carries.
+    pub fn report(&self) -> ScalingReport {
+        let scaled = self.rows.iter().filter(|&&f| f != 1.0).count();
+        let lo = self.rows.iter().copied().fold(1.0, f64::min);
+        let hi = self.rows.iter().copied().fold(1.0, f64::max);
+        ScalingReport {
+            objective: self.objective,
+            rows_scaled: scaled,
+            row_factor_range: [lo, hi],
+        }
+    }
+}
+
+/// The size an objective value `obj` is measured against: the larger of
+/// |obj| and |obj − constant| (the sum the solver actually minimizes),
+/// and at least [`MAGNITUDE_FLOOR`] times the largest objective
+/// coefficient `coef_scale`, so that an optimum of zero has a scale too.
+pub fn magnitude(obj: f64, constant: f64, coef_scale: f64) -> f64 {
+    obj.abs()
+        .max((obj - constant).abs())
+        .max(MAGNITUDE_FLOOR * coef_scale)
+        .max(f64::MIN_POSITIVE)
+}
+
+/// Relative gap as reported uniformly: max(obj − bound, 0) / magnitude.
+pub fn rel_gap(obj: f64, bound: f64, magnitude: f64) -> f64 {
+    (obj - bound).max(0.0) / magnitude
+}
+
 /// Assembles an outcome the same way for every backend: the incumbent's
-/// objective is computed from the model itself, the bound (including the
-/// objective constant) is kept only when there is a solution and is
-/// clamped to the incumbent (solvers round), and the gap follows from both.
+/// objective is computed from the model itself, the solver's bound is
+/// unscaled (objective constant included) and kept only when there is a
+/// solution, clamped to the incumbent (solvers round), and the gap follows
+/// from both. An `optimal` whose gap exceeds the requested one (or
+/// [`DEFAULT_GAP`]) becomes `feasible`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn outcome(
     model: &Model,
+    scaling: &Scaling,
+    opts: &SolveOptions,
     status: Status,
     limit: Option<String>,
     values: Option<Vec<f64>>,
-    bound: Option<f64>,
+    solver_bound: Option<f64>,
     elapsed: f64,
     message: Option<String>,
 ) -> SolveOutcome {
     let solved = matches!(status, Status::Optimal | Status::Feasible);
     let values = values.filter(|v| solved && v.len() == model.columns.len());
     let objective = values.as_ref().map(|v| model.objective_of(v));
-    let bound = bound.filter(|b| solved && b.is_finite() && b.abs() < 1e20);
+    let bound = solver_bound
+        .filter(|b| solved && b.is_finite() && b.abs() < 1e20)
+        .map(|b| scaling.unscale(model, b));
     let bound = match (bound, objective) {
         (Some(b), Some(o)) => Some(b.min(o)),
         (None, Some(o)) if status == Status::Optimal => Some(o),
         (b, _) => b,
     };
+    let coef_scale = scaling.largest_cost;
+    let gap = objective
+        .zip(bound)
+        .map(|(o, b)| rel_gap(o, b, magnitude(o, model.obj_constant, coef_scale)));
+    let mut status = status;
+    let mut message = message;
+    let wanted = opts.rel_gap.unwrap_or(DEFAULT_GAP);
+    if status == Status::Optimal && gap.is_some_and(|g| g > wanted) {
+        status = Status::Feasible;
+        message = Some(format!(
+            "the backend reported optimal, but its bound leaves a gap of {:e} > {wanted:e}",
+            gap.unwrap_or_default()
+        ));
+    }
     SolveOutcome {
         status,
         objective,
         best_bound: bound,
-        gap: objective.zip(bound).map(|(o, b)| rel_gap(o, b)),
+        gap,
         solve_time_s: elapsed,
         limit,
         message,
         values,
+        scaling: Some(scaling.report()),
     }
 }
 
@@ -328,9 +486,4 @@ pub(crate) fn stopped(has_solution: bool, otherwise: Status) -> Status {
     } else {
         otherwise
     }
-}
-
-/// Relative gap as reported uniformly: |obj − bound| / max(|obj|, 1e-10).
-pub fn rel_gap(obj: f64, bound: f64) -> f64 {
-    (obj - bound).abs() / obj.abs().max(1e-10)
 }

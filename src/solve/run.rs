@@ -1,14 +1,89 @@
 //! Solving an instance end to end: build, (payoff table,) solve, read the
-//! plan back, and re-score it with the evaluator, which must agree.
+//! plan back, re-score it with the evaluator, and decide the status.
+//!
+//! The status rule is the same for every backend, in process or isolated,
+//! and for the server's job reports (they all go through [`attach_plan`]):
+//! a solve is `optimal` only if the backend proved it, the evaluator
+//! accepts the plan, the MILP's objective and each of its totals (T, E, C)
+//! agree with the evaluator's ([`agree_tol`]), the gap from the bound to
+//! the *evaluated* objective is within the requested gap, and, with payoff
+//! normalization, every payoff row was itself `optimal`. A solve that
+//! fails only the gap or a payoff row is `feasible` with the true gap and a
+//! message; a disagreement or a rejected plan is `error`.
 
-use super::{BackendKind, SolveOptions, SolveOutcome, Status};
+use super::{
+    magnitude, rel_gap, BackendKind, ScalingReport, SolveOptions, SolveOutcome, Status, DEFAULT_GAP,
+};
 use crate::eval::{evaluate, Evaluation};
 use crate::instance::{Instance, Normalization, PayoffTable, Tec};
-use crate::milp::model::ModelSize;
-use crate::milp::{build_with, total_of, ObjectiveSpec, Total};
+use crate::milp::model::{ModelSize, Var};
+use crate::milp::{build_with, terms_value, total_of, Built, ObjectiveSpec, Total};
 use crate::plan::Plan;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
+
+/// Size figures of an objective (or of one total), for tolerances: the
+/// constant, the largest and the summed coefficient magnitudes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ObjectiveScale {
+    /// Constant part.
+    pub constant: f64,
+    /// Largest |coefficient|.
+    pub largest: f64,
+    /// Σ |coefficient|.
+    pub sum: f64,
+}
+
+impl ObjectiveScale {
+    fn of(coefs: impl Iterator<Item = f64>, constant: f64) -> ObjectiveScale {
+        let (mut largest, mut sum) = (0.0f64, 0.0);
+        for c in coefs {
+            largest = largest.max(c.abs());
+            sum += c.abs();
+        }
+        ObjectiveScale {
+            constant,
+            largest,
+            sum,
+        }
+    }
+}
+
+/// The MILP's value of one total (T, E or C) at the incumbent.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MilpTotal {
+    /// Which total.
+    pub total: Total,
+    /// Its value from the column values.
+    pub value: f64,
+    /// Its terms' sizes.
+    pub scale: ObjectiveScale,
+}
+
+/// One single-objective solve of a payoff table, checked like a main solve.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PayoffRow {
+    /// The total minimized alone.
+    pub total: Total,
+    /// The verdict (same rule as the main solve).
+    pub status: Status,
+    /// How the backend ended.
+    pub backend_status: Status,
+    /// The total as the MILP computes it at the incumbent.
+    pub milp_objective: Option<f64>,
+    /// The total of the plan as the evaluator computes it.
+    pub evaluated_objective: Option<f64>,
+    /// Best proven bound on the total.
+    pub best_bound: Option<f64>,
+    /// Relative gap from the bound to the evaluated total.
+    pub gap: Option<f64>,
+    /// Seconds in the backend.
+    pub solve_time_s: f64,
+    /// Scaling the backend applied.
+    pub scaling: Option<ScalingReport>,
+    /// Why the row is not optimal, or what the backend said.
+    pub message: Option<String>,
+}
 
 /// Everything `edgesplit solve` reports.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -17,20 +92,40 @@ pub struct SolveReport {
     pub instance: String,
     /// Backend name.
     pub solver: String,
-    /// How the main solve ended (`error` also when the evaluator disagrees).
+    /// The verdict on the main solve (see the module documentation).
     pub status: Status,
+    /// How the backend itself ended the main solve.
+    #[serde(default = "error_status")]
+    pub backend_status: Status,
     /// Limit that stopped it.
     pub limit: Option<String>,
-    /// Messages: backend errors, evaluator disagreement.
+    /// Messages: backend errors, evaluator disagreement, why a solve the
+    /// backend called optimal is not.
     pub message: Option<String>,
+    /// What the backend said, before the checks.
+    #[serde(default)]
+    pub backend_message: Option<String>,
     /// Incumbent objective as the MILP computes it.
     pub milp_objective: Option<f64>,
     /// Objective of the returned plan as the evaluator computes it.
     pub evaluated_objective: Option<f64>,
     /// Best proven bound.
     pub best_bound: Option<f64>,
-    /// Relative gap.
+    /// Relative gap from the bound to the evaluated objective (to the MILP
+    /// objective while no plan is attached).
     pub gap: Option<f64>,
+    /// The largest gap that still counts as optimal.
+    #[serde(default = "default_gap")]
+    pub gap_limit: f64,
+    /// The objective's constant and coefficient sizes (for tolerances).
+    #[serde(default)]
+    pub objective_scale: ObjectiveScale,
+    /// MILP values of the totals the objective is made of.
+    #[serde(default)]
+    pub milp_totals: Vec<MilpTotal>,
+    /// Scaling the backend applied to the main solve.
+    #[serde(default)]
+    pub scaling: Option<ScalingReport>,
     /// Seconds to build the model.
     pub build_time_s: f64,
     /// Seconds in the backend (main solve only).
@@ -43,6 +138,9 @@ pub struct SolveReport {
     pub family_rows: Vec<(String, usize)>,
     /// Payoff table of `payoff` normalization.
     pub payoff: Option<PayoffTable>,
+    /// The payoff table's three solves, each checked.
+    #[serde(default)]
+    pub payoff_rows: Vec<PayoffRow>,
     /// The evaluator's view of the plan.
     pub evaluation: Option<Evaluation>,
     /// The plan.
@@ -50,9 +148,96 @@ pub struct SolveReport {
     pub plan: Option<Plan>,
 }
 
-/// Tolerance on MILP vs evaluator objectives.
-fn agree_tol(x: f64) -> f64 {
-    1e-6 * x.abs().max(1.0)
+fn error_status() -> Status {
+    Status::Error
+}
+
+fn default_gap() -> f64 {
+    DEFAULT_GAP
+}
+
+impl SolveReport {
+    /// A report of a solve that never produced a backend outcome.
+    pub fn failed(inst: &Instance, kind: BackendKind, message: String, secs: f64) -> SolveReport {
+        let o = SolveOutcome::error(message, secs);
+        SolveReport::new(inst, kind, &o, &SpecSolve::empty(o.clone()), DEFAULT_GAP)
+    }
+
+    fn new(
+        inst: &Instance,
+        kind: BackendKind,
+        o: &SolveOutcome,
+        s: &SpecSolve,
+        gap_limit: f64,
+    ) -> SolveReport {
+        SolveReport {
+            instance: inst.name.clone(),
+            solver: kind.name().into(),
+            status: o.status,
+            backend_status: o.status,
+            limit: o.limit.clone(),
+            message: o.message.clone(),
+            backend_message: o.message.clone(),
+            milp_objective: o.objective,
+            evaluated_objective: None,
+            best_bound: o.best_bound,
+            gap: o.gap,
+            gap_limit,
+            objective_scale: s.objective_scale,
+            milp_totals: s.milp_totals.clone(),
+            scaling: o.scaling,
+            build_time_s: s.build_time_s,
+            solve_time_s: o.solve_time_s,
+            payoff_time_s: 0.0,
+            model: s.size,
+            family_rows: s.family_rows.clone(),
+            payoff: None,
+            payoff_rows: Vec::new(),
+            evaluation: None,
+            plan: None,
+        }
+    }
+}
+
+/// Tolerance on a MILP value `m` against the evaluator's `e` of the same
+/// plan: 1e-6 relative to the value's own size (`magnitude`), plus 1e-9
+/// per unit of Σ|coefficient|: what the solvers' 1e-9 feasibility and
+/// integrality tolerances can move the sum by. Nothing is absolute.
+pub fn agree_tol(m: f64, e: f64, scale: &ObjectiveScale) -> f64 {
+    let size = magnitude(e, scale.constant, scale.largest).max(m.abs());
+    1e-6 * size + 1e-9 * scale.sum
+}
+
+/// One backend solve of a model, with what the checks need.
+pub struct SpecSolve {
+    /// The backend's outcome.
+    pub outcome: SolveOutcome,
+    /// The plan read back from the incumbent.
+    pub plan: Option<Plan>,
+    /// Model size.
+    pub size: ModelSize,
+    /// Rows per family.
+    pub family_rows: Vec<(String, usize)>,
+    /// Seconds to build.
+    pub build_time_s: f64,
+    /// Sizes of the objective.
+    pub objective_scale: ObjectiveScale,
+    /// MILP values of the objective's totals at the incumbent.
+    pub milp_totals: Vec<MilpTotal>,
+}
+
+impl SpecSolve {
+    fn empty(outcome: SolveOutcome) -> SpecSolve {
+        SpecSolve {
+            outcome,
+            plan: None,
+            size: ModelSize::default(),
+            family_rows: Vec::new(),
+            build_time_s: 0.0,
+            objective_scale: ObjectiveScale::default(),
+            milp_totals: Vec::new(),
+        }
+    }
 }
 
 /// One backend solve of `spec` (with ε rows `extra`), read back as a plan.
@@ -63,24 +248,73 @@ pub fn solve_spec(
     spec: ObjectiveSpec,
     payoff: Option<&PayoffTable>,
     extra: &[(Total, f64)],
-) -> (
-    SolveOutcome,
-    Option<Plan>,
-    ModelSize,
-    Vec<(String, usize)>,
-    f64,
-) {
+) -> SpecSolve {
     let t0 = Instant::now();
-    let built = build_with(inst, spec, payoff, extra);
-    let build_time = t0.elapsed().as_secs_f64();
-    let size = built.model.size();
-    let fams = built
-        .family_rows
-        .iter()
-        .map(|(n, r)| (n.to_string(), *r))
-        .collect();
+    let mut built = build_with(inst, spec, payoff, extra);
+    built.model.objective_hint = objective_hint(inst, spec, payoff, built.model.obj_constant);
+    let build_time_s = t0.elapsed().as_secs_f64();
     let (outcome, plan) = solve_built(&built, kind, opts);
-    (outcome, plan, size, fams, build_time)
+    let milp_totals = outcome
+        .values
+        .as_ref()
+        .map(|v| totals_at(&built, v))
+        .unwrap_or_default();
+    SpecSolve {
+        plan,
+        size: built.model.size(),
+        family_rows: built
+            .family_rows
+            .iter()
+            .map(|(n, r)| (n.to_string(), *r))
+            .collect(),
+        build_time_s,
+        objective_scale: ObjectiveScale::of(
+            built.model.columns.iter().map(|c| c.obj),
+            built.model.obj_constant,
+        ),
+        milp_totals,
+        outcome,
+    }
+}
+
+/// The size of the objective `spec` minimizes at a typical plan: the
+/// smallest positive |objective − constant| of the solver-free reference
+/// plans (all on the source, centralized), feasible or not. `None` when
+/// both are zero or undefined.
+pub fn objective_hint(
+    inst: &Instance,
+    spec: ObjectiveSpec,
+    payoff: Option<&PayoffTable>,
+    constant: f64,
+) -> Option<f64> {
+    use crate::reference::{reference_plan, ReferenceMethod};
+    let value = |plan: &Plan| -> Option<f64> {
+        let ev = evaluate(inst, plan, payoff);
+        match spec {
+            ObjectiveSpec::Single(w) => Some(total_of(ev.totals, w)),
+            ObjectiveSpec::Instance => ev.objective.map(|o| o - constant),
+            ObjectiveSpec::Relax(_) => None,
+        }
+    };
+    [ReferenceMethod::AllOnSource, ReferenceMethod::Centralized]
+        .into_iter()
+        .filter_map(|m| value(&reference_plan(inst, m)))
+        .map(f64::abs)
+        .filter(|v| *v > 0.0 && v.is_finite())
+        .reduce(f64::min)
+}
+
+/// The MILP's value of each of the objective's totals at `values`.
+fn totals_at(built: &Built, values: &[f64]) -> Vec<MilpTotal> {
+    built
+        .objective_totals
+        .iter()
+        .map(|(total, terms)| MilpTotal {
+            total: *total,
+            value: terms_value(terms, values),
+            scale: ObjectiveScale::of(terms.iter().map(|t: &(Var, f64)| t.1), 0.0),
+        })
+        .collect()
 }
 
 /// Solves an already built model (sweeps change a bound and solve again)
@@ -106,20 +340,23 @@ pub fn solve_built(
 /// Solves `inst` with its own objective (computing the payoff table first
 /// when the normalization needs it) and cross-checks with the evaluator.
 pub fn solve_instance(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -> SolveReport {
+    let gap_limit = opts.rel_gap.unwrap_or(DEFAULT_GAP);
     let mut payoff = None;
+    let mut rows = Vec::new();
     let mut payoff_time = 0.0;
     let mut early: Option<SolveOutcome> = None;
     if inst.objective.normalization == Normalization::Payoff {
         match payoff_table(inst, kind, opts) {
-            Ok((p, t)) => {
+            Ok((p, t, r)) => {
                 payoff = Some(p);
                 payoff_time = t;
+                rows = r;
             }
             Err(o) => early = Some(*o),
         }
     }
-    let (outcome, plan, size, fams, build_time) = match early {
-        Some(o) => (o, None, ModelSize::default(), Vec::new(), 0.0),
+    let solved = match early {
+        Some(o) => SpecSolve::empty(o),
         None => solve_spec(
             inst,
             kind,
@@ -129,108 +366,261 @@ pub fn solve_instance(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -
             &[],
         ),
     };
-    let mut report = SolveReport {
-        instance: inst.name.clone(),
-        solver: kind.name().into(),
-        status: outcome.status,
-        limit: outcome.limit.clone(),
-        message: outcome.message.clone(),
-        milp_objective: outcome.objective,
-        evaluated_objective: None,
-        best_bound: outcome.best_bound,
-        gap: outcome.gap,
-        build_time_s: build_time,
-        solve_time_s: outcome.solve_time_s,
-        payoff_time_s: payoff_time,
-        model: size,
-        family_rows: fams,
-        payoff,
-        evaluation: None,
-        plan: None,
-    };
-    if let Some(plan) = plan {
+    let mut report = SolveReport::new(inst, kind, &solved.outcome, &solved, gap_limit);
+    report.payoff_time_s = payoff_time;
+    report.payoff = payoff;
+    report.payoff_rows = rows;
+    if let Some(plan) = solved.plan {
         attach_plan(inst, &mut report, plan);
     }
     report
 }
 
-/// Re-scores `plan` with the evaluator and attaches it; a disagreement with
-/// the solver turns the report into an error.
+/// What the checks make of one backend solve whose plan was evaluated.
+struct Verdict {
+    status: Status,
+    gap: Option<f64>,
+    notes: Vec<String>,
+}
+
+/// What a backend solve claims, to be checked against the evaluator.
+struct Claim<'a> {
+    backend_status: Status,
+    milp_objective: Option<f64>,
+    bound: Option<f64>,
+    gap_limit: f64,
+    scale: &'a ObjectiveScale,
+    totals: &'a [MilpTotal],
+}
+
+/// The status rule (module documentation) for one solve: `evaluated` is
+/// the evaluator's value of what the solve minimized.
+fn judge(c: &Claim, evaluated: Option<f64>, ev: &Evaluation) -> Verdict {
+    let mut v = Verdict {
+        status: c.backend_status,
+        gap: None,
+        notes: Vec::new(),
+    };
+    if let Some(problem) = infeasible_plan(ev) {
+        v.status = Status::Error;
+        v.notes.push(problem);
+        return v;
+    }
+    let optimal = c.backend_status == Status::Optimal;
+    let mut disagree = Vec::new();
+    if let (Some(m), Some(e)) = (c.milp_objective, evaluated) {
+        disagree.extend(mismatch("objective", m, e, c.scale, optimal));
+    }
+    for t in c.totals {
+        let e = total_of(ev.totals, t.total);
+        disagree.extend(mismatch(
+            &format!("{:?}", t.total),
+            t.value,
+            e,
+            &t.scale,
+            optimal,
+        ));
+    }
+    if !disagree.is_empty() {
+        v.status = Status::Error;
+        v.notes.push(format!(
+            "the MILP and the evaluator disagree on the returned plan: {}",
+            disagree.join("; ")
+        ));
+        return v;
+    }
+    v.gap = evaluated
+        .zip(c.bound)
+        .map(|(e, b)| rel_gap(e, b, magnitude(e, c.scale.constant, c.scale.largest)));
+    if let (Some(g), true) = (v.gap, optimal) {
+        if g > c.gap_limit {
+            v.status = Status::Feasible;
+            v.notes.push(format!(
+                "the backend reported optimal, but the gap from its bound {} to the evaluated objective {} is {g:e} > {:e}",
+                c.bound.unwrap_or_default(),
+                evaluated.unwrap_or_default(),
+                c.gap_limit
+            ));
+        }
+    }
+    v
+}
+
+/// Why a MILP value `m` contradicts the evaluator's `e`, if it does: at a
+/// proven optimum they must agree within [`agree_tol`]; at a limit the
+/// true value may be lower (products linearized on one side can be slack
+/// in a non-optimal incumbent), never higher.
+fn mismatch(what: &str, m: f64, e: f64, scale: &ObjectiveScale, optimal: bool) -> Option<String> {
+    let tol = agree_tol(m, e, scale);
+    let bad = if optimal {
+        (m - e).abs() > tol
+    } else {
+        e > m + tol
+    };
+    bad.then(|| {
+        format!(
+            "{what}: MILP {m:e}, evaluator {e:e}, difference {:e} > tolerance {tol:e}",
+            (m - e).abs()
+        )
+    })
+}
+
+/// Re-scores `plan` with the evaluator, attaches it, and sets the status by
+/// the rule of the module documentation. Idempotent: it starts again from
+/// the backend's own status and message, so the parent of an isolated
+/// solve can apply it to the worker's report.
 pub fn attach_plan(inst: &Instance, report: &mut SolveReport, plan: Plan) {
     let ev = evaluate(inst, &plan, report.payoff.as_ref());
     report.evaluated_objective = ev.objective;
-    // At a limit the plan's true objective can be below the MILP's value of
-    // the incumbent (one-sided linearizations may be slack there); the gap
-    // then counts from the true value, the better upper bound.
-    if let (Some(e), Some(b), Status::Feasible) = (ev.objective, report.best_bound, report.status) {
-        report.gap = Some(super::rel_gap(e, b).min(report.gap.unwrap_or(f64::INFINITY)));
+    let claim = Claim {
+        backend_status: report.backend_status,
+        milp_objective: report.milp_objective,
+        bound: report.best_bound,
+        gap_limit: report.gap_limit,
+        scale: &report.objective_scale,
+        totals: &report.milp_totals,
+    };
+    let mut v = judge(&claim, ev.objective, &ev);
+    if v.status == Status::Optimal {
+        let weak: Vec<String> = report
+            .payoff_rows
+            .iter()
+            .filter(|r| r.status != Status::Optimal)
+            .map(payoff_note)
+            .collect();
+        if !weak.is_empty() {
+            v.status = Status::Feasible;
+            v.notes.push(format!(
+                "optimal for the payoff table used, but the table is not proven: {}",
+                weak.join("; ")
+            ));
+        }
     }
-    if let Some(problem) = disagreement(report, &ev) {
-        report.status = Status::Error;
-        report.message = Some(problem);
+    report.status = v.status;
+    if v.gap.is_some() {
+        report.gap = v.gap;
     }
+    let mut msgs: Vec<String> = report.backend_message.iter().cloned().collect();
+    msgs.extend(v.notes);
+    report.message = (!msgs.is_empty()).then(|| msgs.join("; "));
     report.evaluation = Some(ev);
     report.plan = Some(plan);
 }
 
-/// Why the evaluator's view of the returned plan contradicts the solver, if
-/// it does: the plan must be feasible, and its true objective must equal
-/// the MILP's at an optimum (at a limit it may only be lower: products
-/// linearized on one side can be slack in a non-optimal incumbent).
-fn disagreement(r: &SolveReport, ev: &Evaluation) -> Option<String> {
-    if !ev.feasible() {
-        let v: Vec<String> = ev
-            .violations
-            .iter()
-            .take(5)
-            .map(|v| v.message.clone())
-            .collect();
-        return Some(format!(
-            "the solver's plan is infeasible per the evaluator ({} violations: {})",
-            ev.violations.len(),
-            v.join("; ")
-        ));
+/// How a payoff row falls short, in words and numbers.
+fn payoff_note(r: &PayoffRow) -> String {
+    let value = r.evaluated_objective.unwrap_or(f64::NAN);
+    match (r.best_bound, r.gap) {
+        (Some(b), Some(g)) => format!(
+            "row {:?} is {} with gap {g:e} (plan {value:e}, bound {b:e}: its ideal may be up to {:e} too high)",
+            r.total,
+            r.status,
+            (value - b).max(0.0)
+        ),
+        _ => format!(
+            "row {:?} is {} with no bound (plan {value:e})",
+            r.total, r.status
+        ),
     }
-    let (Some(m), Some(e)) = (r.milp_objective, ev.objective) else {
-        return None;
-    };
-    let tol = agree_tol(m);
-    let bad = match r.status {
-        Status::Optimal => (m - e).abs() > tol,
-        _ => e > m + tol,
-    };
-    bad.then(|| format!("MILP objective {m} and evaluator objective {e} disagree beyond {tol:e}"))
 }
 
-/// Ideal and nadir of T, E and C from three single-objective solves; an
-/// error outcome if one of them fails.
+/// Why the evaluator rejects the solver's plan, if it does.
+fn infeasible_plan(ev: &Evaluation) -> Option<String> {
+    if ev.feasible() {
+        return None;
+    }
+    let v: Vec<String> = ev
+        .violations
+        .iter()
+        .take(5)
+        .map(|v| v.message.clone())
+        .collect();
+    Some(format!(
+        "the solver's plan is infeasible per the evaluator ({} violations: {})",
+        ev.violations.len(),
+        v.join("; ")
+    ))
+}
+
+/// One payoff row: minimize `which` alone, evaluate the plan, judge it.
+/// `Err` with the outcome when the row has no plan or its plan is rejected.
+fn payoff_row(
+    inst: &Instance,
+    kind: BackendKind,
+    opts: &SolveOptions,
+    which: Total,
+) -> Result<(PayoffRow, Tec, Plan), Box<SolveOutcome>> {
+    let s = solve_spec(inst, kind, opts, ObjectiveSpec::Single(which), None, &[]);
+    let o = s.outcome;
+    let fail = |mut o: SolveOutcome, why: String| {
+        o.message = Some(format!("payoff table: minimizing {which:?} alone {why}"));
+        o.status = Status::Error;
+        Box::new(o)
+    };
+    let Some(plan) = s.plan else {
+        let why = format!(
+            "ended {}{}",
+            o.status,
+            o.message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default()
+        );
+        let mut o = o;
+        o.message = Some(format!("payoff table: minimizing {which:?} alone {why}"));
+        return Err(Box::new(o));
+    };
+    let ev = evaluate(inst, &plan, None);
+    let evaluated = total_of(ev.totals, which);
+    let claim = Claim {
+        backend_status: o.status,
+        milp_objective: o.objective,
+        bound: o.best_bound,
+        gap_limit: opts.rel_gap.unwrap_or(DEFAULT_GAP),
+        scale: &s.objective_scale,
+        totals: &[],
+    };
+    let v = judge(&claim, Some(evaluated), &ev);
+    if v.status == Status::Error {
+        return Err(fail(o, v.notes.join("; ")));
+    }
+    let mut msgs: Vec<String> = o.message.iter().cloned().collect();
+    msgs.extend(v.notes);
+    let row = PayoffRow {
+        total: which,
+        status: v.status,
+        backend_status: o.status,
+        milp_objective: o.objective,
+        evaluated_objective: Some(evaluated),
+        best_bound: o.best_bound,
+        gap: v.gap,
+        solve_time_s: o.solve_time_s,
+        scaling: o.scaling,
+        message: (!msgs.is_empty()).then(|| msgs.join("; ")),
+    };
+    Ok((row, ev.totals, plan))
+}
+
+/// Ideal and nadir of T, E and C from three single-objective solves, each
+/// checked by [`judge`]; an error outcome if one of them has no plan or a
+/// plan the evaluator contradicts.
 pub fn payoff_table(
     inst: &Instance,
     kind: BackendKind,
     opts: &SolveOptions,
-) -> Result<(PayoffTable, f64), Box<SolveOutcome>> {
+) -> Result<(PayoffTable, f64, Vec<PayoffRow>), Box<SolveOutcome>> {
     let mut optima: Vec<Tec> = Vec::new();
+    let mut rows = Vec::new();
     let mut time = 0.0;
     // Each solve starts from the previous one's plan: the constraints are
     // the same, so it is feasible and gives the backend an incumbent.
     let mut opts = opts.clone();
     for which in [Total::Time, Total::Energy, Total::Cost] {
-        let (o, plan, ..) = solve_spec(inst, kind, &opts, ObjectiveSpec::Single(which), None, &[]);
-        time += o.solve_time_s;
-        opts.initial = plan.clone().or(opts.initial);
-        let Some(plan) = plan else {
-            let mut o = o;
-            o.message = Some(format!(
-                "payoff table: minimizing {which:?} alone ended {}{}",
-                o.status,
-                o.message
-                    .as_deref()
-                    .map(|m| format!(": {m}"))
-                    .unwrap_or_default()
-            ));
-            return Err(Box::new(o));
-        };
-        optima.push(evaluate(inst, &plan, None).totals);
+        let (row, totals, plan) = payoff_row(inst, kind, &opts, which)?;
+        time += row.solve_time_s;
+        rows.push(row);
+        optima.push(totals);
+        opts.initial = Some(plan);
     }
     let pick = |w: Total, i: usize| total_of(optima[i], w);
     let mut ideal = Tec::default();
@@ -247,5 +637,5 @@ pub fn payoff_table(
             Total::Cost => (ideal.cost, nadir.cost) = (best, worst),
         }
     }
-    Ok((PayoffTable { ideal, nadir }, time))
+    Ok((PayoffTable { ideal, nadir }, time, rows))
 }

@@ -1,7 +1,7 @@
 //! SCIP through `russcip` (libscip from a SCIP install or the pyscipopt
 //! wheel, see build.rs); the dual bound comes from SCIP's C API.
 
-use super::{guarded, outcome, stopped, Backend, SolveOptions, SolveOutcome, Status};
+use super::{guarded, outcome, stopped, Backend, Scaling, SolveOptions, SolveOutcome, Status};
 use crate::milp::model::{Model, Sense, VarKind};
 use russcip::prelude::*;
 use russcip::{ffi, ObjSense, ProblemOrSolving, Status as ScipStatus, WithSolutions};
@@ -54,25 +54,28 @@ fn solve(
             )
             .expect("SCIP seed parameter");
     }
+    let scaling = Scaling::of(model);
     let vars: Vec<_> = model
         .columns
         .iter()
-        .map(|c| {
+        .enumerate()
+        .map(|(j, c)| {
             let kind = if c.kind == VarKind::Binary {
                 VarType::Integer
             } else {
                 VarType::Continuous
             };
-            m.add_var(c.lb, c.ub, c.obj, &c.name, kind)
+            m.add_var(c.lb, c.ub, scaling.cost(model, j), &c.name, kind)
         })
         .collect();
-    for r in &model.rows {
-        let vs: Vec<&russcip::Variable> = r.terms.iter().map(|&(v, _)| &vars[v.0]).collect();
-        let cs: Vec<f64> = r.terms.iter().map(|&(_, c)| c).collect();
+    for (i, r) in model.rows.iter().enumerate() {
+        let (terms, b) = scaling.row(model, i);
+        let (vs, cs): (Vec<&russcip::Variable>, Vec<f64>) =
+            terms.map(|(v, c)| (&vars[v], c)).unzip();
         let (lhs, rhs) = match r.sense {
-            Sense::Le => (f64::NEG_INFINITY, r.rhs),
-            Sense::Ge => (r.rhs, f64::INFINITY),
-            Sense::Eq => (r.rhs, r.rhs),
+            Sense::Le => (f64::NEG_INFINITY, b),
+            Sense::Ge => (b, f64::INFINITY),
+            Sense::Eq => (b, b),
         };
         m.add_cons(vs, &cs, lhs, rhs, &r.name);
     }
@@ -107,9 +110,9 @@ fn solve(
         ScipStatus::TimeLimit => (stopped(has_sol, Status::NoSolution), Some("time".into())),
         other => (stopped(has_sol, Status::Error), Some(format!("{other:?}"))),
     };
-    let bound = Some(dual)
-        .filter(|d| d.abs() < 1e20)
-        .map(|d| d + model.obj_constant);
+    let bound = Some(dual).filter(|d| d.abs() < 1e20);
     let message = (status == Status::Error).then(|| format!("SCIP ended with {st:?}"));
-    outcome(model, status, limit, values, bound, elapsed, message)
+    outcome(
+        model, &scaling, opts, status, limit, values, bound, elapsed, message,
+    )
 }

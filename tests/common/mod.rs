@@ -12,6 +12,11 @@ use std::fmt::Write as _;
 /// A random valid instance small enough to enumerate: ≤ 3 compute atoms,
 /// ≤ 3 nodes, ≤ 2 tasks, ≤ 2 quantization groups. Limits are drawn so that
 /// a fair share of instances are infeasible or have binding constraints.
+/// One in five DNNs is a join of branches of different depth (a fan-out
+/// class on two levels); one in five objectives is cost only with tiny
+/// prices (optimum 1e-11 to 1e-6), one in ten has tiny weights (×1e-7) and
+/// one in five huge ones (×1e8); the noise pair term's coefficient may be
+/// negative.
 pub fn tiny_instance(seed: u64) -> String {
     let mut r = ChaCha8Rng::seed_from_u64(seed);
     let nodes = r.gen_range(1..=3usize);
@@ -21,9 +26,18 @@ pub fn tiny_instance(seed: u64) -> String {
         s,
         "version: 1\nname: tiny-{seed}\ndescription: random tiny test instance"
     );
-    // DNN: one or two layers, at most 3 compute atoms in all.
-    let layer1 = r.gen_range(1..=2usize);
-    let layer2 = if r.gen_bool(0.6) {
+    // Objective size: 0–1 cost only with tiny prices (objective 1e-11 to
+    // 1e-6), 2 tiny weights (×1e-7), 3–4 huge weights (×1e8), else plain.
+    let magnitude = r.gen_range(0..10u32);
+    let price_scale = if magnitude <= 1 { 1e-5 } else { 1.0 };
+    // DNN: one or two layers, at most 3 compute atoms in all; or (one in
+    // five) the join `in → {p, a}`, `p → b`, `{a, b} → out`, whose fan-out
+    // class {a, b} spans levels 1 and 2.
+    let join = r.gen_bool(0.2);
+    let layer1 = if join { 1 } else { r.gen_range(1..=2usize) };
+    let layer2 = if join {
+        1
+    } else if r.gen_bool(0.6) {
         r.gen_range(1..=(3 - layer1))
     } else {
         0
@@ -59,17 +73,26 @@ pub fn tiny_instance(seed: u64) -> String {
         let _ = writeln!(s, "}}");
     };
     let g1 = groups.first().copied().filter(|_| r.gen_bool(0.8));
-    layer(&mut s, &mut r, "a", layer1, g1, None);
+    if join {
+        layer(&mut s, &mut r, "p", 1, g1, Some("in"));
+        layer(&mut s, &mut r, "a", 1, None, Some("in"));
+    } else {
+        layer(&mut s, &mut r, "a", layer1, g1, None);
+    }
     if layer2 > 0 {
         let g2 = groups
             .get(1)
             .copied()
             .or(groups.first().copied())
             .filter(|_| r.gen_bool(0.8));
-        let skip = r.gen_bool(0.3).then_some("in, a");
-        layer(&mut s, &mut r, "b", layer2, g2, skip);
+        let inputs = if join {
+            Some("p")
+        } else {
+            r.gen_bool(0.3).then_some("in, a")
+        };
+        layer(&mut s, &mut r, "b", layer2, g2, inputs);
     }
-    let out_inputs = if layer2 > 0 && r.gen_bool(0.3) {
+    let out_inputs = if join || (layer2 > 0 && r.gen_bool(0.3)) {
         "\n    inputs: [a, b]"
     } else {
         ""
@@ -84,7 +107,7 @@ pub fn tiny_instance(seed: u64) -> String {
             r.gen_range(1e8..1e10f64).round(),
             r.gen_range(5e3..4e5f64).round(),
             r.gen_range(0.0..50.0f64),
-            r.gen_range(0.0..0.01f64),
+            r.gen_range(0.0..0.01f64) * price_scale,
             r.gen_range(1.0..3.0f64)
         );
         if r.gen_bool(0.25) {
@@ -107,7 +130,7 @@ pub fn tiny_instance(seed: u64) -> String {
                     r.gen_range(1e5..1e8f64).round(),
                     r.gen_range(0.0..0.01f64),
                     r.gen_range(0.0..2.0f64),
-                    r.gen_range(0.0..1e-8f64)
+                    r.gen_range(0.0..1e-8f64) * price_scale
                 );
             }
         }
@@ -117,22 +140,26 @@ pub fn tiny_instance(seed: u64) -> String {
     }
     // Tasks.
     let _ = writeln!(s, "tasks:");
-    let atoms: Vec<String> = (0..layer1)
-        .map(|k| {
-            if layer1 == 1 {
-                "a".to_string()
-            } else {
-                format!("a.{k}")
-            }
-        })
-        .chain((0..layer2).map(|k| {
-            if layer2 == 1 {
-                "b".to_string()
-            } else {
-                format!("b.{k}")
-            }
-        }))
-        .collect();
+    let atoms: Vec<String> = if join {
+        vec!["p".into(), "a".into(), "b".into()]
+    } else {
+        (0..layer1)
+            .map(|k| {
+                if layer1 == 1 {
+                    "a".to_string()
+                } else {
+                    format!("a.{k}")
+                }
+            })
+            .chain((0..layer2).map(|k| {
+                if layer2 == 1 {
+                    "b".to_string()
+                } else {
+                    format!("b.{k}")
+                }
+            }))
+            .collect()
+    };
     for t in 0..tasks {
         let src = r.gen_range(0..nodes);
         let sink = r.gen_range(0..nodes);
@@ -202,6 +229,12 @@ pub fn tiny_instance(seed: u64) -> String {
     };
     let (wt, we, wc) = (w(&mut r), w(&mut r), w(&mut r));
     let wt = if wt + we + wc == 0.0 { 1.0 } else { wt };
+    let (wt, we, wc) = match magnitude {
+        0 | 1 => (0.0, 0.0, 1.0),
+        2 => (wt * 1e-7, we * 1e-7, wc * 1e-7),
+        3 | 4 => (wt * 1e8, we * 1e8, wc * 1e8),
+        _ => (wt, we, wc),
+    };
     let _ = writeln!(
         s,
         "objective:\n  weights: {{time: {wt}, energy: {we}, cost: {wc}}}"
@@ -332,7 +365,38 @@ pub fn brute_force(inst: &Instance, payoff: Option<&PayoffTable>) -> Option<(f64
     best
 }
 
-/// |a − b| within the tolerance used to compare optima.
+/// |a − b| within the tolerance used to compare optima: 1e-6 relative,
+/// with an absolute floor (1e-15) far below the tiniest objective the
+/// tests generate (about 1e-11), so that a tiny optimum is compared
+/// relatively too.
 pub fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1e-3)
+    (a - b).abs() <= 1e-6 * a.abs().max(b.abs()) + 1e-15
+}
+
+/// The model's objective with every y, z and q fixed to `plan` (what is
+/// left is an LP over the continuous columns): the value the MILP gives
+/// that plan. `None` when the fixed model has no solution.
+pub fn fixed_plan_objective(
+    inst: &Instance,
+    plan: &Plan,
+    payoff: Option<&PayoffTable>,
+    kind: edgesplit::solve::BackendKind,
+) -> Option<f64> {
+    use edgesplit::milp::{build, ObjectiveSpec};
+    use edgesplit::solve::{SolveOptions, Status};
+    let mut built = build(inst, ObjectiveSpec::Instance, payoff);
+    for (col, v) in built.start_values(plan) {
+        let c = &mut built.model.columns[col];
+        if v < c.lb || v > c.ub {
+            return None;
+        }
+        (c.lb, c.ub) = (v, v);
+    }
+    let backend = kind.backend().expect("backend built in");
+    let o = backend.solve(&built.model, &SolveOptions::default(), &[]);
+    match o.status {
+        Status::Optimal => o.objective,
+        Status::Infeasible => None,
+        st => panic!("fixed-plan solve ended {st}: {:?}", o.message),
+    }
 }

@@ -1,4 +1,4 @@
-//! Capacity (FORMULATION §3.8): node utilization
+//! Capacity (docs/formulation.md §5): node utilization
 //! `Σ_t rate(t)·Σ_a ct(a,n,t) ≤ max_utilization(n)` where set, and the load
 //! of each physical link, `Σ_t rate(t)·(bytes of every transfer whose path
 //! uses the link) ≤ bandwidth`.

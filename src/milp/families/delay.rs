@@ -1,4 +1,4 @@
-//! Delay (FORMULATION §3.5, TIDE eq. 1): `Δ(t) ≤ max_delay(t)`. Δ(t) itself
+//! Delay (docs/formulation.md §5, TIDE eq. 1): `Δ(t) ≤ max_delay(t)`. Δ(t) itself
 //! (sequential or layered) is defined by [`Builder::delay_var`], since the
 //! objective needs it even when this family is off.
 

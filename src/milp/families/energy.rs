@@ -1,4 +1,4 @@
-//! Energy budget (FORMULATION §3.9): `Σ_t rate(t)·E(t,n) ≤ max_power(n)`
+//! Energy budget (docs/formulation.md §5): `Σ_t rate(t)·E(t,n) ≤ max_power(n)`
 //! where set, E(t,n) being compute energy on n plus the energy of transfers
 //! sent from n.
 

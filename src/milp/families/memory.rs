@@ -1,4 +1,4 @@
-//! Memory (FORMULATION §3.4, TIDE eq. 2) with shared deployment:
+//! Memory (docs/formulation.md §5, TIDE eq. 2) with shared deployment:
 //! `u(a,n) ≥ z(a,n,t)` for every t, and
 //! `Σ_a param_bytes(a)·(u(a,n) − (1 − weight_factor)·uq(a,n)) ≤ memory(n)`
 //! with `uq ≤ u`, `uq ≤ q_g(a)` (a discount, so its upper bounds suffice).

@@ -1,4 +1,4 @@
-//! Constraint families, one module each (FORMULATION §3). To add a family:
+//! Constraint families, one module each (docs/formulation.md §5). To add a family:
 //! write a module with a type implementing [`Family`], list it in [`all`],
 //! and give the evaluator the same check (see `docs/extending.md`).
 
@@ -13,6 +13,7 @@ mod rules;
 mod selection;
 mod strengthen;
 mod traffic;
+mod width;
 
 use super::Builder;
 use crate::instance::Instance;
@@ -34,6 +35,7 @@ pub trait Family {
 pub fn all() -> Vec<Box<dyn Family>> {
     vec![
         Box::new(selection::Selection),
+        Box::new(width::Width),
         Box::new(placement::Placement),
         Box::new(rules::Rules),
         Box::new(strengthen::MemoryFit),

@@ -1,4 +1,4 @@
-//! Noise (FORMULATION §3.7): `η(q) ≤ max_noise`, with η built by
+//! Noise (docs/formulation.md §5): `η(q) ≤ max_noise`, with η built by
 //! [`Builder::noise_terms`] (each monomial linearized only on the side its
 //! sign needs; the intercept through any_q so that η(0) = 0).
 

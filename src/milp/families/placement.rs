@@ -1,4 +1,4 @@
-//! Placement (FORMULATION §3.2): a used atom runs on exactly one node,
+//! Placement (docs/formulation.md §5): a used atom runs on exactly one node,
 //! `Σ_n z(a,n,t) = y(a,t)`. Structural: always on. Source and sink are
 //! fixed by column bounds in [`Builder::new`]; u(a,n) ≥ z(a,n,t) lives in
 //! the memory family, its only reader.

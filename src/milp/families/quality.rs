@@ -1,4 +1,4 @@
-//! Quality (FORMULATION §3.6, TIDE eq. 3):
+//! Quality (docs/formulation.md §5, TIDE eq. 3):
 //! `ret(t) = Σ_a σ(a,t)·y(a,t) / Σ_a σ(a,t)`,
 //! `α(t) ≤ slope_k·ret(t) + icpt_k` for every piece k of the concave F_t
 //! (so α(t) ≤ F_t(ret(t))), and `α(t) − γ(t)·η(q) ≥ min_quality(t)`.

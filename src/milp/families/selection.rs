@@ -1,4 +1,4 @@
-//! Selection (FORMULATION §3.1): each task's sub-DNN is connected.
+//! Selection (docs/formulation.md §5): each task's sub-DNN is connected.
 //! `y(a,t) ≤ Σ_{b∈P(a)} y(b,t)` for a ≠ a_in and `y(a,t) ≤ Σ_{b∈S(a)} y(b,t)`
 //! for a ≠ a_out. Input, output and mandatory atoms are fixed to 1 by
 //! column bounds in [`Builder::new`].

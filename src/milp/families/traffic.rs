@@ -3,6 +3,13 @@
 //! `r(C,h,t) ≥ z(b,h,t)` for b ∈ S(C) (some consumer of C is on h);
 //! `x(a,k,h,t) ≥ z(a,k,t) + r(C(a),h,t) − 1` (a's output crosses k → h);
 //! `v(C,k,h,t) ≥ x(a,k,h,t)` (class C pays the latency of k → h once).
+//!
+//! Under the layered delay model a latency is charged per level, for that
+//! level's own outputs. A class whose members sit on several levels (two
+//! branches of different depth joining) then gets one column per level it
+//! touches, `v(C@l,k,h,t) ≥ x(a,k,h,t)` for its members a on level l, and
+//! `v(C,k,h,t) ≥ v(C@l,k,h,t)`; a class on one level uses v(C) itself.
+//! [`Builder::v_level`] maps (class, level) to the column the delay rows use.
 //! x, r, v are continuous in [0, 1]: they only appear with non-negative
 //! costs, so at an optimum they equal the max of binaries. A pair with no
 //! path gets x ≤ 0, which forbids the placement.
@@ -20,9 +27,10 @@
 //! `x(a,k,h,t) ≥ f(a,k,h,t)` for each mandatory member.
 
 use super::Family;
-use crate::instance::Instance;
-use crate::milp::model::Sense;
+use crate::instance::{DelayModel, Instance};
+use crate::milp::model::{Sense, Var};
 use crate::milp::Builder;
+use std::collections::BTreeMap;
 
 pub struct Traffic;
 
@@ -39,6 +47,12 @@ impl Family for Traffic {
         let net = &inst.network;
         let can =
             |b: &Builder, t: usize, a: usize, n: usize| b.model.columns[b.z[t][a][n].0].ub > 0.0;
+        // Classes that need one latency column per level.
+        let split: Vec<bool> = dnn
+            .classes
+            .iter()
+            .map(|c| inst.delay_model == DelayModel::Layered && spans_levels(inst, &c.atoms))
+            .collect();
         for (t, task) in inst.tasks.iter().enumerate() {
             let tn = &task.name;
             for (c, class) in dnn.classes.iter().enumerate() {
@@ -83,6 +97,7 @@ impl Family for Traffic {
                         let v = b
                             .model
                             .continuous(format!("v({c},{kn},{hn},{tn})"), 0.0, 1.0);
+                        let mut pieces: BTreeMap<usize, Var> = BTreeMap::new();
                         for a in senders {
                             let id = &dnn.atoms[a].id;
                             let ub = if reachable { 1.0 } else { 0.0 };
@@ -96,13 +111,36 @@ impl Family for Traffic {
                                 Sense::Ge,
                                 -1.0,
                             );
+                            let level = dnn.atoms[a].level;
+                            let (target, label) = if split[c] {
+                                let vl = *pieces.entry(level).or_insert_with(|| {
+                                    b.model.continuous(
+                                        format!("v({c}@{level},{kn},{hn},{tn})"),
+                                        0.0,
+                                        1.0,
+                                    )
+                                });
+                                (vl, "vl")
+                            } else {
+                                b.v_level.insert((c, level, k, h, t), v);
+                                (v, "v")
+                            };
                             b.row(
-                                format!("v>=x({id},{kn},{hn},{tn})"),
-                                vec![(v, 1.0), (x, -1.0)],
+                                format!("{label}>=x({id},{kn},{hn},{tn})"),
+                                vec![(target, 1.0), (x, -1.0)],
                                 Sense::Ge,
                                 0.0,
                             );
                             b.x.insert((a, k, h, t), x);
+                        }
+                        for (level, vl) in pieces {
+                            b.row(
+                                format!("v>=vl({c},{level},{kn},{hn},{tn})"),
+                                vec![(v, 1.0), (vl, -1.0)],
+                                Sense::Ge,
+                                0.0,
+                            );
+                            b.v_level.insert((c, level, k, h, t), vl);
                         }
                         b.v.insert((c, k, h, t), v);
                     }
@@ -121,6 +159,12 @@ impl Family for Traffic {
             }
         }
     }
+}
+
+/// Whether the atoms lie on more than one level.
+fn spans_levels(inst: &Instance, atoms: &[usize]) -> bool {
+    let level = |a: &usize| inst.dnn.atoms[*a].level;
+    atoms.iter().map(level).min() != atoms.iter().map(level).max()
 }
 
 /// The edge a → s of class c if c = {a}, S(c) = {s} and both are
@@ -188,6 +232,9 @@ fn chain_edge(b: &mut Builder, t: usize, class: usize, a: usize, s: usize, link:
                 if net.effective(k, h).is_some() {
                     b.x.insert((a, k, h, t), fv);
                     b.v.insert((class, k, h, t), fv);
+                    // A one-atom class lies on one level.
+                    b.v_level
+                        .insert((class, inst.dnn.atoms[a].level, k, h, t), fv);
                 } else {
                     b.model.columns[fv.0].ub = 0.0;
                 }

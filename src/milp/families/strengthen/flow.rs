@@ -106,10 +106,8 @@ fn outflow(b: &mut Builder, t: usize) {
         let Some(c) = dnn.class_of[a].filter(|&c| transport_edge(inst, c).is_none()) else {
             continue;
         };
-        for k in 0..net.len() {
-            if !can(b, t, a, k) {
-                continue;
-            }
+        let nodes: Vec<usize> = (0..net.len()).filter(|&k| can(b, t, a, k)).collect();
+        for k in nodes {
             let mut row = vec![(b.z[t][a][k], 1.0)];
             if let Some(&r) = b.r.get(&(c, k, t)) {
                 row.push((r, -1.0));
