@@ -132,18 +132,31 @@ impl Network {
                 // Recover the path: walk back from h along edges whose cost
                 // closes the distance exactly.
                 let mut path = Vec::new();
+                let mut on_path = vec![false; n];
                 let mut cur = h;
                 while cur != k {
+                    on_path[cur] = true;
                     let dc = dist[&NodeIndex::new(cur)];
-                    let edge = links.iter().enumerate().find(|(_, l)| {
-                        l.to == cur
-                            && dist
-                                .get(&NodeIndex::new(l.from))
-                                .is_some_and(|df| close(*df + cost_of(l), dc))
+                    // Edges into cur from a reached node not yet on the path.
+                    let into = || {
+                        links.iter().enumerate().filter_map(|(i, l)| {
+                            let df = dist.get(&NodeIndex::new(l.from))?;
+                            (l.to == cur && !on_path[l.from]).then(|| (i, l, *df + cost_of(l)))
+                        })
+                    };
+                    // The edge that closes the distance; with extreme numbers
+                    // (infinite or absorbed costs) the cheapest one instead.
+                    let edge = into().find(|&(_, _, c)| close(c, dc)).or_else(|| {
+                        into().min_by(|x, y| {
+                            x.2.partial_cmp(&y.2).unwrap_or(std::cmp::Ordering::Equal)
+                        })
                     });
-                    let (i, l) = edge.expect("dijkstra distance has a predecessor edge");
+                    let Some((i, l, _)) = edge else { break };
                     path.push(i);
                     cur = l.from;
+                }
+                if cur != k {
+                    continue;
                 }
                 path.reverse();
                 // Sum along the recovered path itself, so that ties between
@@ -190,6 +203,6 @@ impl Network {
 }
 
 fn close(a: PathCost, b: PathCost) -> bool {
-    let eq = |x: f64, y: f64| (x - y).abs() <= 1e-12 * (1.0 + x.abs().max(y.abs()));
+    let eq = |x: f64, y: f64| x == y || (x - y).abs() <= 1e-12 * (1.0 + x.abs().max(y.abs()));
     eq(a.latency, b.latency) && eq(a.time_per_byte, b.time_per_byte)
 }

@@ -110,12 +110,14 @@ fn a_time_limit_gives_a_status_a_bound_and_a_gap() {
     );
     if status == "feasible" {
         assert_eq!(r["limit"], "time");
-        let (obj, bound, gap) = (
-            r["milp_objective"].as_f64().unwrap(),
-            r["best_bound"].as_f64().unwrap(),
-            r["gap"].as_f64().unwrap(),
-        );
-        assert!(bound <= obj + 1e-9 && gap >= 0.0, "{r}");
+        // A warm-started solve may stop with an incumbent before HiGHS
+        // has a finite bound; then neither bound nor gap is reported.
+        let obj = r["milp_objective"].as_f64().unwrap();
+        match (r["best_bound"].as_f64(), r["gap"].as_f64()) {
+            (Some(bound), Some(gap)) => assert!(bound <= obj + 1e-9 && gap >= 0.0, "{r}"),
+            (None, None) => {}
+            _ => panic!("a bound without a gap or a gap without a bound: {r}"),
+        }
         assert!(r["evaluation"]["violations"].as_array().unwrap().is_empty());
     }
     assert!(r["solve_time_s"].as_f64().unwrap() < 1.0 + 5.0);
