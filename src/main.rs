@@ -579,6 +579,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = LOAD_OPTIONS.set(edgesplit::instance::LoadOptions {
         limits: cli.limits.unwrap_or_default(),
+        ..Default::default()
     });
     match run(cli) {
         Ok(code) => code,
