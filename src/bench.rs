@@ -79,7 +79,10 @@ pub struct Case {
 /// Instance files of the solve benchmark, relative to the repository root:
 /// TIDE's q_min 0.5 evaluation instance and the thesis' 502-layer chain.
 pub const BENCH_FILES: [(&str, &str); 2] = [
-    ("tide-q050 (instances/tide)", "instances/tide/tide-q050.yaml"),
+    (
+        "tide-q050 (instances/tide)",
+        "instances/tide/tide-q050.yaml",
+    ),
     (
         "thesis-chain502 (benches/data)",
         "benches/data/thesis-chain502.json",
@@ -236,7 +239,9 @@ pub fn bench_solve(
     let mut relax = String::from(
         "| instance | atoms | tasks | nodes | rows before → after (strengthening rows) | columns before → after | LP before | LP after | root before | root after |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
-    let mut solves = String::from("| instance | solver | result | objective | best bound |\n|---|---|---|---:|---:|\n");
+    let mut solves = String::from(
+        "| instance | solver | result | objective | best bound |\n|---|---|---|---:|---:|\n",
+    );
     for case in &cases {
         let inst = &case.inst;
         let mut payoff = None;
@@ -265,7 +270,9 @@ pub fn bench_solve(
                 threads: Some(1),
                 ..SolveOptions::default()
             };
-            payoff = payoff_table(inst, BackendKind::Highs, &opts).ok().map(|p| p.0);
+            payoff = payoff_table(inst, BackendKind::Highs, &opts)
+                .ok()
+                .map(|p| p.0);
         }
         progress(&format!("{}: relaxations", case.label));
         let mut plain = inst.clone();

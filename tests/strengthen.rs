@@ -33,7 +33,11 @@ fn check_seed(seed: u64) -> Result<(), TestCaseError> {
     let inst = load_str(&text, None).unwrap();
     let bf = brute_force(&inst, None).map(|b| b.0);
     for list in settings() {
-        let rep = solve_instance(&with(&inst, &list), BackendKind::Highs, &SolveOptions::default());
+        let rep = solve_instance(
+            &with(&inst, &list),
+            BackendKind::Highs,
+            &SolveOptions::default(),
+        );
         match (bf, rep.status) {
             (None, Status::Infeasible) => {}
             (Some(opt), Status::Optimal) => {
@@ -131,6 +135,9 @@ fn each_strengthening_raises_the_lp_bound() {
             one > none * (1.0 + 1e-6),
             "{name}: LP {one} not above {none} without it"
         );
-        assert!(all >= one * (1.0 - 1e-9), "all {all} below {name} alone {one}");
+        assert!(
+            all >= one * (1.0 - 1e-9),
+            "all {all} below {name} alone {one}"
+        );
     }
 }

@@ -6,8 +6,8 @@
 
 use super::limits::check_declared;
 use super::raw::*;
-use super::source::FileSource;
 use super::scale::Scale;
+use super::source::FileSource;
 use super::*;
 use crate::dnn::Atom;
 use crate::error::{Diagnostics, Error, Result};

@@ -8,9 +8,9 @@ pub mod limits;
 pub mod load;
 pub mod raw;
 pub mod rules;
+pub mod scale;
 pub mod source;
 pub mod width;
-pub mod scale;
 
 use crate::dnn::{AtomIx, Dnn};
 use crate::network::{Network, NodeIx};
@@ -19,8 +19,8 @@ use std::path::PathBuf;
 pub use limits::Limits;
 pub use load::{load, load_str, load_str_with, load_with, LoadOptions};
 pub use rules::PlacementRule;
-pub use width::MinWidth;
 pub use source::{FileSource, VirtualFiles};
+pub use width::MinWidth;
 
 /// Index of a task in [`Instance::tasks`].
 pub type TaskIx = usize;

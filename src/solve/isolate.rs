@@ -86,8 +86,7 @@ pub fn solve_isolated(
         cmd.arg("--verbose");
     }
     // The worker reloads the file: hand it the strengthenings in force.
-    cmd.arg("--strengthen")
-        .arg(inst.families.strengthen_list());
+    cmd.arg("--strengthen").arg(inst.families.strengthen_list());
     // The worker reads the warm start back from a plan file.
     if let Some(plan) = &opts.initial {
         let p = dir.path().join("start.yaml");

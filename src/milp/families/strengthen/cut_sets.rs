@@ -57,15 +57,11 @@ impl Family for CutSets {
         let (min_level, max_level) = class_levels(inst);
         for (t, task) in inst.tasks.iter().enumerate() {
             for set in node_sets(n, task.source) {
-                let side = Side::Source {
-                    levels: &min_level,
-                };
+                let side = Side::Source { levels: &min_level };
                 cut(b, t, &set, side);
             }
             for set in node_sets(n, task.sink) {
-                let side = Side::Sink {
-                    levels: &max_level,
-                };
+                let side = Side::Sink { levels: &max_level };
                 cut(b, t, &set, side);
             }
         }
