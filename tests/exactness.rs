@@ -235,7 +235,12 @@ fn payoff_normalization_matches_brute_force() {
                 "seed {seed} {kind}: {:?}",
                 rep.message
             );
-            assert_eq!(rep.payoff_rows.len(), 3, "seed {seed} {kind}: {:?}", rep.payoff);
+            assert_eq!(
+                rep.payoff_rows.len(),
+                3,
+                "seed {seed} {kind}: {:?}",
+                rep.payoff
+            );
             assert!(rep.payoff_rows.iter().all(|r| r.status == Status::Optimal));
             let table = rep.payoff.expect("payoff table reported");
             for (ideal, opt) in [table.ideal.time, table.ideal.energy, table.ideal.cost]

@@ -617,11 +617,10 @@ pub fn payoff_table(
     // on tiny payoff instances (tests/exactness.rs), so it is left out.
     let opts = opts.clone();
     for which in [Total::Time, Total::Energy, Total::Cost] {
-        let (row, totals, plan) = payoff_row(inst, kind, &opts, which)?;
+        let (row, totals, _plan) = payoff_row(inst, kind, &opts, which)?;
         time += row.solve_time_s;
         rows.push(row);
         optima.push(totals);
-        drop(plan);
     }
     let pick = |w: Total, i: usize| total_of(optima[i], w);
     let mut ideal = Tec::default();
