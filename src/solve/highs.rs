@@ -127,7 +127,10 @@ fn solve(
     let values: Vec<f64> = solved.get_solution().columns().to_vec();
     let has_sol = values.len() == model.columns.len()
         && solved.primal_solution_status() == highs::HighsSolutionStatus::Feasible;
-    let bound = info("mip_dual_bound");
+    // A pure LP has no MIP dual bound (HiGHS reports a meaningless value):
+    // its optimum is its bound.
+    let is_mip = model.columns.iter().any(|c| c.kind == VarKind::Binary);
+    let bound = if is_mip { info("mip_dual_bound") } else { None };
     let (st, limit) = match status {
         HighsModelStatus::Optimal => (Status::Optimal, None),
         // Every edgesplit model is bounded below, so "unbounded or
