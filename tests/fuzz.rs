@@ -11,6 +11,9 @@
 //! PROPTEST_CASES=20000 cargo test --release --test fuzz
 //! ```
 //!
+//! The random seed is fixed unless `PROPTEST_RNG_SEED` is set, so that the
+//! suite's run is reproducible; explore new inputs with, e.g.,
+//! `PROPTEST_RNG_SEED=$RANDOM PROPTEST_CASES=5000 cargo test --release --test fuzz`.
 //! A failure prints the shrunk input and stores its seed in
 //! `tests/fuzz.proptest-regressions`, which is replayed first next time.
 
@@ -30,6 +33,10 @@ fn config(cases: u32) -> ProptestConfig {
         cases,
         // Shrinking a slow ONNX case can take long; a few steps say enough.
         max_shrink_iters: 200,
+        rng_seed: match std::env::var("PROPTEST_RNG_SEED") {
+            Ok(_) => ProptestConfig::default().rng_seed,
+            Err(_) => proptest::test_runner::RngSeed::Fixed(0x00ed_9e5f_11c3),
+        },
         ..ProptestConfig::default()
     }
 }
