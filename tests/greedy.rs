@@ -33,7 +33,7 @@ fn small_generated(
         tasks,
         nodes,
         groups,
-        delay_model: if seed % 2 == 0 {
+        delay_model: if seed.is_multiple_of(2) {
             "sequential"
         } else {
             "layered"

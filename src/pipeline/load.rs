@@ -497,7 +497,12 @@ fn check_scale(inst: &PipelineInstance, numbers: &[(String, f64)], c: &mut Check
             ("weighted objective", e.objective, ""),
         ]
         .into_iter()
-        .find(|(_, x, _)| !(x.abs() <= MAX_DERIVED))
+        .find(|(_, x, _)| {
+            !matches!(
+                x.abs().partial_cmp(&MAX_DERIVED),
+                Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+            )
+        })
         .map(|(what, x, unit)| {
             format!(
                 "the {what} of {} at Q = {} is {} {unit}",

@@ -49,6 +49,8 @@ impl Sizes {
 }
 
 /// A loaded instance of either kind.
+// One value per request or job, never stored in bulk: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Loaded {
     /// A joint (split/placement/quantization) instance.
     Joint(crate::Instance),

@@ -166,10 +166,10 @@ pub fn run_loaded(
                 initial,
                 ..opts.clone()
             };
-            let rep = solve_instance(&inst, *kind, &opts);
+            let rep = solve_instance(inst, *kind, &opts);
             let plan = match &rep.plan {
                 Some(p) => Some(json(
-                    &p.to_file(&inst, Some(&format!("milp:{}", kind.name()))),
+                    &p.to_file(inst, Some(&format!("milp:{}", kind.name()))),
                 )?),
                 None => None,
             };
@@ -183,9 +183,9 @@ pub fn run_loaded(
             })
         }
         JobMethod::Heuristic(m) => {
-            let out = crate::heuristic::run(&inst, *m, None);
+            let out = crate::heuristic::run(inst, *m, None);
             let plan = match &out.plan {
-                Some(p) => Some(json(&p.to_file(&inst, Some(m.name())))?),
+                Some(p) => Some(json(&p.to_file(inst, Some(m.name())))?),
                 None => None,
             };
             let feasible = out.feasible();
@@ -209,7 +209,7 @@ pub fn run_loaded(
         JobMethod::Compare(methods) => {
             let t0 = std::time::Instant::now();
             let start = crate::heuristic::warm::WarmStart::default();
-            let rows = compare_instance(&inst, None, methods, opts, &start, |_| {});
+            let rows = compare_instance(inst, None, methods, opts, &start, |_| {});
             Ok(WorkerResult {
                 status: "done".into(),
                 solve_time_s: t0.elapsed().as_secs_f64(),
