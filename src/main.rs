@@ -917,6 +917,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 read_timeout,
                 max_db_bytes: max_db_size,
                 log_format: log_format.parse().map_err(|e: String| anyhow::anyhow!(e))?,
+                limits: *limits(),
             })?;
             Ok(ExitCode::SUCCESS)
         }

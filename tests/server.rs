@@ -598,8 +598,84 @@ fn an_instance_over_the_size_limit_is_refused_saying_the_limit() {
     let s = start(dir.path(), &["--max-instance-size", "10"], &[]);
     let r = s.post("/v1/jobs", &default_job("tide"));
     assert_eq!(r.status, 422, "{}", r.body);
-    assert!(r.body.contains("at most 10"), "{}", r.body);
+    // Refused from the declared numbers, before the instance is built.
+    assert!(r.body.contains("max_instance_size = 10"), "{}", r.body);
+    assert!(r.body.contains("--max-instance-size N"), "{}", r.body);
     assert!(r.body.contains("atoms"), "{}", r.body);
+}
+
+/// An inline instance whose one layer declares `count` atoms.
+fn declared_layer_instance(count: u64) -> String {
+    format!(
+        "version: 1\ndnn:\n  input: {{name: x, out_bytes: 100}}\n  layers:\n    - {{name: big, count: {count}, flops: 1}}\n  output: {{name: y}}\n\
+         network:\n  nodes:\n    - {{name: n0, speed: 1.0e9, memory: 1.0e9}}\ntasks:\n  - {{name: t0, rate: 1, source: n0}}\n"
+    )
+}
+
+#[test]
+fn the_servers_own_limits_are_checked_before_an_instance_is_expanded() {
+    let dir = tmp();
+    // The global flag, given to `serve`: the server's loader checks it.
+    let s = start(
+        dir.path(),
+        &[
+            "--limits",
+            "max_atoms=1000",
+            "--max-instance-size",
+            "1000000",
+        ],
+        &[],
+    );
+    // 100 atoms: under both limits.
+    let ok = s.post(
+        "/v1/validate",
+        &json!({"instance": declared_layer_instance(100)}),
+    );
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(ok.json()["valid"], true, "{}", ok.body);
+    // 5000 atoms: under the default max_atoms but over this server's.
+    let r = s.post(
+        "/v1/validate",
+        &json!({"instance": declared_layer_instance(5000)}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["valid"], false, "{v}");
+    let d = &v["problems"][0];
+    assert_eq!(d["field"], "dnn.layers[0].count", "{v}");
+    let msg = d["message"].as_str().unwrap();
+    assert!(msg.contains("max_atoms = 1000"), "{msg}");
+    assert!(
+        msg.contains("edgesplit serve --limits max_atoms=N"),
+        "{msg}"
+    );
+    // Ten million declared atoms × 1 task × 1 node: over --max-instance-size,
+    // refused from the declared numbers (the server would need gigabytes to
+    // build it) and saying which server option raises it.
+    let dir2 = tmp();
+    let s2 = start(
+        dir2.path(),
+        &[
+            "--limits",
+            "max_atoms=1e8",
+            "--max-instance-size",
+            "1000000",
+        ],
+        &[],
+    );
+    let r = s2.post(
+        "/v1/jobs",
+        &json!({"instance": declared_layer_instance(10_000_000), "method": "tide"}),
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("max_instance_size = 1000000"), "{}", r.body);
+    assert!(r.body.contains("--max-instance-size N"), "{}", r.body);
+    assert!(
+        r.body.contains("refused before building anything"),
+        "{}",
+        r.body
+    );
+    assert_eq!(s2.get("/healthz").status, 200);
 }
 
 #[test]

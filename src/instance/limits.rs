@@ -35,6 +35,11 @@ pub struct Limits {
     /// Bytes of the noise fit's least-squares matrix:
     /// (samples + terms + 1) × (terms + 1) × 8.
     pub max_fit_bytes: u64,
+    /// Whose limits these are: a refusal names the server's options
+    /// (`edgesplit serve --limits`, `--max-instance-size`) instead of the
+    /// command line's.
+    #[serde(skip)]
+    pub for_server: bool,
 }
 
 impl Default for Limits {
@@ -46,6 +51,7 @@ impl Default for Limits {
             max_instance_size: 50_000_000,
             max_noise_terms: 20_000,
             max_fit_bytes: 1 << 30,
+            for_server: false,
         }
     }
 }
@@ -83,9 +89,14 @@ impl Limits {
     /// the limit `key`, and how to raise it.
     pub fn refusal(&self, key: &str, what: &str, declared: u128) -> String {
         let limit = self.get(key).unwrap_or_default();
+        let how = match (self.for_server, key) {
+            (true, "max_instance_size") => "the server's `--max-instance-size N`".to_string(),
+            (true, _) => format!("the server's `edgesplit serve --limits {key}=N`"),
+            (false, _) => format!("`--limits {key}=N`"),
+        };
         format!(
             "{what} is {declared}, more than the limit {key} = {limit}: \
-             refused before building anything; raise it with `--limits {key}=N` \
+             refused before building anything; raise it with {how} \
              if the machine can take it"
         )
     }

@@ -5,7 +5,7 @@
 
 use super::api::{ApiError, Detail};
 use crate::error::Problem;
-use crate::instance::{FileSource, LoadOptions, VirtualFiles};
+use crate::instance::{FileSource, Limits, LoadOptions, VirtualFiles};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -138,8 +138,9 @@ impl Bundle {
 
     /// Loads the instance with the library's loader, its referenced files
     /// read from [`Bundle::files`] only (never from the host's disk). In
-    /// messages the instance is [`INSTANCE_NAME`].
-    pub fn load(&self) -> Result<Loaded, LoadError> {
+    /// messages the instance is [`INSTANCE_NAME`]. `limits` are checked
+    /// from the declared numbers before anything is expanded.
+    pub fn load(&self, limits: &Limits) -> Result<Loaded, LoadError> {
         let files = self.virtual_files().map_err(LoadError::Names)?;
         let name = Path::new(INSTANCE_NAME);
         if crate::pipeline::is_pipeline_text(&self.instance) {
@@ -147,7 +148,10 @@ impl Bundle {
                 .map(Loaded::Pipeline)
                 .map_err(LoadError::Load);
         }
-        let opts = LoadOptions::with_files(FileSource::Virtual(files));
+        let opts = LoadOptions {
+            files: FileSource::Virtual(files),
+            limits: *limits,
+        };
         crate::instance::load_str_with(&self.instance, Some(name), &opts)
             .map(Loaded::Joint)
             .map_err(LoadError::Load)
@@ -177,9 +181,9 @@ pub fn details_of(e: &crate::Error) -> Vec<Detail> {
 
 /// Loads a bundle and returns its sizes; a bad file name or an invalid
 /// instance is a 422 whose details name the request's files and field
-/// paths.
-pub fn validate(b: &Bundle) -> Result<Sizes, ApiError> {
-    match b.load() {
+/// paths (a size over `limits` included, refused before expansion).
+pub fn validate(b: &Bundle, limits: &Limits) -> Result<Sizes, ApiError> {
+    match b.load(limits) {
         Ok(l) => Ok(l.sizes()),
         Err(LoadError::Names(d)) => Err(ApiError::unprocessable("bad file name", d)),
         Err(LoadError::Load(e)) => Err(ApiError::unprocessable(
@@ -226,7 +230,7 @@ mod tests {
                 &format!("version: 1\n{text}network: {{nodes: []}}\ntasks: []\n"),
                 &[],
             );
-            let e = validate(&b).unwrap_err();
+            let e = validate(&b, &Limits::default()).unwrap_err();
             let d = &e.body.details[0];
             assert_eq!(d.field.as_deref(), Some(field), "{d:?}");
             assert!(!d.message.contains("root:"), "{}", d.message);

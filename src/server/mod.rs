@@ -69,6 +69,22 @@ pub struct Config {
     pub max_db_bytes: Option<u64>,
     /// How log lines on standard error look.
     pub log_format: LogFormat,
+    /// Size limits the loader checks before expanding an instance (its
+    /// `max_instance_size` is [`Config::max_instance_size`]'s).
+    pub limits: crate::instance::Limits,
+}
+
+impl Config {
+    /// The limits instances are loaded with: [`Config::limits`] with the
+    /// server's `--max-instance-size`, and refusals that name the
+    /// server's options.
+    pub fn load_limits(&self) -> crate::instance::Limits {
+        crate::instance::Limits {
+            max_instance_size: u64::try_from(self.max_instance_size).unwrap_or(u64::MAX),
+            for_server: true,
+            ..self.limits
+        }
+    }
 }
 
 /// The format of the log lines on standard error.
@@ -119,6 +135,38 @@ pub struct AppState {
     /// Jobs that ended but whose end the store could not record yet: id →
     /// the reason they are failed with (retried until the store writes).
     unrecorded: Mutex<HashMap<String, String>>,
+}
+
+/// A state around `store` with a configuration that runs nothing, for
+/// tests of the store-facing paths.
+#[cfg(test)]
+pub(crate) fn test_state(store: Store) -> AppState {
+    AppState {
+        cfg: Config {
+            addr: "127.0.0.1:0".parse().expect("an address"),
+            db: PathBuf::from("unused.db"),
+            workers: 1,
+            tokens: Vec::new(),
+            max_body: 1 << 20,
+            max_instance_size: 1_000_000,
+            max_queue: 10,
+            max_time_limit: 10.0,
+            exe: PathBuf::from("unused"),
+            read_timeout: Duration::from_secs(1),
+            max_db_bytes: None,
+            log_format: LogFormat::Text,
+            limits: crate::instance::Limits::default(),
+        },
+        store,
+        jobs_dir: PathBuf::from("unused.jobs"),
+        running: Mutex::new(HashMap::new()),
+        wake: Notify::new(),
+        done: Notify::new(),
+        metrics: metrics::Metrics::default(),
+        token_hashes: Vec::new(),
+        loaders: tokio::sync::Semaphore::new(1),
+        unrecorded: Mutex::new(HashMap::new()),
+    }
 }
 
 fn sha256_hex(s: &str) -> String {
@@ -621,7 +669,8 @@ async fn checked(st: &AppState, b: &Bundle) -> Result<bundle::Sizes, ApiError> {
 /// Validates a bundle with the library's loader, in the blocking pool.
 async fn validated(st: &AppState, b: &Bundle) -> Result<bundle::Sizes, ApiError> {
     let b = b.clone();
-    blocking(st, move || bundle::validate(&b)).await
+    let limits = st.cfg.load_limits();
+    blocking(st, move || bundle::validate(&b, &limits)).await
 }
 
 fn check_options(st: &AppState, o: &JobOptions) -> Result<(), ApiError> {
@@ -1285,7 +1334,10 @@ async fn evaluate(
     })
     .await?;
     checked(&st, &b).await?;
-    let (feasible, evaluation) = blocking(&st, move || evaluate_plan(&b, &plan)).await?;
+    let (feasible, evaluation) = {
+        let limits = st.cfg.load_limits();
+        blocking(&st, move || evaluate_plan(&b, &plan, &limits)).await?
+    };
     Ok(Json(EvaluateResponse {
         feasible,
         evaluation,
@@ -1297,7 +1349,11 @@ const PLAN_NAME: &str = "plan.yaml";
 
 /// Evaluates the plan text on a (validated) bundle, in memory: whether it
 /// is feasible, and the evaluation as JSON.
-fn evaluate_plan(b: &Bundle, plan: &str) -> Result<(bool, serde_json::Value), ApiError> {
+fn evaluate_plan(
+    b: &Bundle,
+    plan: &str,
+    st_limits: &crate::instance::Limits,
+) -> Result<(bool, serde_json::Value), ApiError> {
     let bad_plan = |e: crate::Error| {
         let details = match e.diagnostics() {
             Some(_) => bundle::details_of(&e),
@@ -1306,7 +1362,7 @@ fn evaluate_plan(b: &Bundle, plan: &str) -> Result<(bool, serde_json::Value), Ap
         ApiError::unprocessable("the plan is invalid", details)
     };
     let name = Path::new(PLAN_NAME);
-    let loaded = b.load().map_err(ApiError::internal)?;
+    let loaded = b.load(&st_limits).map_err(ApiError::internal)?;
     let json = |v: Result<serde_json::Value, serde_json::Error>| v.map_err(ApiError::internal);
     match loaded {
         bundle::Loaded::Pipeline(inst) => {

@@ -185,29 +185,34 @@ fn record_end(
 pub async fn record_unrecorded(st: Arc<AppState>) {
     loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let pending: Vec<(String, String)> = {
-            let p = st.unrecorded.lock().unwrap_or_else(|e| e.into_inner());
-            p.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-        };
-        let mut written = 0;
-        for (id, reason) in pending {
-            if st
-                .store
-                .finish(&id, JobStatus::Failed, Some(&reason), None)
-                .is_ok()
-            {
-                tracing::warn!(job = %id, status = %"failed", error = %reason, "job");
-                st.unrecorded
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .remove(&id);
-                written += 1;
-            }
-        }
-        if written > 0 {
+        if record_unrecorded_once(&st) > 0 {
             st.done.notify_waiters();
         }
     }
+}
+
+/// One pass of [`record_unrecorded`]: how many ends it wrote.
+fn record_unrecorded_once(st: &AppState) -> usize {
+    let pending: Vec<(String, String)> = {
+        let p = st.unrecorded.lock().unwrap_or_else(|e| e.into_inner());
+        p.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    };
+    let mut written = 0;
+    for (id, reason) in pending {
+        if st
+            .store
+            .finish(&id, JobStatus::Failed, Some(&reason), None)
+            .is_ok()
+        {
+            tracing::warn!(job = %id, status = %"failed", error = %reason, "job");
+            st.unrecorded
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id);
+            written += 1;
+        }
+    }
+    written
 }
 
 type Outcome = (JobStatus, Option<String>, Option<String>);
@@ -239,6 +244,7 @@ async fn execute(
         time_limit: Some(time_limit),
         gap: opts.gap,
         threads: opts.threads,
+        limits: st.cfg.load_limits(),
     };
     let start = Instant::now();
     let mut child = match standby {
@@ -363,5 +369,86 @@ async fn execute(
                 .map_err(|e| format!("unreadable worker result: {e}"))?;
             Ok((JobStatus::Done, None, Some(text)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::store::{NewJob, Store};
+    use super::*;
+
+    /// A store with one job, claimed (running), in `dir`.
+    fn store_with_running_job(dir: &std::path::Path) -> (AppState, String) {
+        let store = Store::open(&dir.join("jobs.db")).unwrap();
+        let job = NewJob {
+            id: "job-1",
+            owner: "owner",
+            idem_key: None,
+            kind: "solve",
+            method: "tide",
+            options: "{}",
+            instance_hash: "h",
+            bundle: "{}",
+            sizes: "{}",
+        };
+        store.insert(&job, 10).unwrap();
+        let claimed = store.claim().unwrap().unwrap();
+        assert_eq!(claimed.status, JobStatus::Running);
+        (super::super::test_state(store), claimed.id)
+    }
+
+    #[test]
+    fn a_result_the_full_store_cannot_take_fails_the_job_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let (st, id) = store_with_running_job(dir.path());
+        // The database may not grow any more: a 4 MB result cannot be
+        // written, a one-line reason can (it fits the pages there are).
+        {
+            let c = st.store.conn_for_tests();
+            let pages: i64 = c
+                .pragma_query_value(None, "page_count", |r| r.get(0))
+                .unwrap();
+            c.pragma_update(None, "max_page_count", pages).unwrap();
+        }
+        let result = format!("{{\"padding\": \"{}\"}}", "x".repeat(4 << 20));
+        record_end(&st, &id, JobStatus::Done, None, Some(&result));
+        let row = st.store.get(&id).unwrap().unwrap();
+        assert_eq!(row.status, JobStatus::Failed);
+        let err = row.error.unwrap();
+        assert!(err.contains("could not record"), "{err}");
+        assert!(err.contains("done"), "the status it ended with: {err}");
+        assert!(row.result.is_none());
+        assert!(st.unrecorded.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_end_no_write_can_record_is_kept_and_written_once_the_store_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (st, id) = store_with_running_job(dir.path());
+        // Nothing can be written at all.
+        st.store
+            .conn_for_tests()
+            .pragma_update(None, "query_only", true)
+            .unwrap();
+        record_end(&st, &id, JobStatus::Done, None, Some("{}"));
+        assert_eq!(
+            st.store.get(&id).unwrap().unwrap().status,
+            JobStatus::Running,
+            "nothing could be written"
+        );
+        assert!(st.unrecorded.lock().unwrap().contains_key(&id));
+        // Still unwritable: the retry writes nothing and keeps the job.
+        assert_eq!(record_unrecorded_once(&st), 0);
+        assert!(st.unrecorded.lock().unwrap().contains_key(&id));
+        // The store writes again: the job is failed with its reason.
+        st.store
+            .conn_for_tests()
+            .pragma_update(None, "query_only", false)
+            .unwrap();
+        assert_eq!(record_unrecorded_once(&st), 1);
+        let row = st.store.get(&id).unwrap().unwrap();
+        assert_eq!(row.status, JobStatus::Failed);
+        assert!(row.error.unwrap().contains("could not record"));
+        assert!(st.unrecorded.lock().unwrap().is_empty());
     }
 }

@@ -221,6 +221,12 @@ impl Store {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The connection, for tests that make the store fail on purpose.
+    #[cfg(test)]
+    pub(crate) fn conn_for_tests(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn()
+    }
+
     /// At startup: jobs left running by a server that stopped go back to
     /// the queue, or fail once they have been started [`MAX_ATTEMPTS`]
     /// times. Returns (re-queued, failed).

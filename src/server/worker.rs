@@ -239,6 +239,9 @@ pub struct StandbyJob {
     pub gap: Option<f64>,
     /// Threads.
     pub threads: Option<u32>,
+    /// The server's size limits (the instance was validated against them).
+    #[serde(default)]
+    pub limits: crate::instance::Limits,
 }
 
 /// Reads a [`StandbyJob`] from standard input (until it closes), runs it
@@ -258,7 +261,14 @@ pub fn run_standby() -> Result<()> {
         threads: job.threads,
         ..SolveOptions::default()
     };
-    let loaded = job.bundle.load().map_err(|e| Error::Other(e.to_string()))?;
+    let limits = crate::instance::Limits {
+        for_server: true,
+        ..job.limits
+    };
+    let loaded = job
+        .bundle
+        .load(&limits)
+        .map_err(|e| Error::Other(e.to_string()))?;
     let res = run_loaded(&loaded, &method, &opts)?;
     let text = serde_json::to_string(&res).map_err(|e| Error::Other(e.to_string()))?;
     std::fs::write(&job.out, text).map_err(|e| Error::Io {
