@@ -1352,7 +1352,7 @@ const PLAN_NAME: &str = "plan.yaml";
 fn evaluate_plan(
     b: &Bundle,
     plan: &str,
-    st_limits: &crate::instance::Limits,
+    limits: &crate::instance::Limits,
 ) -> Result<(bool, serde_json::Value), ApiError> {
     let bad_plan = |e: crate::Error| {
         let details = match e.diagnostics() {
@@ -1362,7 +1362,7 @@ fn evaluate_plan(
         ApiError::unprocessable("the plan is invalid", details)
     };
     let name = Path::new(PLAN_NAME);
-    let loaded = b.load(&st_limits).map_err(ApiError::internal)?;
+    let loaded = b.load(limits).map_err(ApiError::internal)?;
     let json = |v: Result<serde_json::Value, serde_json::Error>| v.map_err(ApiError::internal);
     match loaded {
         bundle::Loaded::Pipeline(inst) => {
