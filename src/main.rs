@@ -142,8 +142,9 @@ enum Command {
         in_process: bool,
     },
     /// Internal: solve in a child process for `solve` and the server, and
-    /// write the report as JSON to `--out`; with INSTANCE `-`, a standby
-    /// server worker that reads its job as JSON from standard input.
+    /// write the report as JSON to `--out`; with INSTANCE and `--out` both
+    /// `-`, a standby server worker that reads its job as JSON from
+    /// standard input.
     #[command(hide = true)]
     Worker {
         /// Instance file.
@@ -590,6 +591,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// Standard input can be read once: `-` may stand for one file argument
+/// of a command, not two.
+fn at_most_one_stdin<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<()> {
+    let n = paths
+        .into_iter()
+        .filter(|p| edgesplit::instance::source::is_stdin(p))
+        .count();
+    if n > 1 {
+        anyhow::bail!("`-` (standard input) is given {n} times: it can stand for one file only");
+    }
+    Ok(())
+}
+
 fn load(path: &Path) -> Result<Instance> {
     edgesplit::instance::load_with(path, load_options()).map_err(|e| anyhow::anyhow!("{e}"))
 }
@@ -597,6 +611,7 @@ fn load(path: &Path) -> Result<Instance> {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Validate { files } => {
+            at_most_one_stdin(files.iter().map(PathBuf::as_path))?;
             let mut bad = 0;
             for f in &files {
                 if edgesplit::pipeline::is_pipeline_file(f) {
@@ -639,6 +654,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             plan,
             json,
         } => {
+            at_most_one_stdin([instance.as_path(), plan.as_path()])?;
             if edgesplit::pipeline::is_pipeline_file(&instance) {
                 let code = edgesplit::pipeline::cli::evaluate(
                     &instance,
@@ -714,6 +730,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .map(edgesplit::onnx::parse_shape)
                 .transpose()?;
             let name = name.unwrap_or_else(|| {
+                if edgesplit::instance::source::is_stdin(&model) {
+                    return "model".into();
+                }
                 model
                     .file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
@@ -862,7 +881,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
                 _ => {}
             }
-            if instance.as_os_str() == "-" {
+            // `worker - --out -`: a standby server worker; `worker -
+            // --out FILE`: an instance on standard input (`solve -`).
+            if instance.as_os_str() == "-" && out.as_os_str() == "-" {
                 return server_standby();
             }
             if let Some(m) = method {
@@ -1489,6 +1510,7 @@ fn run_compare(
     csv: Option<&Path>,
     json: Option<&Path>,
 ) -> Result<ExitCode> {
+    at_most_one_stdin(instances.iter().map(PathBuf::as_path))?;
     use edgesplit::heuristic::compare::{compare_instance, with_min_quality, CompareMethod};
     let methods: Vec<CompareMethod> = methods
         .iter()

@@ -39,6 +39,10 @@ use tract_onnx::prelude::*;
 /// models, VGG-19's largest weight having 1.03·10⁸).
 pub const MAX_TENSOR_ELEMENTS: u64 = 1 << 28;
 
+/// Largest ONNX model read from standard input, bytes (protobuf's own
+/// limit for one message is 2 GiB).
+pub const MAX_ONNX_BYTES: u64 = 2 << 30;
+
 use crate::instance::raw::{RawDnn, RawEndpoint, RawLayer};
 
 /// How finely the imported network is cut into atoms.
@@ -158,7 +162,13 @@ fn sanitize(name: &str, taken: &mut HashSet<String>, fallback: &str) -> String {
 /// checked before tract analyses the model, and a panic inside tract is
 /// an error naming the file.
 pub fn import(path: &Path, input_shape: Option<&[usize]>) -> Result<Imported> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = if crate::instance::source::is_stdin(path) {
+        crate::instance::source::stdin_bytes(MAX_ONNX_BYTES)
+            .map_err(|e| anyhow::anyhow!("cannot read the ONNX model from standard input: {e}"))?
+            .to_vec()
+    } else {
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
+    };
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         import_bytes(&bytes, path, input_shape)
     }));

@@ -213,14 +213,26 @@ pub(crate) fn read_disk(
     field: &str,
 ) -> Result<String> {
     let top = referrer == path;
+    if top && is_stdin(path) {
+        let bytes = stdin_bytes(max_bytes).map_err(|what| {
+            Error::invalid(path, field, format!("cannot read standard input: {what}"))
+        })?;
+        check_text(&bytes, path)?;
+        return String::from_utf8(bytes.to_vec())
+            .map_err(|_| Error::invalid(path, field, "standard input is not UTF-8 text"));
+    }
     let fail = |what: String| {
         let msg = if top {
             format!("cannot read file: {what}")
         } else {
+            let base = if is_stdin(referrer) {
+                "the working directory, for an instance read from standard input".to_string()
+            } else {
+                format!("the folder of {}", referrer.display())
+            };
             format!(
-                "cannot read referenced file {}: {what} (a relative path is relative to the folder of {})",
+                "cannot read referenced file {}: {what} (a relative path is relative to {base})",
                 path.display(),
-                referrer.display()
             )
         };
         Error::invalid(referrer, field, msg)
@@ -247,6 +259,41 @@ pub(crate) fn read_disk(
     }
     check_text(&bytes, path)?;
     String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))
+}
+
+/// Whether a file argument is `-`, standard input.
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Standard input, read once (at most `max_bytes`, one more to tell) and
+/// kept: a command may look at its input twice (its kind, then the load),
+/// and a second read of a pipe would find it empty.
+pub fn stdin_bytes(max_bytes: u64) -> std::result::Result<&'static [u8], String> {
+    static STDIN: std::sync::OnceLock<std::result::Result<Vec<u8>, String>> =
+        std::sync::OnceLock::new();
+    let got = STDIN.get_or_init(|| {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(max_bytes.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        Ok(bytes)
+    });
+    match got {
+        Ok(b) if b.len() as u64 > max_bytes => Err(format!(
+            "more than {max_bytes} bytes: expected at most that per file"
+        )),
+        Ok(b) => Ok(b.as_slice()),
+        Err(e) => Err(e.clone()),
+    }
+}
+
+/// A file given on the command line as UTF-8 text: `-` is standard
+/// input, anything else a file (or pipe) of at most the default size.
+pub fn read_arg(path: &Path) -> Result<String> {
+    read_disk(path, DEFAULT_MAX_FILE_BYTES, path, "")
 }
 
 /// A file's bytes are UTF-8 text with something in it; a problem names

@@ -24,7 +24,7 @@ fn w(e: std::io::Error) -> Error {
 
 /// `validate` of one pipeline file: a one-line summary, or every problem.
 pub fn validate(path: &Path, out: &mut dyn Write) -> Result<bool> {
-    let looks_like_plan = std::fs::read_to_string(path)
+    let looks_like_plan = crate::instance::source::read_arg(path)
         .ok()
         .and_then(|t| serde_yaml::from_str::<serde_yaml::Value>(&t).ok())
         .is_some_and(|v| v.get("pipeline").is_some() && v.get("pruned").is_none());

@@ -54,7 +54,7 @@ pub fn is_pipeline_text(text: &str) -> bool {
 /// anything else (including unreadable files) is left to the joint loader,
 /// which reports it.
 pub fn is_pipeline_file(path: &Path) -> bool {
-    std::fs::read_to_string(path).is_ok_and(|t| is_pipeline_text(&t))
+    crate::instance::source::read_arg(path).is_ok_and(|t| is_pipeline_text(&t))
 }
 
 /// Which timings of the edge server apply.

@@ -95,7 +95,10 @@ pub fn solve_isolated(
         }
         cmd.arg("--warm-start").arg(p);
     }
-    cmd.stdin(Stdio::null());
+    // An instance read from standard input (`-`) is handed on the same
+    // way: the worker reads it from its own standard input.
+    let piped = crate::instance::source::is_stdin(path);
+    cmd.stdin(if piped { Stdio::piped() } else { Stdio::null() });
     let start = Instant::now();
     let mut child = match cmd.spawn() {
         Ok(c) => c,
@@ -108,6 +111,14 @@ pub fn solve_isolated(
             )
         }
     };
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        let text =
+            crate::instance::source::stdin_bytes(crate::instance::source::DEFAULT_MAX_FILE_BYTES)
+                .unwrap_or_default();
+        // A worker that died at once shows in its exit status below.
+        let _ = stdin.write_all(text);
+    }
     let solves = if inst.objective.normalization == Normalization::Payoff {
         4.0
     } else {
