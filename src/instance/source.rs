@@ -217,7 +217,7 @@ pub(crate) fn read_disk(
         let bytes = stdin_bytes(max_bytes).map_err(|what| {
             Error::invalid(path, field, format!("cannot read standard input: {what}"))
         })?;
-        check_text(&bytes, path)?;
+        check_text(bytes, path)?;
         return String::from_utf8(bytes.to_vec())
             .map_err(|_| Error::invalid(path, field, "standard input is not UTF-8 text"));
     }
