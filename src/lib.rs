@@ -13,6 +13,7 @@ pub mod error;
 pub mod eval;
 pub mod generate;
 pub mod heuristic;
+pub mod info;
 pub mod instance;
 pub mod milp;
 pub mod network;

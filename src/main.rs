@@ -374,6 +374,9 @@ enum Command {
     Info {
         /// Instance file.
         instance: PathBuf,
+        /// Print the description as JSON instead of tables.
+        #[arg(long)]
+        json: bool,
     },
     /// Run a heuristic or benchmark (TIDE, TIDE+Q, the paper's baselines)
     /// and print the evaluator's verdict (exit 1 if no feasible plan).
@@ -532,6 +535,19 @@ impl SolverArgs {
         self.solver
             .parse::<BackendKind>()
             .map_err(|e| anyhow::anyhow!(e))
+    }
+
+    /// The backend, which must be built in; a warning on standard error
+    /// for each given flag it does not use.
+    fn usable_kind(&self) -> Result<BackendKind> {
+        let kind = self.kind()?;
+        if !kind.available() {
+            anyhow::bail!("{}", kind.backend().err().unwrap_or_default());
+        }
+        for w in kind.ignored_options(&self.plain_options()?) {
+            eprintln!("warning: {w}; the flag is ignored");
+        }
+        Ok(kind)
     }
     /// The options (checked by their value parsers), without a warm start.
     fn plain_options(&self) -> Result<SolveOptions> {
@@ -826,10 +842,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::from(code));
             }
             let inst = solver.load(&instance)?;
-            let kind = solver.kind()?;
-            if !kind.available() {
-                anyhow::bail!("{}", kind.backend().err().unwrap_or_default());
-            }
+            let kind = solver.usable_kind()?;
             let (opts, start) = solver.options_with_start(&inst, WarmStart::default())?;
             let rep = if opts.time_limit.is_some() && !in_process {
                 let exe = std::env::current_exe().context("locating the edgesplit binary")?;
@@ -948,10 +961,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
         } => {
             let inst = solver.load(&instance)?;
-            let kind = solver.kind()?;
-            if !kind.available() {
-                anyhow::bail!("{}", kind.backend().err().unwrap_or_default());
-            }
+            let kind = solver.usable_kind()?;
             let d = edgesplit::solve::diagnose::diagnose(&inst, kind, &solver.options(&inst)?);
             if json {
                 println!("{}", serde_json::to_string_pretty(&d)?);
@@ -1388,9 +1398,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Info { instance } => {
+        Command::Info { instance, json } => {
             let inst = load(&instance)?;
-            print_info(&inst);
+            let info = edgesplit::info::InstanceInfo::of(&inst);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&info)?);
+            } else {
+                print!("{}", info.render());
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Heuristic {
@@ -1617,72 +1632,11 @@ fn write_plan(plan: &Plan, inst: &Instance, method: &str, output: Option<&Path>)
     }
 }
 
-fn print_info(inst: &Instance) {
-    let d = &inst.dnn;
-    println!("instance {}: {}", inst.name, inst.description);
-    println!(
-        "dnn {}: {} atoms, {} edges, {} levels, {} fan-out classes, {} FLOP, {} parameter bytes",
-        d.name,
-        d.len(),
-        d.edge_count(),
-        d.levels.len(),
-        d.classes.len(),
-        sig(d.total_flops()),
-        sig(d.total_param_bytes())
-    );
-    println!(
-        "tasks: {}; nodes: {}; quantization groups: {}",
-        inst.tasks.len(),
-        inst.network.len(),
-        inst.group_count()
-    );
-    println!(
-        "delay model: {:?}; families: {:?}",
-        inst.delay_model, inst.families
-    );
-    println!("effective links (latency s, s/B, J/B, price/B, path):");
-    let net = &inst.network;
-    for k in 0..net.len() {
-        for h in 0..net.len() {
-            if k == h {
-                continue;
-            }
-            match net.effective(k, h) {
-                None => println!(
-                    "  {} -> {}: unreachable",
-                    net.nodes[k].name, net.nodes[h].name
-                ),
-                Some(e) => {
-                    let path: Vec<String> = e
-                        .path
-                        .iter()
-                        .map(|&l| {
-                            format!(
-                                "{}->{}",
-                                net.nodes[net.links[l].from].name, net.nodes[net.links[l].to].name
-                            )
-                        })
-                        .collect();
-                    println!(
-                        "  {} -> {}: {} {} {} {} via {}",
-                        net.nodes[k].name,
-                        net.nodes[h].name,
-                        sig(e.latency),
-                        sig(e.time_per_byte),
-                        sig(e.energy_per_byte),
-                        sig(e.price_per_byte),
-                        path.join(", ")
-                    );
-                }
-            }
-        }
-    }
-}
-
 fn print_evaluation(inst: &Instance, ev: &Evaluation) {
     println!(
-        "instance {} ({:?} delay model)",
-        inst.name, inst.delay_model
+        "instance {} ({} delay model)",
+        inst.name,
+        inst.delay_model.name()
     );
     println!(
         "{:<12} {:>6} {:>11} {:>11} {:>11} {:>11} {:>11} {:>9} {:>9} {:>9}",
@@ -1823,8 +1777,8 @@ fn print_report(inst: &Instance, r: &SolveReport) {
     }
     for row in &r.payoff_rows {
         println!(
-            "payoff row {:?}: status {}, MILP {}, evaluator {}, bound {}, gap {}",
-            row.total,
+            "payoff row {}: status {}, MILP {}, evaluator {}, bound {}, gap {}",
+            row.total.name(),
             row.status,
             opt(row.milp_objective),
             opt(row.evaluated_objective),
@@ -1857,11 +1811,7 @@ fn print_report(inst: &Instance, r: &SolveReport) {
 }
 
 fn available(solver: &SolverArgs) -> Result<BackendKind> {
-    let kind = solver.kind()?;
-    if !kind.available() {
-        anyhow::bail!("{}", kind.backend().err().unwrap_or_default());
-    }
-    Ok(kind)
+    solver.usable_kind()
 }
 
 /// A progress line on stderr: `[k/n] what is running`.

@@ -407,6 +407,16 @@ pub enum DelayModel {
     Layered,
 }
 
+impl DelayModel {
+    /// `sequential` or `layered`, as instances write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DelayModel::Sequential => "sequential",
+            DelayModel::Layered => "layered",
+        }
+    }
+}
+
 impl Instance {
     /// Number of quantization groups.
     pub fn group_count(&self) -> usize {

@@ -45,6 +45,17 @@ pub enum Total {
     Cost,
 }
 
+impl Total {
+    /// `time`, `energy` or `cost`, as in `--objectives`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Total::Time => "time",
+            Total::Energy => "energy",
+            Total::Cost => "cost",
+        }
+    }
+}
+
 /// A limit scaled by a free factor (1 + s) to measure how far an
 /// infeasible instance is from feasibility.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

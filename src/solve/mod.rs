@@ -220,6 +220,29 @@ impl BackendKind {
         }
     }
 
+    /// The options of `opts` this backend does not use, each with why:
+    /// the command line warns about them rather than ignore them silently.
+    pub fn ignored_options(self, opts: &SolveOptions) -> Vec<String> {
+        let c = self.capabilities();
+        let mut out = Vec::new();
+        if opts.threads.is_some_and(|t| t > 1) && !c.threads {
+            out.push(format!("--threads: {self} solves on one thread"));
+        }
+        if opts.seed.is_some() && !c.seed {
+            out.push(format!("--seed: {self} is deterministic and takes no seed"));
+        }
+        if opts.time_limit.is_some() && !c.time_limit {
+            out.push(format!("--time-limit: {self} has no time limit"));
+        }
+        if opts.rel_gap.is_some() && !c.rel_gap {
+            out.push(format!("--gap: {self} solves to its own tolerance"));
+        }
+        if opts.initial.is_some() && !c.warm_start {
+            out.push(format!("--warm-start: {self} takes no starting plan"));
+        }
+        out
+    }
+
     /// The backend, or an error naming the built-in ones.
     pub fn backend(self) -> Result<Box<dyn Backend>, String> {
         match self {

@@ -175,7 +175,12 @@ pub fn pareto(
     let mut out = Vec::new();
     let mut eps = f64::INFINITY;
     while out.len() < max_points {
-        progress(&format!("point {}: {second:?} ≤ {eps:e}", out.len() + 1));
+        progress(&format!(
+            "point {}: {} ≤ {}",
+            out.len() + 1,
+            second.name(),
+            crate::eval::sig(eps)
+        ));
         let cap: Vec<(Total, f64)> = if eps.is_finite() {
             vec![(second, eps)]
         } else {
