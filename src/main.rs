@@ -475,8 +475,9 @@ enum ScenarioCommand {
     /// TIDE (Malandrino et al., 2026, section IV-A): Zipf tasks, a central node, one
     /// instance per q_min, a shared relevance.csv.
     Tide(edgesplit::scenario::TideParams),
-    /// MTL-Split (Capogrosso et al., 2024, DAC'24): EfficientNet-B0 backbone + MLP heads on
-    /// a Jetson Nano and a server; the 2- and 3-task DNN files and instances.
+    /// MTL-Split (Capogrosso et al., 2024, DAC'24): an EfficientNet-B0 (or MobileNetV3-Small)
+    /// backbone + MLP heads on a Jetson Nano and a server; the 2- and 3-task DNN files and
+    /// instances, and their local-only (one network per task) counterparts.
     MtlSplit(edgesplit::scenario::MtlSplitParams),
     /// Quantization-aware splitting (Nicosanti, 2025): a layer-level DNN on device,
     /// edge and cloud, one instance per noise-regressor degree.

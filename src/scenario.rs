@@ -328,23 +328,91 @@ fn sig4(x: f64) -> f64 {
         .expect("a formatted float parses")
 }
 
+/// The backbones of MTL-Split's Table 4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MtlBackbone {
+    /// EfficientNet-B0 (Table 4, second row; the backbone of the latency claim).
+    #[value(name = "efficientnet-b0")]
+    EfficientNetB0,
+    /// MobileNetV3-Small (Table 4, first row).
+    #[value(name = "mobilenet-v3-small")]
+    MobileNetV3Small,
+}
+
+/// What the scenario takes from one Table 4 row and from Table 3.
+struct BackboneSpec {
+    /// Name in descriptions.
+    label: &'static str,
+    /// File-name stem of the DNN files.
+    stem: &'static str,
+    /// Prefix of the instance names after `mtl-split` ("" for the default).
+    name_prefix: &'static str,
+    /// The README that explains the numbers.
+    readme: &'static str,
+    /// Default FLOP, memory and `Z_b` bytes.
+    flops: f64,
+    bytes: f64,
+    zb_bytes: f64,
+    /// Table 3, FACES: single-task accuracy of T1, T2, T3.
+    stl: [f64; 3],
+    /// Table 3, FACES: multi-task accuracy of each task of each set of
+    /// [`MTL_TASK_SETS`], in the set's order.
+    mtl: [&'static [f64]; 2],
+}
+
+impl MtlBackbone {
+    fn spec(self) -> BackboneSpec {
+        match self {
+            MtlBackbone::EfficientNetB0 => BackboneSpec {
+                label: "EfficientNet-B0",
+                stem: "efficientnet-b0",
+                name_prefix: "",
+                readme: "instances/mtl-split/README.md",
+                flops: 7.8e8,
+                bytes: 3_635_979_223.0,
+                zb_bytes: 1_635_779.0,
+                stl: [0.9976, 0.9976, 0.9463],
+                mtl: [&[1.0, 0.9561], &[1.0, 1.0, 0.9561]],
+            },
+            MtlBackbone::MobileNetV3Small => BackboneSpec {
+                label: "MobileNetV3-Small",
+                stem: "mobilenet-v3-small",
+                name_prefix: "-mobilenet-v3-small",
+                readme: "instances/mtl-split-mobilenetv3/README.md",
+                flops: 1.12e8,
+                bytes: 763_006_812.0,
+                zb_bytes: 220_201.0,
+                stl: [0.9707, 0.9951, 0.9512],
+                mtl: [&[0.9951, 0.9512], &[0.9927, 0.9951, 0.9585]],
+            },
+        }
+    }
+}
+
 /// Parameters of the MTL-Split scenario (Capogrosso et al., 2024, Capogrosso et al.,
 /// DAC'24, Sec. 4.2). The defaults are the paper's numbers and the
-/// documented assumptions of instances/mtl-split/README.md.
+/// documented assumptions of instances/mtl-split/README.md (EfficientNet-B0)
+/// and instances/mtl-split-mobilenetv3/README.md (MobileNetV3-Small).
 #[derive(Debug, Clone, clap::Args)]
 pub struct MtlSplitParams {
+    /// The backbone: its Table 4 sizes and Table 3 accuracies are the defaults.
+    #[arg(long, value_enum, default_value = "efficientnet-b0")]
+    pub backbone: MtlBackbone,
     /// Bytes of the input image: 2835 x 3543 x 3 float32 (paper: "≈ 115 MB").
     #[arg(long, default_value_t = 120_532_860.0)]
     pub image_bytes: f64,
-    /// FLOP of the backbone, one atom (2 x 0.39 GMAC of EfficientNet-B0; assumed).
-    #[arg(long, default_value_t = 7.8e8)]
-    pub backbone_flops: f64,
-    /// Memory of the backbone in bytes (Table 4, "M_b estimated size").
-    #[arg(long, default_value_t = 3_635_979_223.0)]
-    pub backbone_bytes: f64,
-    /// Bytes of the backbone's output Z_b (Table 4, "Z_b size").
-    #[arg(long, default_value_t = 1_635_779.0)]
-    pub zb_bytes: f64,
+    /// FLOP of the backbone, one atom (assumed; default: 2 x 0.39 GMAC for
+    /// EfficientNet-B0, 2 x 56 MMAC for MobileNetV3-Small).
+    #[arg(long)]
+    pub backbone_flops: Option<f64>,
+    /// Memory of the backbone in bytes (Table 4, "M_b estimated size";
+    /// default: 3467.54 MiB for EfficientNet-B0, 727.66 MiB for MobileNetV3-Small).
+    #[arg(long)]
+    pub backbone_bytes: Option<f64>,
+    /// Bytes of the backbone's output Z_b (Table 4, "Z_b size"; default:
+    /// 1.56 MiB for EfficientNet-B0, 0.21 MiB for MobileNetV3-Small).
+    #[arg(long)]
+    pub zb_bytes: Option<f64>,
     /// Hidden width of every head's Linear-ReLU-Linear (assumed: the authors' code default).
     #[arg(long, default_value_t = 256)]
     pub hidden: u64,
@@ -369,18 +437,17 @@ pub struct MtlSplitParams {
     /// Requests per second of every task (assumed: one image every 4 s).
     #[arg(long, default_value_t = 0.25)]
     pub rate: f64,
-    /// Output folder: the two DNN files and the four instances.
+    /// Output folder: the four DNN files and the six instances.
     #[arg(long)]
     pub out_dir: PathBuf,
 }
 
-/// The FACES tasks (paper, Sec. 4 "Datasets" and Table 3, EfficientNet):
-/// (name, paper label, classes, single-task accuracy = `min_quality`,
-/// multi-task accuracy = end point of the quality curve).
-const FACES_TASKS: [(&str, &str, u64, f64, f64); 3] = [
-    ("ages", "T1", 3, 0.9976, 1.0),
-    ("genders", "T2", 2, 0.9976, 1.0),
-    ("expressions", "T3", 3, 0.9463, 0.9561),
+/// The FACES tasks (paper, Sec. 4 "Datasets"): (name, paper label,
+/// classes). Their accuracies (Table 3) are in [`BackboneSpec`].
+const FACES_TASKS: [(&str, &str, u64); 3] = [
+    ("ages", "T1", 3),
+    ("genders", "T2", 2),
+    ("expressions", "T3", 3),
 ];
 
 /// The task sets of the paper's FACES experiments, as indices into
@@ -423,15 +490,21 @@ fn create_out_dir(dir: &Path) -> Result<()> {
         .map_err(|e| Error::Other(format!("creating {}: {e}", dir.display())))
 }
 
-/// Writes the MTL-Split DNN files (`efficientnet-b0-{2,3}heads.yaml`) and
-/// instances (`{2,3}tasks.yaml` and the `*-free-heads.yaml` variants without
-/// the heads-on-server rule); returns the paths written.
+/// Writes the MTL-Split DNN files (`<backbone>-{2,3}heads.yaml`, and
+/// `<backbone>-{2,3}tasks-loc.yaml` for local-only computing) and instances
+/// (`{2,3}tasks.yaml`, the `*-free-heads.yaml` variants without the
+/// heads-on-server rule, and `{2,3}tasks-loc.yaml`); returns the paths
+/// written.
 pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
     let s = "mtl-split";
+    let bb = p.backbone.spec();
+    let backbone_flops = p.backbone_flops.unwrap_or(bb.flops);
+    let backbone_bytes = p.backbone_bytes.unwrap_or(bb.bytes);
+    let zb_bytes = p.zb_bytes.unwrap_or(bb.zb_bytes);
     check_positive(s, "--image-bytes", p.image_bytes)?;
-    check_positive(s, "--backbone-flops", p.backbone_flops)?;
-    check_non_negative(s, "--backbone-bytes", p.backbone_bytes)?;
-    check_positive(s, "--zb-bytes", p.zb_bytes)?;
+    check_positive(s, "--backbone-flops", backbone_flops)?;
+    check_non_negative(s, "--backbone-bytes", backbone_bytes)?;
+    check_positive(s, "--zb-bytes", zb_bytes)?;
     check_positive(s, "--hidden", p.hidden as f64)?;
     check_positive(s, "--device-speed", p.device_speed)?;
     check_positive(s, "--device-memory", p.device_memory)?;
@@ -443,10 +516,10 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
     create_out_dir(&p.out_dir)?;
 
     // Head of c classes: Linear(Z_b flattened -> hidden) - ReLU -
-    // Linear(hidden -> c), float32 weights and tensors.
-    let width = (p.zb_bytes / F32).round();
+    // Linear(hidden -> c), float32 weights and tensors, fed by `from`.
+    let width = (zb_bytes / F32).round();
     let hidden = p.hidden as f64;
-    let fc1 = |task: &str| RawLayer {
+    let fc1 = |task: &str, from: &str| RawLayer {
         name: format!("{task}_fc1"),
         count: None,
         flops: Some(2.0 * width * hidden),
@@ -454,7 +527,7 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
         out_bytes: Some(hidden * F32),
         group: None,
         mandatory: None,
-        inputs: Some(vec!["backbone".into()]),
+        inputs: Some(vec![from.into()]),
         atoms: None,
     };
     let fc2 = |task: &str, classes: u64| {
@@ -470,6 +543,19 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
             inputs: None,
             atoms: None,
         }
+    };
+    // The backbone: one atom; `inputs` names the image for the per-task
+    // copies of the local-only network, which follow other layers.
+    let backbone = |name: String, mandatory: bool, from_image: bool| RawLayer {
+        name,
+        count: None,
+        flops: Some(backbone_flops),
+        param_bytes: Some(backbone_bytes),
+        out_bytes: Some(zb_bytes),
+        group: None,
+        mandatory: mandatory.then_some(true),
+        inputs: from_image.then(|| vec!["image".into()]),
+        atoms: None,
     };
     let nodes = vec![
         RawNode {
@@ -502,50 +588,65 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
         price: None,
         symmetric: Some(true),
     }];
+    let image = RawEndpoint {
+        name: "image".into(),
+        out_bytes: Some(p.image_bytes),
+        inputs: None,
+    };
+    let objective = RawObjective {
+        weights: Some(RawWeights {
+            time: Some(1.0),
+            energy: None,
+            cost: None,
+        }),
+        normalization: Some(RawNormalization::Named("none".into())),
+    };
+    let gbit = p.bandwidth * 8.0 / 1e9;
+    let task = |name: &str, relevance: [String; 3], stl: f64, end: f64| RawTask {
+        name: name.into(),
+        rate: p.rate,
+        source: "device".into(),
+        sink: None,
+        max_delay: None,
+        min_quality: Some(stl),
+        quality: Some(RawQuality {
+            curve: Some(vec![(0.0, 0.0), (1.0, end)]),
+            noise_sensitivity: None,
+        }),
+        relevance: Some(relevance.into_iter().map(|a| (a, 1.0)).collect()),
+    };
+    let (label, stem, prefix, readme) = (bb.label, bb.stem, bb.name_prefix, bb.readme);
 
     let mut written = Vec::new();
-    for set in MTL_TASK_SETS {
+    for (set, mtl) in MTL_TASK_SETS.iter().zip(bb.mtl) {
         let n = set.len();
-        let tasks: Vec<_> = set.iter().map(|&i| FACES_TASKS[i]).collect();
-        let labels = tasks.iter().map(|t| t.1).collect::<Vec<_>>().join("+");
+        let tasks: Vec<_> = set.iter().map(|&i| (FACES_TASKS[i], bb.stl[i])).collect();
+        let labels = tasks.iter().map(|t| t.0 .1).collect::<Vec<_>>().join("+");
 
         // --- the DNN: image -> backbone -> one two-layer head per task -> logits ---
-        let mut layers = vec![RawLayer {
-            name: "backbone".into(),
-            count: None,
-            flops: Some(p.backbone_flops),
-            param_bytes: Some(p.backbone_bytes),
-            out_bytes: Some(p.zb_bytes),
-            group: None,
-            mandatory: Some(true),
-            inputs: None,
-            atoms: None,
-        }];
-        for &(name, _, classes, _, _) in &tasks {
-            layers.push(fc1(name));
+        let mut layers = vec![backbone("backbone".into(), true, false)];
+        for &((name, _, classes), _) in &tasks {
+            layers.push(fc1(name, "backbone"));
             layers.push(fc2(name, classes));
         }
+        let logits = RawEndpoint {
+            name: "logits".into(),
+            out_bytes: None,
+            inputs: Some(tasks.iter().map(|t| format!("{}_fc2", t.0 .0)).collect()),
+        };
         let dnn = RawDnn {
-            name: Some(format!("mtl-split-efficientnet-b0-{n}heads")),
+            name: Some(format!("mtl-split-{stem}-{n}heads")),
             description: Some(format!(
-                "EfficientNet-B0 backbone (one atom) + {n} MLP heads (Linear-ReLU-Linear), \
+                "{label} backbone (one atom) + {n} MLP heads (Linear-ReLU-Linear), \
                  FACES {labels}. Written by edgesplit scenario mtl-split (MTL-Split, Capogrosso et al., \
-                 DAC'24); where every number comes from: instances/mtl-split/README.md."
+                 DAC'24); where every number comes from: {readme}."
             )),
-            input: RawEndpoint {
-                name: "image".into(),
-                out_bytes: Some(p.image_bytes),
-                inputs: None,
-            },
+            input: image.clone(),
             layers,
-            output: RawEndpoint {
-                name: "logits".into(),
-                out_bytes: None,
-                inputs: Some(tasks.iter().map(|t| format!("{}_fc2", t.0)).collect()),
-            },
+            output: logits.clone(),
             edges: Vec::new(),
         };
-        let dnn_file = format!("efficientnet-b0-{n}heads.yaml");
+        let dnn_file = format!("{stem}-{n}heads.yaml");
         let dnn_path = p.out_dir.join(&dnn_file);
         write_yaml(&dnn, &dnn_path)?;
         load_dnn(&dnn_path)?;
@@ -554,36 +655,31 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
         // --- the instances: with and without the heads-on-server rule ---
         let raw_tasks: Vec<RawTask> = tasks
             .iter()
-            .map(|&(name, _, _, stl, mtl)| RawTask {
-                name: name.into(),
-                rate: p.rate,
-                source: "device".into(),
-                sink: None,
-                max_delay: None,
-                min_quality: Some(stl),
-                quality: Some(RawQuality {
-                    curve: Some(vec![(0.0, 0.0), (1.0, mtl)]),
-                    noise_sensitivity: None,
-                }),
-                relevance: Some(IndexMap::from([
-                    ("backbone".to_string(), 1.0),
-                    (format!("{name}_fc1"), 1.0),
-                    (format!("{name}_fc2"), 1.0),
-                ])),
+            .zip(mtl.iter())
+            .map(|(&((name, _, _), stl), &end)| {
+                task(
+                    name,
+                    [
+                        "backbone".to_string(),
+                        format!("{name}_fc1"),
+                        format!("{name}_fc2"),
+                    ],
+                    stl,
+                    end,
+                )
             })
             .collect();
         for free_heads in [false, true] {
             let suffix = if free_heads { "-free-heads" } else { "" };
             let raw = RawInstance {
                 version: 1,
-                name: Some(format!("mtl-split-{n}tasks{suffix}")),
+                name: Some(format!("mtl-split{prefix}-{n}tasks{suffix}")),
                 description: Some(format!(
                     "MTL-Split (Capogrosso et al., DAC'24, Sec. 4.2), FACES {labels}: \
-                     EfficientNet-B0 backbone, a device (by default the paper's Jetson Nano, \
-                     4 GB) and a remote server joined by a {} Gbit/s link.{} Written by edgesplit \
+                     {label} backbone, a device (by default the paper's Jetson Nano, \
+                     4 GB) and a remote server joined by a {gbit} Gbit/s link.{} Written by edgesplit \
                      scenario mtl-split; what comes from the paper and what is assumed: \
-                     instances/mtl-split/README.md.",
-                    p.bandwidth * 8.0 / 1e9,
+                     {readme}.",
                     if free_heads {
                         " Variant: the heads-on-server rule is switched off."
                     } else {
@@ -600,14 +696,7 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
                 tasks: raw_tasks.clone(),
                 relevance_file: None,
                 quantization: None,
-                objective: Some(RawObjective {
-                    weights: Some(RawWeights {
-                        time: Some(1.0),
-                        energy: None,
-                        cost: None,
-                    }),
-                    normalization: Some(RawNormalization::Named("none".into())),
-                }),
+                objective: Some(objective.clone()),
                 constraints: free_heads.then(|| RawFamilies {
                     rules: Some(false),
                     ..RawFamilies::default()
@@ -631,6 +720,85 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
             crate::instance::load(&path)?;
             written.push(path);
         }
+
+        // --- local-only computing (LoC, Sec. 4.2): one single-task network
+        // per task (its own backbone copy and head), everything on the
+        // device; each task reaches its single-task accuracy ---
+        let mut layers = Vec::new();
+        for &((name, _, classes), _) in &tasks {
+            let own = format!("{name}_backbone");
+            layers.push(backbone(own.clone(), false, true));
+            layers.push(fc1(name, &own));
+            layers.push(fc2(name, classes));
+        }
+        let dnn = RawDnn {
+            name: Some(format!("mtl-split-{stem}-{n}tasks-loc")),
+            description: Some(format!(
+                "Local-only computing for FACES {labels}: {n} single-task networks, each a \
+                 {label} backbone (one atom) + its MLP head (Linear-ReLU-Linear). Written by \
+                 edgesplit scenario mtl-split (MTL-Split, Capogrosso et al., DAC'24); where \
+                 every number comes from: {readme}."
+            )),
+            input: image.clone(),
+            layers,
+            output: logits,
+            edges: Vec::new(),
+        };
+        let dnn_file = format!("{stem}-{n}tasks-loc.yaml");
+        let dnn_path = p.out_dir.join(&dnn_file);
+        write_yaml(&dnn, &dnn_path)?;
+        load_dnn(&dnn_path)?;
+        written.push(dnn_path);
+        let raw = RawInstance {
+            version: 1,
+            name: Some(format!("mtl-split{prefix}-{n}tasks-loc")),
+            description: Some(format!(
+                "MTL-Split (Capogrosso et al., DAC'24, Sec. 4.2), FACES {labels}, local-only \
+                 computing: one single-task network ({label} backbone + head) per task, all on \
+                 the device (by default the paper's Jetson Nano, 4 GB), rule local-only. Written \
+                 by edgesplit scenario mtl-split; what comes from the paper and what is \
+                 assumed: {readme}."
+            )),
+            dnn: RawDnnRef::File { file: dnn_file },
+            network: RawNetwork {
+                nodes: nodes.clone(),
+                links: links.clone(),
+            },
+            tasks: tasks
+                .iter()
+                .map(|&((name, _, _), stl)| {
+                    task(
+                        name,
+                        [
+                            format!("{name}_backbone"),
+                            format!("{name}_fc1"),
+                            format!("{name}_fc2"),
+                        ],
+                        stl,
+                        stl,
+                    )
+                })
+                .collect(),
+            relevance_file: None,
+            quantization: None,
+            objective: Some(objective.clone()),
+            constraints: None,
+            delay_model: Some("sequential".into()),
+            placement_rules: vec![crate::instance::rules::RawRule {
+                name: Some("local-only".into()),
+                tasks: None,
+                atoms: Some("*".into()),
+                level: None,
+                group: None,
+                only_on: None,
+                never_on: Some(vec!["server".into()]),
+            }],
+            min_width: Vec::new(),
+        };
+        let path = p.out_dir.join(format!("{n}tasks-loc.yaml"));
+        write_yaml(&raw, &path)?;
+        crate::instance::load(&path)?;
+        written.push(path);
     }
     Ok(written)
 }

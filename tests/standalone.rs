@@ -13,10 +13,15 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
         let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if name == ".git" {
+            // VCS data: a directory, or in a linked worktree a file naming
+            // the main repository's git directory.
+            continue;
+        }
         if p.is_dir() {
             if !matches!(
                 name.as_str(),
-                ".git" | "target" | ".hypothesis" | "__pycache__" | ".venv" | "node_modules"
+                "target" | ".hypothesis" | "__pycache__" | ".venv" | "node_modules"
             ) {
                 files(&p, out);
             }

@@ -510,3 +510,53 @@ pub(crate) fn stopped(has_solution: bool, otherwise: Status) -> Status {
         otherwise
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// min x, x in [0, 10]: the objective is x itself.
+    fn model() -> Model {
+        let mut m = Model::default();
+        let x = m.continuous("x".into(), 0.0, 10.0);
+        m.add_objective(&[(x, 1.0)], 1.0);
+        m
+    }
+
+    fn claimed_optimal(opts: &SolveOptions, bound: f64) -> SolveOutcome {
+        let m = model();
+        let s = Scaling::of(&m);
+        assert_eq!(s.objective, 1.0);
+        outcome(
+            &m,
+            &s,
+            opts,
+            Status::Optimal,
+            None,
+            Some(vec![1.0]),
+            Some(bound),
+            0.0,
+            None,
+        )
+    }
+
+    #[test]
+    fn a_backend_optimal_one_percent_from_its_bound_becomes_feasible() {
+        let o = claimed_optimal(&SolveOptions::default(), 0.99);
+        assert_eq!(o.status, Status::Feasible);
+        assert_eq!(o.objective, Some(1.0));
+        assert_eq!(o.best_bound, Some(0.99));
+        assert!((o.gap.unwrap() - 0.01).abs() < 1e-12);
+        assert!(o.message.unwrap().contains("reported optimal"));
+        // Within the requested gap it stays optimal ...
+        let loose = SolveOptions {
+            rel_gap: Some(0.05),
+            ..SolveOptions::default()
+        };
+        assert_eq!(claimed_optimal(&loose, 0.99).status, Status::Optimal);
+        // ... and so does a bound that meets the incumbent.
+        let o = claimed_optimal(&SolveOptions::default(), 1.0);
+        assert_eq!(o.status, Status::Optimal);
+        assert_eq!(o.gap, Some(0.0));
+    }
+}

@@ -639,3 +639,87 @@ pub fn payoff_table(
     }
     Ok((PayoffTable { ideal, nadir }, time, rows))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A feasible evaluation whose objective is `objective`.
+    fn evaluation(objective: f64) -> Evaluation {
+        Evaluation {
+            tasks: Vec::new(),
+            nodes: Vec::new(),
+            links: Vec::new(),
+            quantized: Vec::new(),
+            noise: 0.0,
+            totals: Tec::default(),
+            objective: Some(objective),
+            violations: Vec::new(),
+        }
+    }
+
+    fn claim<'a>(
+        status: Status,
+        bound: f64,
+        gap_limit: f64,
+        scale: &'a ObjectiveScale,
+    ) -> Claim<'a> {
+        Claim {
+            backend_status: status,
+            milp_objective: Some(1.0),
+            bound: Some(bound),
+            gap_limit,
+            scale,
+            totals: &[],
+        }
+    }
+
+    #[test]
+    fn an_optimal_whose_bound_is_one_percent_off_is_only_feasible() {
+        let scale = ObjectiveScale {
+            constant: 0.0,
+            largest: 1.0,
+            sum: 1.0,
+        };
+        let ev = evaluation(1.0);
+        // The backend says optimal, but its bound is 1% below the
+        // evaluated objective: the default limit (1e-4) downgrades it.
+        let v = judge(
+            &claim(Status::Optimal, 0.99, DEFAULT_GAP, &scale),
+            Some(1.0),
+            &ev,
+        );
+        assert_eq!(v.status, Status::Feasible);
+        let g = v.gap.unwrap();
+        assert!((g - 0.01).abs() < 1e-12, "gap {g}");
+        assert!(
+            v.notes.iter().any(|n| n.contains("reported optimal")),
+            "{:?}",
+            v.notes
+        );
+        // Within a limit of 5% the same claim stands.
+        let v = judge(&claim(Status::Optimal, 0.99, 0.05, &scale), Some(1.0), &ev);
+        assert_eq!(v.status, Status::Optimal);
+        assert!(v.notes.is_empty(), "{:?}", v.notes);
+        // Just inside and just outside the default limit.
+        let v = judge(
+            &claim(Status::Optimal, 1.0 - 0.5e-4, DEFAULT_GAP, &scale),
+            Some(1.0),
+            &ev,
+        );
+        assert_eq!(v.status, Status::Optimal);
+        let v = judge(
+            &claim(Status::Optimal, 1.0 - 2e-4, DEFAULT_GAP, &scale),
+            Some(1.0),
+            &ev,
+        );
+        assert_eq!(v.status, Status::Feasible);
+        // A feasible claim stays feasible whatever the gap.
+        let v = judge(
+            &claim(Status::Feasible, 0.99, DEFAULT_GAP, &scale),
+            Some(1.0),
+            &ev,
+        );
+        assert_eq!(v.status, Status::Feasible);
+    }
+}
