@@ -10,6 +10,8 @@ use edgesplit::reference::{reference_plan, ReferenceMethod};
 use edgesplit::solve::{solve_instance, BackendKind, SolveOptions, SolveReport, Status};
 use edgesplit::{Error, Instance, Plan};
 use std::path::{Path, PathBuf};
+
+mod help_examples;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -82,6 +84,7 @@ fn threads_arg(s: &str) -> std::result::Result<u32, String> {
 #[derive(Subcommand)]
 enum Command {
     /// Check instance files; list every problem found (exit 1 if any).
+    #[command(after_help = help_examples::VALIDATE)]
     Validate {
         /// Instance files.
         #[arg(required = true)]
@@ -90,6 +93,7 @@ enum Command {
     /// Score a plan on an instance: metrics per task, node and link, the
     /// totals, the objective, and every violated constraint (exit 1 if the
     /// plan is infeasible).
+    #[command(after_help = help_examples::EVALUATE)]
     Evaluate {
         /// Instance file.
         instance: PathBuf,
@@ -100,6 +104,7 @@ enum Command {
         json: bool,
     },
     /// Write a reference plan that needs no solver.
+    #[command(after_help = help_examples::PLAN)]
     Plan {
         /// Instance file.
         instance: PathBuf,
@@ -111,6 +116,7 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Generate a synthetic instance (deterministic for a seed).
+    #[command(after_help = help_examples::GENERATE)]
     Generate {
         #[command(flatten)]
         params: GenParams,
@@ -121,6 +127,7 @@ enum Command {
     /// Solve an instance exactly with a MILP backend; the plan is re-scored
     /// by the evaluator (exit 0 optimal or feasible at a limit, 1 infeasible
     /// or no solution, 2 error or evaluator disagreement).
+    #[command(after_help = help_examples::SOLVE)]
     Solve {
         /// Instance file.
         instance: PathBuf,
@@ -162,6 +169,7 @@ enum Command {
     /// Run the HTTP model server (see docs/server.md): jobs are stored in
     /// SQLite and solved in worker processes.
     #[cfg(feature = "server")]
+    #[command(after_help = help_examples::SERVE)]
     Serve {
         /// Address to listen on (port 0: any free port). Without tokens only
         /// a loopback address is allowed.
@@ -204,6 +212,7 @@ enum Command {
     /// Explain an infeasible instance: which families, switched off one at a
     /// time, make it feasible, and the smallest uniform relaxation of the
     /// delay and memory limits that would.
+    #[command(after_help = help_examples::DIAGNOSE)]
     Diagnose {
         /// Instance file.
         instance: PathBuf,
@@ -215,6 +224,7 @@ enum Command {
     },
     /// Solve once per noise limit (and per set of allowed nodes) and write
     /// a CSV and an SVG plot of latency against the noise limit.
+    #[command(after_help = help_examples::SWEEP)]
     Sweep {
         /// Instance file.
         instance: PathBuf,
@@ -236,6 +246,7 @@ enum Command {
     },
     /// The exact Pareto front of two objectives by the ε-constraint method,
     /// as CSV and SVG.
+    #[command(after_help = help_examples::PARETO)]
     Pareto {
         /// Instance file.
         instance: PathBuf,
@@ -257,6 +268,7 @@ enum Command {
     },
     /// Fit the quantization noise regressor to samples (one 0/1 column per
     /// group and a `noise` column) and write the `quantization.noise` block.
+    #[command(after_help = help_examples::FIT_NOISE)]
     FitNoise {
         /// Samples CSV.
         samples: PathBuf,
@@ -274,6 +286,7 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Generate demo noise samples (synthetic, for tests and examples only).
+    #[command(after_help = help_examples::SAMPLE_NOISE)]
     SampleNoise {
         /// Required: these samples are made up, not measured.
         #[arg(long, required = true)]
@@ -298,6 +311,7 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Write the MILP of an instance as LP or MPS (by the output's extension).
+    #[command(after_help = help_examples::EXPORT)]
     Export {
         /// Instance file.
         instance: PathBuf,
@@ -306,10 +320,12 @@ enum Command {
         output: PathBuf,
     },
     /// List the MILP backends: which this build has and what each supports.
+    #[command(after_help = help_examples::SOLVERS)]
     Solvers,
     /// For a `kind: pipeline` instance: every Fig. 3 pipeline's latency,
     /// data exchanged and device energy and the optimal choice for each Q,
     /// as CSV and SVG plots; prints the crossover points.
+    #[command(after_help = help_examples::SWEEP_Q)]
     SweepQ {
         /// Pipeline instance file.
         instance: PathBuf,
@@ -331,6 +347,7 @@ enum Command {
     /// Benchmarks: `build` (model building on the TIDE-sized instance),
     /// `solve` (every backend on generated instances of growing size) or
     /// `sweep` (a 10-limit noise sweep against a single solve).
+    #[command(after_help = help_examples::BENCH)]
     Bench {
         /// `build`, `solve`, `sweep` or `server`.
         #[arg(value_parser = ["build", "solve", "sweep", "server"])]
@@ -371,6 +388,7 @@ enum Command {
         only: Option<String>,
     },
     /// Describe an instance: sizes, levels, fan-out classes, effective links.
+    #[command(after_help = help_examples::INFO)]
     Info {
         /// Instance file.
         instance: PathBuf,
@@ -380,6 +398,7 @@ enum Command {
     },
     /// Run a heuristic or benchmark (TIDE, TIDE+Q, the paper's baselines)
     /// and print the evaluator's verdict (exit 1 if no feasible plan).
+    #[command(after_help = help_examples::HEURISTIC)]
     Heuristic {
         /// Instance file.
         instance: PathBuf,
@@ -395,6 +414,7 @@ enum Command {
     },
     /// Every method on every instance, scored by the evaluator, with the gap
     /// to the MILP: a Markdown table on stdout, optionally CSV and JSON.
+    #[command(after_help = help_examples::COMPARE)]
     Compare {
         /// Instance files.
         #[arg(required = true)]
@@ -436,6 +456,7 @@ enum Command {
         json: Option<PathBuf>,
     },
     /// Import an ONNX model as a DNN atom graph (YAML in the instance format).
+    #[command(after_help = help_examples::IMPORT_ONNX)]
     ImportOnnx {
         /// ONNX model file.
         model: PathBuf,
@@ -464,6 +485,7 @@ enum Command {
     /// Write a paper's evaluation scenario around a DNN file (instances
     /// plus their data files); what the paper does not give is assumed by
     /// documented, seeded rules.
+    #[command(after_help = help_examples::SCENARIO)]
     Scenario {
         #[command(subcommand)]
         which: ScenarioCommand,
