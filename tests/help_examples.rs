@@ -88,11 +88,10 @@ fn every_commands_help_ends_with_examples_that_run() {
                 .output()
                 .unwrap();
             // An infeasible instance's diagnosis exits 1 by design.
-            let ok = match (command, out.status.code()) {
-                ("diagnose", Some(0 | 1)) => true,
-                (_, Some(0)) => true,
-                _ => false,
-            };
+            let ok = matches!(
+                (command, out.status.code()),
+                ("diagnose", Some(0 | 1)) | (_, Some(0))
+            );
             assert!(
                 ok,
                 "`{line}` failed ({:?}):\n{}{}",
