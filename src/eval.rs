@@ -35,6 +35,8 @@ pub enum Family {
     Rules,
     /// Per-layer minimum widths.
     Width,
+    /// User constraints.
+    Custom,
 }
 
 impl fmt::Display for Family {
@@ -432,6 +434,42 @@ pub fn evaluate(inst: &Instance, plan: &Plan, payoff: Option<&PayoffTable>) -> E
                 v(
                     Family::Noise,
                     format!("noise {} > max_noise {}", sig(noise), sig(max)),
+                );
+            }
+        }
+    }
+    if fam.custom {
+        use crate::instance::custom::{CustomSense, Decision};
+        let value = |d: Decision| -> f64 {
+            let on = match d {
+                Decision::Uses(a, t) => plan.placement[t][a].is_some(),
+                Decision::RunsOn(a, n, t) => plan.placement[t][a] == Some(n),
+                Decision::Deployed(a, n) => deployed[n][a],
+                Decision::Quantized(g) => plan.quantized[g],
+            };
+            if on {
+                1.0
+            } else {
+                0.0
+            }
+        };
+        for row in &inst.custom {
+            let lhs: f64 = row.terms.iter().map(|&(d, c)| c * value(d)).sum();
+            let broken = match row.sense {
+                CustomSense::Le => exceeds(lhs, row.rhs),
+                CustomSense::Ge => falls_short(lhs, row.rhs),
+                CustomSense::Eq => exceeds(lhs, row.rhs) || falls_short(lhs, row.rhs),
+            };
+            if broken {
+                v(
+                    Family::Custom,
+                    format!(
+                        "custom constraint {}: {} {} {} does not hold",
+                        row.name,
+                        sig(lhs),
+                        row.sense.symbol(),
+                        sig(row.rhs)
+                    ),
                 );
             }
         }

@@ -372,6 +372,7 @@ pub fn generate(p: &GenParams) -> RawInstance {
         delay_model: Some(p.delay_model.clone()),
         placement_rules: Vec::new(),
         min_width: Vec::new(),
+        custom_constraints: Vec::new(),
     };
     set_delay_limits(&mut raw);
     raw

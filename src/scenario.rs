@@ -256,6 +256,7 @@ pub fn write_tide(p: &TideParams) -> Result<Vec<PathBuf>> {
             delay_model: Some("sequential".into()),
             placement_rules: Vec::new(),
             min_width: Vec::new(),
+            custom_constraints: Vec::new(),
         };
         let mut value = serde_yaml::to_value(&raw).expect("raw instance serializes");
         crate::onnx::drop_nulls(&mut value);
@@ -714,6 +715,7 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
                     never_on: Some(vec!["device".into()]),
                 }],
                 min_width: Vec::new(),
+                custom_constraints: Vec::new(),
             };
             let path = p.out_dir.join(format!("{n}tasks{suffix}.yaml"));
             write_yaml(&raw, &path)?;
@@ -794,6 +796,7 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
                 never_on: Some(vec!["server".into()]),
             }],
             min_width: Vec::new(),
+            custom_constraints: Vec::new(),
         };
         let path = p.out_dir.join(format!("{n}tasks-loc.yaml"));
         write_yaml(&raw, &path)?;
@@ -978,6 +981,7 @@ pub fn write_split_quant(p: &SplitQuantParams) -> Result<Vec<PathBuf>> {
             delay_model: Some("sequential".into()),
             placement_rules: Vec::new(),
             min_width: Vec::new(),
+            custom_constraints: Vec::new(),
         };
         let path = p.out_dir.join(format!("{}-deg{d}.yaml", p.prefix));
         write_yaml(&raw, &path)?;

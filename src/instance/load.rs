@@ -436,6 +436,7 @@ fn build(
         cut_sets: f.cut_sets.unwrap_or(dflt.cut_sets),
         flow: f.flow.unwrap_or(dflt.flow),
         width: f.width.unwrap_or(dflt.width),
+        custom: f.custom.unwrap_or(dflt.custom),
     };
     let delay_model = match raw.delay_model.as_deref() {
         None | Some("sequential") => DelayModel::Sequential,
@@ -465,6 +466,14 @@ fn build(
         &quantization.groups,
         &mut c,
     );
+    let custom = super::custom::build_custom(
+        &raw.custom_constraints,
+        &dnn,
+        &network,
+        &task_names,
+        &quantization.groups,
+        &mut c,
+    );
     let inst = Instance {
         name: raw.name.unwrap_or_else(|| {
             file.file_stem()
@@ -482,6 +491,7 @@ fn build(
         delay_model,
         rules,
         min_width,
+        custom,
     };
     // Derived quantities are only meaningful once every number is valid.
     if c.d.is_empty() {

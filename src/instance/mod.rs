@@ -4,6 +4,7 @@
 //! validates everything into an [`Instance`]; code past the loader never
 //! sees YAML.
 
+pub mod custom;
 pub mod limits;
 pub mod load;
 pub mod raw;
@@ -54,6 +55,9 @@ pub struct Instance {
     pub rules: Vec<PlacementRule>,
     /// Per-layer minimum widths (the `width` family), one per entry and layer.
     pub min_width: Vec<MinWidth>,
+    /// User constraints (the `custom` family), one row per entry and
+    /// `for_each` index.
+    pub custom: Vec<custom::CustomRow>,
 }
 
 /// An inference task.
@@ -297,6 +301,9 @@ pub struct Families {
     /// Per-layer minimum widths.
     #[serde(default = "yes")]
     pub width: bool,
+    /// User constraints.
+    #[serde(default = "yes")]
+    pub custom: bool,
 }
 
 /// The strengthenings (valid inequalities that cut off no plan and only
@@ -393,6 +400,7 @@ impl Default for Families {
             cut_sets: true,
             flow: true,
             width: true,
+            custom: true,
         }
     }
 }

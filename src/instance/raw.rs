@@ -49,6 +49,9 @@ pub struct RawInstance {
     /// fraction) in every chosen task.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub min_width: Vec<super::width::RawMinWidth>,
+    /// User constraints: named linear rows over y, z, u and q.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_constraints: Vec<super::custom::RawCustom>,
 }
 
 /// The DNN inline or by reference.
@@ -402,4 +405,7 @@ pub struct RawFamilies {
     /// Per-layer minimum widths.
     #[serde(default)]
     pub width: Option<bool>,
+    /// User constraints (`custom_constraints:`).
+    #[serde(default)]
+    pub custom: Option<bool>,
 }

@@ -47,13 +47,16 @@ pub fn diagnose(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -> Diag
     // here (memory_fit with memory; cut_sets and flow with selection or
     // traffic), and memory_fit stays out of the memory relaxation.
     type Switch = (&'static str, bool, fn(&mut Instance));
-    let switches: [Switch; 10] = [
+    let switches: [Switch; 11] = [
         ("selection", f.selection, |i| i.families.selection = false),
         ("rules", f.rules && !inst.rules.is_empty(), |i| {
             i.families.rules = false
         }),
         ("width", f.width && !inst.min_width.is_empty(), |i| {
             i.families.width = false
+        }),
+        ("custom", f.custom && !inst.custom.is_empty(), |i| {
+            i.families.custom = false
         }),
         ("traffic", f.traffic, |i| i.families.traffic = false),
         ("memory", f.memory, |i| i.families.memory = false),

@@ -3,6 +3,7 @@
 //! and give the evaluator the same check (see `docs/extending.md`).
 
 mod capacity;
+mod custom;
 mod delay;
 mod energy;
 mod memory;
@@ -48,5 +49,6 @@ pub fn all() -> Vec<Box<dyn Family>> {
         Box::new(noise::Noise),
         Box::new(capacity::Capacity),
         Box::new(energy::Energy),
+        Box::new(custom::Custom),
     ]
 }
