@@ -14,6 +14,7 @@ pub mod eval;
 pub mod generate;
 pub mod heuristic;
 pub mod instance;
+pub mod interrupt;
 pub mod milp;
 pub mod network;
 pub mod noise;

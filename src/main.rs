@@ -7,7 +7,10 @@ use edgesplit::generate::{generate_yaml, GenParams};
 use edgesplit::heuristic::warm::{StartInfo, WarmStart};
 use edgesplit::milp::{ObjectiveSpec, Total};
 use edgesplit::reference::{reference_plan, ReferenceMethod};
-use edgesplit::solve::{solve_instance, BackendKind, SolveOptions, SolveReport, Status};
+use edgesplit::solve::{
+    solve_instance, BackendKind, Progress, ProgressEvent, ProgressKind, ProgressSink, SolveOptions,
+    SolveReport, Status,
+};
 use edgesplit::{Error, Instance, Plan};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -157,6 +160,9 @@ enum Command {
         /// result is written in the server's form.
         #[arg(long)]
         method: Option<String>,
+        /// Write progress events as lines on standard error for the parent.
+        #[arg(long)]
+        progress_lines: bool,
     },
     /// Run the HTTP model server (see docs/server.md): jobs are stored in
     /// SQLite and solved in worker processes.
@@ -541,6 +547,7 @@ impl SolverArgs {
             verbose: self.verbose,
             seed: self.seed,
             initial: None,
+            progress: progress_handle(),
         })
     }
 
@@ -590,11 +597,114 @@ fn main() -> ExitCode {
     }
 }
 
+/// The progress handle of this process's solves: set by `main` for the
+/// commands that solve (the CLI's progress line and its signal handling),
+/// by `worker` for a worker process.
+static PROGRESS: std::sync::OnceLock<Progress> = std::sync::OnceLock::new();
+
+fn progress_handle() -> Progress {
+    PROGRESS.get_or_init(Progress::default).clone()
+}
+
+/// Whether a signal stopped this run (the exit code is then
+/// [`edgesplit::interrupt::EXIT_INTERRUPTED`]).
+fn stopped_by_signal(status: Status, limit: Option<&str>) -> bool {
+    status == Status::Interrupted
+        || limit == Some("interrupt")
+        || edgesplit::interrupt::requested()
+}
+
+/// The progress display on standard error: a line redrawn in place on a
+/// terminal, else a plain line every few seconds (and at each solve's end).
+struct CliSink {
+    terminal: bool,
+    bar: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+    last: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+/// Seconds between two plain progress lines.
+const PLAIN_EVERY_S: f64 = 5.0;
+
+impl ProgressSink for CliSink {
+    fn event(&self, e: &ProgressEvent) {
+        if self.terminal {
+            let mut bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+            match e.kind {
+                ProgressKind::End => {
+                    if let Some(b) = bar.take() {
+                        b.finish_and_clear();
+                    }
+                }
+                _ => {
+                    let b = bar.get_or_insert_with(|| {
+                        let b = indicatif::ProgressBar::new_spinner();
+                        b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                        b.enable_steady_tick(std::time::Duration::from_millis(200));
+                        b
+                    });
+                    b.set_message(e.to_string());
+                }
+            }
+            return;
+        }
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let due = match e.kind {
+            ProgressKind::Start => false,
+            ProgressKind::End => true,
+            ProgressKind::Update => {
+                last.is_none_or(|t| t.elapsed().as_secs_f64() >= PLAIN_EVERY_S)
+            }
+        };
+        if due {
+            *last = Some(std::time::Instant::now());
+            let tag = if e.kind == ProgressKind::End { "done" } else { "progress" };
+            eprintln!("{tag}: {e}");
+        }
+        if e.kind == ProgressKind::End {
+            *last = None;
+        }
+    }
+}
+
+static CLI_SINK: std::sync::OnceLock<std::sync::Arc<CliSink>> = std::sync::OnceLock::new();
+
+/// Sets up the progress display and signal handling of a command that
+/// solves.
+fn init_cli_progress() {
+    use std::io::IsTerminal;
+    edgesplit::interrupt::install(false);
+    let sink = CLI_SINK
+        .get_or_init(|| {
+            std::sync::Arc::new(CliSink {
+                terminal: std::io::stderr().is_terminal(),
+                bar: std::sync::Mutex::new(None),
+                last: std::sync::Mutex::new(None),
+            })
+        })
+        .clone();
+    let _ = PROGRESS.set(edgesplit::interrupt::progress().with_sink(sink));
+}
+
+/// Clears the progress line before a command prints its results.
+fn clear_progress() {
+    if let Some(s) = CLI_SINK.get() {
+        if let Some(b) = s.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
 fn load(path: &Path) -> Result<Instance> {
     edgesplit::instance::load_with(path, load_options()).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    if matches!(
+        cli.command,
+        Command::Solve { .. } | Command::Compare { .. } | Command::Sweep { .. } | Command::Pareto { .. }
+    ) {
+        init_cli_progress();
+    }
     match cli.command {
         Command::Validate { files } => {
             let mut bad = 0;
@@ -842,6 +952,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     );
                 }
             }
+            clear_progress();
+            if stopped_by_signal(rep.status, rep.limit.as_deref()) {
+                return Ok(ExitCode::from(edgesplit::interrupt::EXIT_INTERRUPTED));
+            }
             Ok(match rep.status {
                 Status::Optimal | Status::Feasible => ExitCode::SUCCESS,
                 Status::Infeasible | Status::NoSolution => ExitCode::from(1),
@@ -853,7 +967,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             solver,
             out,
             method,
+            progress_lines,
         } => {
+            // A signal (passed on by the parent) stops the solve; the
+            // report of its best plan is still written.
+            edgesplit::interrupt::install(true);
+            let _ = PROGRESS.set(if progress_lines {
+                edgesplit::interrupt::progress()
+                    .with_sink(edgesplit::solve::progress::line_sink())
+            } else {
+                edgesplit::interrupt::progress()
+            });
             // Fault injection for the isolation tests.
             match std::env::var("EDGESPLIT_WORKER_FAULT").as_deref() {
                 Ok("abort") => std::process::abort(),
@@ -1393,6 +1517,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             &SolveOptions {
                 time_limit,
                 threads,
+                progress: progress_handle(),
                 ..SolveOptions::default()
             },
             &min_quality,
@@ -1842,16 +1967,16 @@ fn available(solver: &SolverArgs) -> Result<BackendKind> {
 }
 
 /// A progress line on stderr: `[k/n] what is running`.
-struct Progress {
+struct Steps {
     done: u64,
     total: u64,
 }
 
-fn progress_bar(total: u64) -> Progress {
-    Progress { done: 0, total }
+fn progress_bar(total: u64) -> Steps {
+    Steps { done: 0, total }
 }
 
-impl Progress {
+impl Steps {
     fn inc_msg(&mut self, what: &str) {
         self.done += 1;
         eprintln!("[{}/{}] {what}", self.done, self.total);
