@@ -606,12 +606,16 @@ fn progress_handle() -> Progress {
     PROGRESS.get_or_init(Progress::default).clone()
 }
 
-/// Whether a signal stopped this run (the exit code is then
-/// [`edgesplit::interrupt::EXIT_INTERRUPTED`]).
-fn stopped_by_signal(status: Status, limit: Option<&str>) -> bool {
-    status == Status::Interrupted
-        || limit == Some("interrupt")
-        || edgesplit::interrupt::requested()
+/// The exit code of a command that ran to its end: 0, or
+/// [`edgesplit::interrupt::EXIT_INTERRUPTED`] when a signal stopped it
+/// early (after it wrote what it had).
+fn finished() -> ExitCode {
+    if edgesplit::interrupt::requested() {
+        eprintln!("stopped by a signal: the rows above are those finished");
+        ExitCode::from(edgesplit::interrupt::EXIT_INTERRUPTED)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// The progress display on standard error: a line redrawn in place on a
@@ -670,9 +674,13 @@ static CLI_SINK: std::sync::OnceLock<std::sync::Arc<CliSink>> = std::sync::OnceL
 
 /// Sets up the progress display and signal handling of a command that
 /// solves.
-fn init_cli_progress() {
+fn init_cli_progress(show: bool) {
     use std::io::IsTerminal;
     edgesplit::interrupt::install(false);
+    if !show {
+        let _ = PROGRESS.set(edgesplit::interrupt::progress());
+        return;
+    }
     let sink = CLI_SINK
         .get_or_init(|| {
             std::sync::Arc::new(CliSink {
@@ -699,11 +707,13 @@ fn load(path: &Path) -> Result<Instance> {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    if matches!(
-        cli.command,
-        Command::Solve { .. } | Command::Compare { .. } | Command::Sweep { .. } | Command::Pareto { .. }
-    ) {
-        init_cli_progress();
+    match cli.command {
+        Command::Solve { .. } | Command::Sweep { .. } | Command::Pareto { .. } => {
+            init_cli_progress(true)
+        }
+        // compare draws its own progress bar: signals only.
+        Command::Compare { .. } => init_cli_progress(false),
+        _ => {}
     }
     match cli.command {
         Command::Validate { files } => {
@@ -953,7 +963,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             clear_progress();
-            if stopped_by_signal(rep.status, rep.limit.as_deref()) {
+            if rep.status == Status::Interrupted || rep.limit.as_deref() == Some("interrupt") {
                 return Ok(ExitCode::from(edgesplit::interrupt::EXIT_INTERRUPTED));
             }
             Ok(match rep.status {
@@ -1116,16 +1126,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 sets.push(set);
             }
             let mut pb = progress_bar((noise_limits.len() * sets.len().max(1)) as u64);
-            let points = edgesplit::solve::sweep::noise_sweep(
-                &inst,
-                &noise_limits,
-                &sets,
-                kind,
-                &solver.options(&inst)?,
-                |m| pb.inc_msg(m),
-            )
-            .map_err(|e| anyhow::anyhow!(e))?;
-            pb.finish();
+            // Each point goes to the CSV as soon as it is solved, so that an
+            // interrupt loses nothing finished.
             let mut w = csv::Writer::from_path(&output)
                 .with_context(|| format!("writing {}", output.display()))?;
             w.write_record([
@@ -1141,21 +1143,44 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "gap",
                 "solve_time_s",
             ])?;
+            w.flush()?;
             let f = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+            let mut write_err: Option<anyhow::Error> = None;
+            let points = edgesplit::solve::sweep::noise_sweep_each(
+                &inst,
+                &noise_limits,
+                &sets,
+                kind,
+                &solver.options(&inst)?,
+                |m| pb.inc_msg(m),
+                |p| {
+                    let r = w
+                        .write_record([
+                            p.curve.clone(),
+                            p.limit.to_string(),
+                            p.status.to_string(),
+                            f(p.time),
+                            f(p.energy),
+                            f(p.cost),
+                            f(p.objective),
+                            f(p.noise),
+                            p.quantized.join(";"),
+                            f(p.gap),
+                            p.solve_time_s.to_string(),
+                        ])
+                        .and_then(|_| w.flush().map_err(csv::Error::from));
+                    if let Err(e) = r {
+                        write_err.get_or_insert(e.into());
+                    }
+                },
+            )
+            .map_err(|e| anyhow::anyhow!(e))?;
+            pb.finish();
+            clear_progress();
+            if let Some(e) = write_err {
+                return Err(e.context(format!("writing {}", output.display())));
+            }
             for p in &points {
-                w.write_record([
-                    p.curve.clone(),
-                    p.limit.to_string(),
-                    p.status.to_string(),
-                    f(p.time),
-                    f(p.energy),
-                    f(p.cost),
-                    f(p.objective),
-                    f(p.noise),
-                    p.quantized.join(";"),
-                    f(p.gap),
-                    p.solve_time_s.to_string(),
-                ])?;
                 println!(
                     "{:<24} max_noise {:<8} {:<12} T {:<10} noise {:<8} quantized [{}]",
                     p.curve,
@@ -1189,7 +1214,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             )
             .map_err(|e| anyhow::anyhow!(e))?;
             eprintln!("wrote {} and {}", output.display(), svg.display());
-            Ok(ExitCode::SUCCESS)
+            Ok(finished())
         }
         Command::Pareto {
             instance,
@@ -1214,16 +1239,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let (f1, f2) = (parse(&objectives[0])?, parse(&objectives[1])?);
             let mut pb = progress_bar(points as u64);
-            let front = edgesplit::solve::sweep::pareto(
-                &inst,
-                f1,
-                f2,
-                points,
-                kind,
-                &solver.options(&inst)?,
-                |m| pb.inc_msg(m),
-            );
-            pb.finish();
+            // Each point goes to the CSV as soon as it is found.
             let mut w = csv::Writer::from_path(&output)
                 .with_context(|| format!("writing {}", output.display()))?;
             w.write_record([
@@ -1235,16 +1251,39 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "quantized",
                 "proven",
             ])?;
+            w.flush()?;
+            let mut write_err: Option<anyhow::Error> = None;
+            let front = edgesplit::solve::sweep::pareto_each(
+                &inst,
+                f1,
+                f2,
+                points,
+                kind,
+                &solver.options(&inst)?,
+                |m| pb.inc_msg(m),
+                |p| {
+                    let r = w
+                        .write_record([
+                            p.first.to_string(),
+                            p.second.to_string(),
+                            p.time.to_string(),
+                            p.energy.to_string(),
+                            p.cost.to_string(),
+                            p.quantized.join(";"),
+                            p.proven.to_string(),
+                        ])
+                        .and_then(|_| w.flush().map_err(csv::Error::from));
+                    if let Err(e) = r {
+                        write_err.get_or_insert(e.into());
+                    }
+                },
+            );
+            pb.finish();
+            clear_progress();
+            if let Some(e) = write_err {
+                return Err(e.context(format!("writing {}", output.display())));
+            }
             for p in &front {
-                w.write_record([
-                    p.first.to_string(),
-                    p.second.to_string(),
-                    p.time.to_string(),
-                    p.energy.to_string(),
-                    p.cost.to_string(),
-                    p.quantized.join(";"),
-                    p.proven.to_string(),
-                ])?;
                 println!(
                     "{} {:<12} {} {:<12} {}",
                     objectives[0],
@@ -1278,7 +1317,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 output.display(),
                 svg.display()
             );
-            Ok(ExitCode::SUCCESS)
+            Ok(finished())
         }
         Command::FitNoise {
             samples,
@@ -1552,7 +1591,7 @@ fn server_worker(
 /// standard input.
 #[cfg(feature = "server")]
 fn server_standby() -> Result<ExitCode> {
-    edgesplit::server::worker::run_standby().map_err(|e| anyhow::anyhow!("{e}"))?;
+    edgesplit::server::worker::run_standby(progress_handle()).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -1672,8 +1711,24 @@ fn run_compare(
             .expect("valid template"),
     );
     let mut rows = Vec::new();
-    for inst in &insts {
+    // The rows so far go to the CSV and JSON files after each instance (and
+    // q_min level), so that an interrupt loses nothing finished.
+    let write = |rows: &[edgesplit::heuristic::compare::Row]| -> Result<()> {
+        if let Some(p) = csv {
+            std::fs::write(p, edgesplit::heuristic::compare::csv(rows))
+                .with_context(|| format!("writing {}", p.display()))?;
+        }
+        if let Some(p) = json {
+            std::fs::write(p, serde_json::to_string_pretty(rows)?)
+                .with_context(|| format!("writing {}", p.display()))?;
+        }
+        Ok(())
+    };
+    'all: for inst in &insts {
         for &q in &levels {
+            if edgesplit::interrupt::requested() {
+                break 'all;
+            }
             let variant = match q {
                 Some(q) => with_min_quality(inst, q),
                 None => inst.clone(),
@@ -1689,19 +1744,13 @@ fn run_compare(
                     bar.inc(1);
                 },
             ));
+            write(&rows)?;
         }
     }
     bar.finish_and_clear();
     print!("{}", edgesplit::heuristic::compare::markdown(&rows));
-    if let Some(p) = csv {
-        std::fs::write(p, edgesplit::heuristic::compare::csv(&rows))
-            .with_context(|| format!("writing {}", p.display()))?;
-    }
-    if let Some(p) = json {
-        std::fs::write(p, serde_json::to_string_pretty(&rows)?)
-            .with_context(|| format!("writing {}", p.display()))?;
-    }
-    Ok(ExitCode::SUCCESS)
+    write(&rows)?;
+    Ok(finished())
 }
 
 fn write_plan(plan: &Plan, inst: &Instance, method: &str, output: Option<&Path>) -> Result<()> {

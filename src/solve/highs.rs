@@ -106,13 +106,7 @@ fn solve(
     // callback reads lives until the solve returns (`solved` is dropped
     // before `state`).
     let state = Box::new(CallbackState {
-        reporter: Reporter {
-            progress: &opts.progress,
-            model,
-            scaling: &scaling,
-            solver: "highs",
-            start,
-        },
+        reporter: Reporter::new(&opts.progress, model, &scaling, "highs", start),
         last: std::sync::Mutex::new((None, None)),
     });
     // SAFETY: `m` is a live Highs instance; the pointer handed over is to
@@ -213,8 +207,8 @@ fn solve(
 
 /// What the HiGHS callback reads: where to report, and the last state
 /// sent (to send logging events only when something changed).
-struct CallbackState<'a> {
-    reporter: Reporter<'a>,
+struct CallbackState {
+    reporter: Reporter,
     #[allow(clippy::type_complexity)]
     last: std::sync::Mutex<(Option<(f64, f64, i64)>, Option<Instant>)>,
 }
@@ -236,7 +230,7 @@ unsafe extern "C" fn callback(
         // SAFETY: `user` is the CallbackState handed to Highs_setCallback,
         // alive for the whole solve; `out` and `data_in` are HiGHS's.
         let state = unsafe { &*(user as *const CallbackState) };
-        let stop = state.reporter.progress.interrupted();
+        let stop = state.reporter.interrupted();
         if stop && !data_in.is_null() {
             unsafe { (*data_in).user_interrupt = 1 };
         }

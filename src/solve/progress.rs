@@ -172,30 +172,53 @@ pub(crate) struct Raw {
 
 /// The per-solve helper a backend reports through: it unscales the
 /// solver's values, computes the gap the same way for every backend, and
-/// times the solve.
-pub(crate) struct Reporter<'a> {
-    pub progress: &'a Progress,
-    pub model: &'a crate::milp::model::Model,
-    pub scaling: &'a super::Scaling,
-    pub solver: &'static str,
-    pub start: std::time::Instant,
+/// times the solve. Owns what it needs (solver callbacks may want
+/// `'static` data).
+#[derive(Clone)]
+pub(crate) struct Reporter {
+    pub progress: Progress,
+    constant: f64,
+    divisor: f64,
+    largest_cost: f64,
+    solver: &'static str,
+    start: std::time::Instant,
 }
 
-impl Reporter<'_> {
+impl Reporter {
+    /// A reporter for one solve of `model`, scaled by `scaling`.
+    pub fn new(
+        progress: &Progress,
+        model: &crate::milp::model::Model,
+        scaling: &super::Scaling,
+        solver: &'static str,
+        start: std::time::Instant,
+    ) -> Reporter {
+        Reporter {
+            progress: progress.clone(),
+            constant: model.obj_constant,
+            divisor: scaling.objective,
+            largest_cost: scaling.largest_cost,
+            solver,
+            start,
+        }
+    }
+
+    /// Whether a stop was asked for.
+    pub fn interrupted(&self) -> bool {
+        self.progress.interrupted()
+    }
+
     fn event(&self, kind: ProgressKind, raw: Raw) -> ProgressEvent {
         let ok = |v: Option<f64>| v.filter(|x| x.is_finite() && x.abs() < 1e20);
-        let incumbent = ok(raw.incumbent).map(|v| self.scaling.unscale(self.model, v));
-        let bound = ok(raw.bound).map(|v| self.scaling.unscale(self.model, v));
+        let unscale = |v: f64| v * self.divisor + self.constant;
+        let incumbent = ok(raw.incumbent).map(unscale);
+        let bound = ok(raw.bound).map(unscale);
         let bound = match (bound, incumbent) {
             (Some(b), Some(i)) => Some(b.min(i)),
             (b, _) => b,
         };
         let gap = incumbent.zip(bound).map(|(i, b)| {
-            super::rel_gap(
-                i,
-                b,
-                super::magnitude(i, self.model.obj_constant, self.scaling.largest_cost),
-            )
+            super::rel_gap(i, b, super::magnitude(i, self.constant, self.largest_cost))
         });
         ProgressEvent {
             kind,
