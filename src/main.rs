@@ -655,13 +655,15 @@ impl ProgressSink for CliSink {
         let due = match e.kind {
             ProgressKind::Start => false,
             ProgressKind::End => true,
-            ProgressKind::Update => {
-                last.is_none_or(|t| t.elapsed().as_secs_f64() >= PLAIN_EVERY_S)
-            }
+            ProgressKind::Update => last.is_none_or(|t| t.elapsed().as_secs_f64() >= PLAIN_EVERY_S),
         };
         if due {
             *last = Some(std::time::Instant::now());
-            let tag = if e.kind == ProgressKind::End { "done" } else { "progress" };
+            let tag = if e.kind == ProgressKind::End {
+                "done"
+            } else {
+                "progress"
+            };
             eprintln!("{tag}: {e}");
         }
         if e.kind == ProgressKind::End {
@@ -983,8 +985,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             // report of its best plan is still written.
             edgesplit::interrupt::install(true);
             let _ = PROGRESS.set(if progress_lines {
-                edgesplit::interrupt::progress()
-                    .with_sink(edgesplit::solve::progress::line_sink())
+                edgesplit::interrupt::progress().with_sink(edgesplit::solve::progress::line_sink())
             } else {
                 edgesplit::interrupt::progress()
             });
@@ -1591,7 +1592,8 @@ fn server_worker(
 /// standard input.
 #[cfg(feature = "server")]
 fn server_standby() -> Result<ExitCode> {
-    edgesplit::server::worker::run_standby(progress_handle()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    edgesplit::server::worker::run_standby(progress_handle())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(ExitCode::SUCCESS)
 }
 

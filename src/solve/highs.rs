@@ -86,8 +86,11 @@ fn solve(
             )
         }
     };
-    if !opts.verbose {
-        m.make_quiet();
+    // The highs crate makes every model quiet: --verbose turns the log
+    // back on (it goes to stderr, see below).
+    if opts.verbose {
+        m.set_option("output_flag", true);
+        m.set_option("log_to_console", true);
     }
     m.set_option("primal_feasibility_tolerance", 1e-9);
     m.set_option("mip_feasibility_tolerance", 1e-9);

@@ -77,7 +77,8 @@ fn solve(
         options.warm_start = Some(start_cols.iter().map(|&(i, v)| (vars[i], v)).collect());
     }
     // microlp has no callback: a start and an end event only.
-    let reporter = super::progress::Reporter::new(&opts.progress, model, &scaling, "microlp", start);
+    let reporter =
+        super::progress::Reporter::new(&opts.progress, model, &scaling, "microlp", start);
     reporter.start();
     let res = pb.solve_with(options);
     let elapsed = start.elapsed().as_secs_f64();

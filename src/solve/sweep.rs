@@ -191,7 +191,16 @@ pub fn pareto(
     opts: &SolveOptions,
     progress: impl FnMut(&str),
 ) -> Vec<ParetoPoint> {
-    pareto_each(inst, first, second, max_points, kind, opts, progress, |_| {})
+    pareto_each(
+        inst,
+        first,
+        second,
+        max_points,
+        kind,
+        opts,
+        progress,
+        |_| {},
+    )
 }
 
 /// [`pareto`], handing each point to `done` as soon as it is found; stops
