@@ -266,3 +266,81 @@ fn verbose_json_stdout_is_json_with_scip() {
 fn verbose_json_stdout_is_json_with_highs() {
     verbose_json_is_json("highs", &["--in-process"]);
 }
+
+#[test]
+fn sigint_to_a_sweep_keeps_the_points_solved_in_its_csv_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = generated(dir.path(), true);
+    let csv = dir.path().join("sweep.csv");
+    let mut child = bin()
+        .arg("sweep")
+        .arg(&inst)
+        .args([
+            "--noise-limits",
+            "0,0.01,0.02,0.05,0.1",
+            "--time-limit",
+            "600",
+            "-o",
+        ])
+        .arg(&csv)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let err_reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            let _ = tx.send(line.clone());
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let t0 = Instant::now();
+    loop {
+        let left = Duration::from_secs(300).saturating_sub(t0.elapsed());
+        match rx.recv_timeout(left) {
+            Ok(l) if l.starts_with("progress:") && !l.contains("incumbent -") => break,
+            Ok(_) => {}
+            Err(_) => {
+                let _ = child.kill();
+                panic!("no progress line with an incumbent");
+            }
+        }
+    }
+    // SAFETY: signalling the child started above.
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+    }
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if t0.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("sweep did not stop within 120 s of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let err = err_reader.join().unwrap();
+    assert_eq!(status.code(), Some(130), "stderr: {err}");
+    let mut r = csv::Reader::from_path(&csv).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    // The points solved are all there, the one being solved kept with its
+    // best plan; the rest were never started.
+    assert!(!rows.is_empty() && rows.len() < 5, "{rows:?}");
+    for row in &rows {
+        assert!(
+            ["optimal", "feasible", "interrupted"].contains(&&row[2]),
+            "{rows:?}"
+        );
+        assert!(row[3].parse::<f64>().is_ok(), "no T in {row:?}");
+    }
+    assert!(rows.iter().any(|r| &r[2] == "interrupted"), "{rows:?}");
+}
