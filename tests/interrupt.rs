@@ -344,3 +344,85 @@ fn sigint_to_a_sweep_keeps_the_points_solved_in_its_csv_and_exits_130() {
     }
     assert!(rows.iter().any(|r| &r[2] == "interrupted"), "{rows:?}");
 }
+
+#[test]
+fn sigint_to_compare_keeps_the_rows_of_the_instances_finished_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = generated(dir.path(), false);
+    let big = generated(dir.path(), true);
+    let json = dir.path().join("rows.json");
+    let csv = dir.path().join("rows.csv");
+    let mut child = bin()
+        .arg("compare")
+        .arg(&small)
+        .arg(&big)
+        .args([
+            "--methods",
+            "tide,milp:highs",
+            "--time-limit",
+            "600",
+            "--json",
+        ])
+        .arg(&json)
+        .arg("--csv")
+        .arg(&csv)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
+        s
+    });
+    // The rows of the small instance are written once it is done: then
+    // the big one is being solved.
+    let t0 = Instant::now();
+    while !json.exists() {
+        if let Some(s) = child.try_wait().unwrap() {
+            panic!("compare ended ({s}) before writing its rows");
+        }
+        assert!(t0.elapsed() < Duration::from_secs(300), "no rows written");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: signalling the child started above.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if t0.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("compare did not stop within 120 s of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let err = err_reader.join().unwrap();
+    assert_eq!(status.code(), Some(130), "stderr: {err}");
+    let rows: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let of = |inst: &str, method: &str| -> Vec<&Value> {
+        rows.iter()
+            .filter(|r| r["instance"] == inst && r["method"].as_str().unwrap().starts_with(method))
+            .collect()
+    };
+    // The finished instance: every method, the MILP proven.
+    assert!(!of("small", "tide").is_empty(), "{rows:?}");
+    let milp = of("small", "milp:highs");
+    assert!(!milp.is_empty(), "{rows:?}");
+    assert!(milp.iter().all(|r| r["status"] == "optimal"), "{milp:?}");
+    // The one stopped: its MILP rows (if it got that far) say so.
+    for r in of("big", "milp:highs") {
+        assert!(
+            ["interrupted", "no_solution"].contains(&r["status"].as_str().unwrap()),
+            "{r}"
+        );
+    }
+    // The CSV has the same rows.
+    let n = csv::Reader::from_path(&csv).unwrap().records().count();
+    assert_eq!(n, rows.len());
+}
