@@ -119,6 +119,9 @@ fn highs_reports_a_finite_incumbent_and_bound_while_it_solves_and_stops_when_ask
 fn interrupt_solve(extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let inst = generated(dir.path(), true);
+    // The worker's temporary folder goes here, to check it is removed.
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
     let plan = dir.path().join("plan.yaml");
     let report = dir.path().join("report.json");
     let mut child = bin()
@@ -129,6 +132,7 @@ fn interrupt_solve(extra: &[&str]) {
         .arg("--report")
         .arg(&report)
         .args(extra)
+        .env("TMPDIR", &tmp)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -212,6 +216,113 @@ fn interrupt_solve(extra: &[&str]) {
         "{}",
         String::from_utf8_lossy(&ev.stdout)
     );
+    // No worker left, no temporary folder left.
+    assert_eq!(processes_naming(&inst), Vec::<u32>::new());
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
+}
+
+/// The live processes whose command line names `path`.
+fn processes_naming(path: &Path) -> Vec<u32> {
+    let needle = path.to_string_lossy().into_owned();
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmd) = std::fs::read(e.path().join("cmdline")) else {
+            continue;
+        };
+        let zombie = std::fs::read_to_string(e.path().join("status"))
+            .map(|s| {
+                s.lines()
+                    .any(|l| l.starts_with("State:") && l.contains('Z'))
+            })
+            .unwrap_or(true);
+        if !zombie && String::from_utf8_lossy(&cmd).contains(&needle) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+#[test]
+fn a_second_sigint_quits_at_once_killing_the_worker_and_removing_its_folder() {
+    // CBC cannot be interrupted: the first signal leaves it solving, the
+    // second ends everything at once.
+    let dir = tempfile::tempdir().unwrap();
+    let inst = generated(dir.path(), true);
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let mut child = bin()
+        .arg("solve")
+        .arg(&inst)
+        .args(["--solver", "cbc", "--time-limit", "600", "--json"])
+        .env("TMPDIR", &tmp)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let err_reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let line = line.unwrap();
+            let _ = tx.send(line.clone());
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    // Once the worker is solving (a progress line), two signals.
+    let t0 = Instant::now();
+    loop {
+        let left = Duration::from_secs(300).saturating_sub(t0.elapsed());
+        match rx.recv_timeout(left) {
+            Ok(l) if l.starts_with("progress:") => break,
+            Ok(_) => {}
+            Err(_) => {
+                let _ = child.kill();
+                panic!("no progress line");
+            }
+        }
+    }
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 1);
+    for _ in 0..2 {
+        // SAFETY: signalling the child started above.
+        unsafe {
+            libc::kill(pid, libc::SIGINT);
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if t0.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("a second SIGINT did not end solve");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let err = err_reader.join().unwrap();
+    assert_eq!(status.code(), Some(130), "stderr: {err}");
+    assert!(err.contains("quitting"), "{err}");
+    // The worker was killed with its process group (the kernel may take a
+    // moment) and its folder removed.
+    let t0 = Instant::now();
+    while !processes_naming(&inst).is_empty() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "a worker is left: {:?}",
+            processes_naming(&inst)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
 }
 
 #[test]
