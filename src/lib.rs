@@ -15,6 +15,7 @@ pub mod generate;
 pub mod heuristic;
 pub mod info;
 pub mod instance;
+pub mod interrupt;
 pub mod milp;
 pub mod network;
 pub mod noise;

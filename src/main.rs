@@ -7,7 +7,10 @@ use edgesplit::generate::{generate_yaml, GenParams};
 use edgesplit::heuristic::warm::{StartInfo, WarmStart};
 use edgesplit::milp::{ObjectiveSpec, Total};
 use edgesplit::reference::{reference_plan, ReferenceMethod};
-use edgesplit::solve::{solve_instance, BackendKind, SolveOptions, SolveReport, Status};
+use edgesplit::solve::{
+    solve_instance, BackendKind, Progress, ProgressEvent, ProgressKind, ProgressSink, SolveOptions,
+    SolveReport, Status,
+};
 use edgesplit::{Error, Instance, Plan};
 use std::path::{Path, PathBuf};
 
@@ -165,6 +168,9 @@ enum Command {
         /// result is written in the server's form.
         #[arg(long)]
         method: Option<String>,
+        /// Write progress events as lines on standard error for the parent.
+        #[arg(long)]
+        progress_lines: bool,
     },
     /// Run the HTTP model server (see docs/server.md): jobs are stored in
     /// SQLite and solved in worker processes.
@@ -581,6 +587,7 @@ impl SolverArgs {
             verbose: self.verbose,
             seed: self.seed,
             initial: None,
+            progress: progress_handle(),
         })
     }
 
@@ -643,11 +650,126 @@ fn at_most_one_stdin<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<()
     Ok(())
 }
 
+/// The progress handle of this process's solves: set by `main` for the
+/// commands that solve (the CLI's progress line and its signal handling),
+/// by `worker` for a worker process.
+static PROGRESS: std::sync::OnceLock<Progress> = std::sync::OnceLock::new();
+
+fn progress_handle() -> Progress {
+    PROGRESS.get_or_init(Progress::default).clone()
+}
+
+/// The exit code of a command that ran to its end: 0, or
+/// [`edgesplit::interrupt::EXIT_INTERRUPTED`] when a signal stopped it
+/// early (after it wrote what it had).
+fn finished() -> ExitCode {
+    if edgesplit::interrupt::requested() {
+        eprintln!("stopped by a signal: the rows above are those finished");
+        ExitCode::from(edgesplit::interrupt::EXIT_INTERRUPTED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The progress display on standard error: a line redrawn in place on a
+/// terminal, else a plain line every few seconds (and at each solve's end).
+struct CliSink {
+    terminal: bool,
+    bar: std::sync::Mutex<Option<indicatif::ProgressBar>>,
+    last: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+/// Seconds between two plain progress lines.
+const PLAIN_EVERY_S: f64 = 5.0;
+
+impl ProgressSink for CliSink {
+    fn event(&self, e: &ProgressEvent) {
+        if self.terminal {
+            let mut bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+            match e.kind {
+                ProgressKind::End => {
+                    if let Some(b) = bar.take() {
+                        b.finish_and_clear();
+                    }
+                }
+                _ => {
+                    let b = bar.get_or_insert_with(|| {
+                        let b = indicatif::ProgressBar::new_spinner();
+                        b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                        b.enable_steady_tick(std::time::Duration::from_millis(200));
+                        b
+                    });
+                    b.set_message(e.to_string());
+                }
+            }
+            return;
+        }
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        let due = match e.kind {
+            ProgressKind::Start => false,
+            ProgressKind::End => true,
+            ProgressKind::Update => last.is_none_or(|t| t.elapsed().as_secs_f64() >= PLAIN_EVERY_S),
+        };
+        if due {
+            *last = Some(std::time::Instant::now());
+            let tag = if e.kind == ProgressKind::End {
+                "done"
+            } else {
+                "progress"
+            };
+            eprintln!("{tag}: {e}");
+        }
+        if e.kind == ProgressKind::End {
+            *last = None;
+        }
+    }
+}
+
+static CLI_SINK: std::sync::OnceLock<std::sync::Arc<CliSink>> = std::sync::OnceLock::new();
+
+/// Sets up the progress display and signal handling of a command that
+/// solves.
+fn init_cli_progress(show: bool) {
+    use std::io::IsTerminal;
+    edgesplit::interrupt::install(false);
+    if !show {
+        let _ = PROGRESS.set(edgesplit::interrupt::progress());
+        return;
+    }
+    let sink = CLI_SINK
+        .get_or_init(|| {
+            std::sync::Arc::new(CliSink {
+                terminal: std::io::stderr().is_terminal(),
+                bar: std::sync::Mutex::new(None),
+                last: std::sync::Mutex::new(None),
+            })
+        })
+        .clone();
+    let _ = PROGRESS.set(edgesplit::interrupt::progress().with_sink(sink));
+}
+
+/// Clears the progress line before a command prints its results.
+fn clear_progress() {
+    if let Some(s) = CLI_SINK.get() {
+        if let Some(b) = s.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
 fn load(path: &Path) -> Result<Instance> {
     edgesplit::instance::load_with(path, load_options()).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Solve { .. } | Command::Sweep { .. } | Command::Pareto { .. } => {
+            init_cli_progress(true)
+        }
+        // compare draws its own progress bar: signals only.
+        Command::Compare { .. } => init_cli_progress(false),
+        _ => {}
+    }
     match cli.command {
         Command::Validate { files } => {
             at_most_one_stdin(files.iter().map(PathBuf::as_path))?;
@@ -897,6 +1019,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     );
                 }
             }
+            clear_progress();
+            if rep.status == Status::Interrupted || rep.limit.as_deref() == Some("interrupt") {
+                return Ok(ExitCode::from(edgesplit::interrupt::EXIT_INTERRUPTED));
+            }
             Ok(match rep.status {
                 Status::Optimal | Status::Feasible => ExitCode::SUCCESS,
                 Status::Infeasible | Status::NoSolution => ExitCode::from(1),
@@ -908,7 +1034,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             solver,
             out,
             method,
+            progress_lines,
         } => {
+            // A signal (passed on by the parent) stops the solve; the
+            // report of its best plan is still written.
+            edgesplit::interrupt::install(true);
+            let _ = PROGRESS.set(if progress_lines {
+                edgesplit::interrupt::progress().with_sink(edgesplit::solve::progress::line_sink())
+            } else {
+                edgesplit::interrupt::progress()
+            });
             // Fault injection for the isolation tests.
             match std::env::var("EDGESPLIT_WORKER_FAULT").as_deref() {
                 Ok("abort") => std::process::abort(),
@@ -1047,16 +1182,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 sets.push(set);
             }
             let mut pb = progress_bar((noise_limits.len() * sets.len().max(1)) as u64);
-            let points = edgesplit::solve::sweep::noise_sweep(
-                &inst,
-                &noise_limits,
-                &sets,
-                kind,
-                &solver.options(&inst)?,
-                |m| pb.inc_msg(m),
-            )
-            .map_err(|e| anyhow::anyhow!(e))?;
-            pb.finish();
+            // Each point goes to the CSV as soon as it is solved, so that an
+            // interrupt loses nothing finished.
             let mut w = csv::Writer::from_path(&output)
                 .with_context(|| format!("writing {}", output.display()))?;
             w.write_record([
@@ -1072,21 +1199,44 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "gap",
                 "solve_time_s",
             ])?;
+            w.flush()?;
             let f = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+            let mut write_err: Option<anyhow::Error> = None;
+            let points = edgesplit::solve::sweep::noise_sweep_each(
+                &inst,
+                &noise_limits,
+                &sets,
+                kind,
+                &solver.options(&inst)?,
+                |m| pb.inc_msg(m),
+                |p| {
+                    let r = w
+                        .write_record([
+                            p.curve.clone(),
+                            p.limit.to_string(),
+                            p.status.to_string(),
+                            f(p.time),
+                            f(p.energy),
+                            f(p.cost),
+                            f(p.objective),
+                            f(p.noise),
+                            p.quantized.join(";"),
+                            f(p.gap),
+                            p.solve_time_s.to_string(),
+                        ])
+                        .and_then(|_| w.flush().map_err(csv::Error::from));
+                    if let Err(e) = r {
+                        write_err.get_or_insert(e.into());
+                    }
+                },
+            )
+            .map_err(|e| anyhow::anyhow!(e))?;
+            pb.finish();
+            clear_progress();
+            if let Some(e) = write_err {
+                return Err(e.context(format!("writing {}", output.display())));
+            }
             for p in &points {
-                w.write_record([
-                    p.curve.clone(),
-                    p.limit.to_string(),
-                    p.status.to_string(),
-                    f(p.time),
-                    f(p.energy),
-                    f(p.cost),
-                    f(p.objective),
-                    f(p.noise),
-                    p.quantized.join(";"),
-                    f(p.gap),
-                    p.solve_time_s.to_string(),
-                ])?;
                 println!(
                     "{:<24} max_noise {:<8} {:<12} T {:<10} noise {:<8} quantized [{}]",
                     p.curve,
@@ -1120,7 +1270,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             )
             .map_err(|e| anyhow::anyhow!(e))?;
             eprintln!("wrote {} and {}", output.display(), svg.display());
-            Ok(ExitCode::SUCCESS)
+            Ok(finished())
         }
         Command::Pareto {
             instance,
@@ -1145,16 +1295,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let (f1, f2) = (parse(&objectives[0])?, parse(&objectives[1])?);
             let mut pb = progress_bar(points as u64);
-            let front = edgesplit::solve::sweep::pareto(
-                &inst,
-                f1,
-                f2,
-                points,
-                kind,
-                &solver.options(&inst)?,
-                |m| pb.inc_msg(m),
-            );
-            pb.finish();
+            // Each point goes to the CSV as soon as it is found.
             let mut w = csv::Writer::from_path(&output)
                 .with_context(|| format!("writing {}", output.display()))?;
             w.write_record([
@@ -1166,16 +1307,39 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "quantized",
                 "proven",
             ])?;
+            w.flush()?;
+            let mut write_err: Option<anyhow::Error> = None;
+            let front = edgesplit::solve::sweep::pareto_each(
+                &inst,
+                f1,
+                f2,
+                points,
+                kind,
+                &solver.options(&inst)?,
+                |m| pb.inc_msg(m),
+                |p| {
+                    let r = w
+                        .write_record([
+                            p.first.to_string(),
+                            p.second.to_string(),
+                            p.time.to_string(),
+                            p.energy.to_string(),
+                            p.cost.to_string(),
+                            p.quantized.join(";"),
+                            p.proven.to_string(),
+                        ])
+                        .and_then(|_| w.flush().map_err(csv::Error::from));
+                    if let Err(e) = r {
+                        write_err.get_or_insert(e.into());
+                    }
+                },
+            );
+            pb.finish();
+            clear_progress();
+            if let Some(e) = write_err {
+                return Err(e.context(format!("writing {}", output.display())));
+            }
             for p in &front {
-                w.write_record([
-                    p.first.to_string(),
-                    p.second.to_string(),
-                    p.time.to_string(),
-                    p.energy.to_string(),
-                    p.cost.to_string(),
-                    p.quantized.join(";"),
-                    p.proven.to_string(),
-                ])?;
                 println!(
                     "{} {:<12} {} {:<12} {}",
                     objectives[0],
@@ -1209,7 +1373,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 output.display(),
                 svg.display()
             );
-            Ok(ExitCode::SUCCESS)
+            Ok(finished())
         }
         Command::FitNoise {
             samples,
@@ -1453,6 +1617,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             &SolveOptions {
                 time_limit,
                 threads,
+                progress: progress_handle(),
                 ..SolveOptions::default()
             },
             &min_quality,
@@ -1487,7 +1652,8 @@ fn server_worker(
 /// standard input.
 #[cfg(feature = "server")]
 fn server_standby() -> Result<ExitCode> {
-    edgesplit::server::worker::run_standby().map_err(|e| anyhow::anyhow!("{e}"))?;
+    edgesplit::server::worker::run_standby(progress_handle())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -1608,8 +1774,24 @@ fn run_compare(
             .expect("valid template"),
     );
     let mut rows = Vec::new();
-    for inst in &insts {
+    // The rows so far go to the CSV and JSON files after each instance (and
+    // q_min level), so that an interrupt loses nothing finished.
+    let write = |rows: &[edgesplit::heuristic::compare::Row]| -> Result<()> {
+        if let Some(p) = csv {
+            std::fs::write(p, edgesplit::heuristic::compare::csv(rows))
+                .with_context(|| format!("writing {}", p.display()))?;
+        }
+        if let Some(p) = json {
+            std::fs::write(p, serde_json::to_string_pretty(rows)?)
+                .with_context(|| format!("writing {}", p.display()))?;
+        }
+        Ok(())
+    };
+    'all: for inst in &insts {
         for &q in &levels {
+            if edgesplit::interrupt::requested() {
+                break 'all;
+            }
             let variant = match q {
                 Some(q) => with_min_quality(inst, q),
                 None => inst.clone(),
@@ -1625,19 +1807,13 @@ fn run_compare(
                     bar.inc(1);
                 },
             ));
+            write(&rows)?;
         }
     }
     bar.finish_and_clear();
     print!("{}", edgesplit::heuristic::compare::markdown(&rows));
-    if let Some(p) = csv {
-        std::fs::write(p, edgesplit::heuristic::compare::csv(&rows))
-            .with_context(|| format!("writing {}", p.display()))?;
-    }
-    if let Some(p) = json {
-        std::fs::write(p, serde_json::to_string_pretty(&rows)?)
-            .with_context(|| format!("writing {}", p.display()))?;
-    }
-    Ok(ExitCode::SUCCESS)
+    write(&rows)?;
+    Ok(finished())
 }
 
 fn write_plan(plan: &Plan, inst: &Instance, method: &str, output: Option<&Path>) -> Result<()> {
@@ -1838,16 +2014,16 @@ fn available(solver: &SolverArgs) -> Result<BackendKind> {
 }
 
 /// A progress line on stderr: `[k/n] what is running`.
-struct Progress {
+struct Steps {
     done: u64,
     total: u64,
 }
 
-fn progress_bar(total: u64) -> Progress {
-    Progress { done: 0, total }
+fn progress_bar(total: u64) -> Steps {
+    Steps { done: 0, total }
 }
 
-impl Progress {
+impl Steps {
     fn inc_msg(&mut self, what: &str) {
         self.done += 1;
         eprintln!("[{}/{}] {what}", self.done, self.total);

@@ -1232,3 +1232,86 @@ fn logs_have_a_line_per_request_and_job_change_and_never_the_token() {
         }
     }
 }
+
+/// A generated instance HiGHS needs well over a minute to prove (TIDE
+/// family, 4 conv layers of 16 filters, 5 tasks, 4 nodes), as a request.
+fn long_job(method: &str) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_edgesplit"))
+        .args([
+            "generate",
+            "--family",
+            "tide",
+            "--seed",
+            "11",
+            "--layers",
+            "4",
+            "--atoms-per-layer",
+            "16",
+            "--tasks",
+            "5",
+            "--nodes",
+            "4",
+            "--groups",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    json!({
+        "instance": String::from_utf8(out.stdout).unwrap(),
+        "method": method,
+        "options": {"time_limit_s": 300},
+    })
+}
+
+#[test]
+fn a_running_job_shows_its_progress_and_a_cancel_keeps_its_best_plan() {
+    let dir = tmp();
+    let s = start(dir.path(), &["--workers", "1"], &[]);
+    let id = s.submit(&long_job("highs"));
+    let pid = s.wait_running(&id);
+    // The worker's progress events reach the job while it runs.
+    let t0 = Instant::now();
+    let job = loop {
+        let v = s.get(&format!("/v1/jobs/{id}")).json();
+        assert_eq!(
+            v["status"], "running",
+            "the job ended before showing progress: {v}"
+        );
+        if v["progress"]["incumbent"]
+            .as_f64()
+            .is_some_and(f64::is_finite)
+        {
+            break v;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(200),
+            "no incumbent in the progress of a running job: {v}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(job["progress"]["elapsed_s"].as_f64().is_some(), "{job}");
+    // A cancel asks the worker to stop: the job ends cancelled with the
+    // best plan found so far.
+    let r = s.delete(&format!("/v1/jobs/{id}"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = s.wait(&id);
+    assert_eq!(v["status"], "cancelled", "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("best plan is kept"),
+        "{v}"
+    );
+    assert_eq!(v["result_status"], "interrupted", "{v}");
+    assert!(v["progress"]["incumbent"].as_f64().is_some(), "{v}");
+    let t0 = Instant::now();
+    while !gone(pid) {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "the worker {pid} still runs"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let plan = s.get(&format!("/v1/jobs/{id}/plan"));
+    assert_eq!(plan.status, 200, "{}", plan.body);
+    assert!(plan.json()["tasks"].is_object(), "{}", plan.body);
+}

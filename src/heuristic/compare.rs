@@ -176,7 +176,9 @@ fn empty_row(instance: &str, q_min: Option<f64>, method: String, decisions: &str
 fn reference_value(rep: &SolveReport) -> Option<(f64, &'static str)> {
     match rep.status {
         Status::Optimal => rep.evaluated_objective.map(|o| (o, "optimum")),
-        Status::Feasible | Status::NoSolution => rep.best_bound.map(|b| (b, "bound")),
+        Status::Feasible | Status::Interrupted | Status::NoSolution => {
+            rep.best_bound.map(|b| (b, "bound"))
+        }
         _ => None,
     }
 }

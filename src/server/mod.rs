@@ -790,10 +790,25 @@ fn job_view(st: &AppState, r: &JobRow, with_report: bool) -> Job {
         finished_at: r.finished_at,
         error: r.error.clone(),
         worker_pid: pid,
-        progress: Progress {
-            elapsed_s: elapsed,
-            incumbent: result.as_ref().and_then(|w| w.incumbent),
-            bound: result.as_ref().and_then(|w| w.bound),
+        progress: {
+            // While it runs: the worker's latest progress event; once it
+            // ended: its result.
+            let live: Option<crate::solve::ProgressEvent> = r
+                .progress
+                .as_deref()
+                .and_then(|t| serde_json::from_str(t).ok());
+            match &result {
+                Some(w) => Progress {
+                    elapsed_s: elapsed,
+                    incumbent: w.incumbent,
+                    bound: w.bound,
+                },
+                None => Progress {
+                    elapsed_s: elapsed,
+                    incumbent: live.as_ref().and_then(|e| e.incumbent),
+                    bound: live.as_ref().and_then(|e| e.bound),
+                },
+            }
         },
         result_status: result.as_ref().map(|w| w.status.clone()),
         solve_time_s: result.as_ref().map(|w| w.solve_time_s),
@@ -1223,7 +1238,9 @@ async fn get_plan(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     let r = visible(&st, &owner, &id)?;
-    if r.status != JobStatus::Done {
+    // A job cancelled while running keeps the best plan it had.
+    let kept = r.status == JobStatus::Cancelled && r.result.is_some();
+    if r.status != JobStatus::Done && !kept {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             format!("job {id} is {}", r.status.name()),

@@ -11,9 +11,13 @@ use crate::solve::isolate::GRACE_S;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::process::Child;
 use tokio::sync::Notify;
+
+/// Seconds a cancelled job's worker has to stop and write its best plan
+/// (after SIGINT) before it is killed.
+pub const CANCEL_GRACE_S: f64 = 5.0;
 
 /// A job a worker slot is on.
 pub struct Running {
@@ -29,7 +33,7 @@ pub struct Running {
 /// binary and waits for its job on standard input.
 fn spawn_standby(st: &AppState) -> Result<Child, String> {
     let mut cmd = tokio::process::Command::new(&st.cfg.exe);
-    cmd.args(["worker", "-", "--out", "-"])
+    cmd.args(["worker", "-", "--out", "-", "--progress-lines"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -266,13 +270,47 @@ async fn execute(
         let _ = stdin.write_all(&text).await;
         drop(stdin);
     }
-    let mut stderr = child.stderr.take();
+    // The worker's standard error: progress lines go to the job's
+    // `progress` in the store (at most once a second, and the last one);
+    // the rest is kept (up to 64 KiB) to say why a worker failed.
+    let stderr = child.stderr.take();
+    let progress_store = st.clone();
+    let progress_id = job.id.clone();
     let err_task = tokio::spawn(async move {
-        let mut buf = Vec::new();
-        if let Some(s) = stderr.as_mut() {
-            let _ = s.take(1 << 16).read_to_end(&mut buf).await;
+        let mut kept = String::new();
+        let Some(s) = stderr else { return kept };
+        let mut lines = tokio::io::BufReader::new(s);
+        let mut line = Vec::new();
+        let mut last_write: Option<Instant> = None;
+        let mut pending: Option<String> = None;
+        loop {
+            line.clear();
+            match lines.read_until(b'\n', &mut line).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let text = String::from_utf8_lossy(&line);
+            match crate::solve::progress::parse_line(&text) {
+                Some(e) => {
+                    let Ok(j) = serde_json::to_string(&e) else {
+                        continue;
+                    };
+                    if last_write.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                        let _ = progress_store.store.set_progress(&progress_id, &j);
+                        last_write = Some(Instant::now());
+                        pending = None;
+                    } else {
+                        pending = Some(j);
+                    }
+                }
+                None if kept.len() < 1 << 16 => kept.push_str(&text),
+                None => {}
+            }
         }
-        String::from_utf8_lossy(&buf).into_owned()
+        if let Some(j) = pending {
+            let _ = progress_store.store.set_progress(&progress_id, &j);
+        }
+        kept
     });
     // The server's --max-time-limit is bounded, so this is finite; a
     // saturated deadline is still no panic.
@@ -287,8 +325,10 @@ async fn execute(
         let _ = tokio::io::BufReader::new(s).read_line(&mut line).await;
         line.trim_end() == STANDBY_DONE
     };
-    let end = tokio::select! {
-        ok = reported => if ok {
+    tokio::pin!(reported);
+    let mut graceful = false;
+    let mut end = tokio::select! {
+        ok = &mut reported => if ok {
             End::Reported
         } else {
             // Its output closed without the line: it is ending.
@@ -300,6 +340,21 @@ async fn execute(
         _ = cancel.notified() => End::Cancelled,
         _ = tokio::time::sleep(deadline) => End::Overran(deadline.as_secs_f64()),
     };
+    if matches!(end, End::Cancelled) {
+        // The graceful path first: SIGINT asks the solver to stop and
+        // write its best plan; SIGKILL only after CANCEL_GRACE_S.
+        if let Some(pid) = child.id() {
+            // SAFETY: signalling the worker this slot started.
+            unsafe {
+                libc::kill(pid as i32, libc::SIGINT);
+            }
+        }
+        let grace = Duration::from_secs_f64(CANCEL_GRACE_S);
+        if let Ok(true) = tokio::time::timeout(grace, &mut reported).await {
+            graceful = true;
+            end = End::Reported;
+        }
+    }
     match end {
         End::Exited(_) => {}
         End::Reported => {
@@ -326,6 +381,19 @@ async fn execute(
     } else {
         err_task.await.unwrap_or_default()
     };
+    if graceful {
+        let text = std::fs::read_to_string(&out)
+            .map_err(|e| format!("the worker wrote no result: {e}"))?;
+        serde_json::from_str::<WorkerResult>(&text)
+            .map_err(|e| format!("unreadable worker result: {e}"))?;
+        return Ok((
+            JobStatus::Cancelled,
+            Some(format!(
+                "cancelled while running; the worker stopped after {secs:.2} s and its best plan is kept"
+            )),
+            Some(text),
+        ));
+    }
     let last_line = stderr
         .lines()
         .rev()
@@ -336,7 +404,7 @@ async fn execute(
         End::Cancelled => Ok((
             JobStatus::Cancelled,
             Some(format!(
-                "cancelled while running; the worker was killed after {secs:.2} s"
+                "cancelled while running; the worker did not stop within {CANCEL_GRACE_S} s and was killed after {secs:.2} s"
             )),
             None,
         )),

@@ -87,8 +87,11 @@ pub struct JobRow {
     pub finished_at: Option<f64>,
     /// Why it failed or was cancelled.
     pub error: Option<String>,
-    /// The worker's result (JSON), when done.
+    /// The worker's result (JSON), when done (or cancelled with its best
+    /// plan kept).
     pub result: Option<String>,
+    /// The latest progress event of the running worker (JSON), if any.
+    pub progress: Option<String>,
 }
 
 /// A new job.
@@ -137,7 +140,7 @@ pub struct Store {
 }
 
 const COLS: &str = "seq, id, owner, kind, method, options, instance_hash, status, attempts, \
-                    created_at, started_at, finished_at, error, result";
+                    created_at, started_at, finished_at, error, result, progress";
 
 fn row(r: &Row) -> rusqlite::Result<JobRow> {
     let status: String = r.get(7)?;
@@ -156,6 +159,7 @@ fn row(r: &Row) -> rusqlite::Result<JobRow> {
         finished_at: r.get(11)?,
         error: r.get(12)?,
         result: r.get(13)?,
+        progress: r.get(14)?,
     })
 }
 
@@ -206,6 +210,13 @@ impl Store {
             );
             CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, seq);",
         )?;
+        // Stores made before jobs had a progress column get one.
+        let has_progress: bool = conn
+            .prepare("SELECT 1 FROM pragma_table_info('jobs') WHERE name = 'progress'")?
+            .exists([])?;
+        if !has_progress {
+            conn.execute_batch("ALTER TABLE jobs ADD COLUMN progress TEXT")?;
+        }
         if let Some(max) = max_bytes {
             let page: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
             let pages = (max / page.max(1) as u64).clamp(1, i64::MAX as u64) as i64;
@@ -374,7 +385,7 @@ impl Store {
             return Ok(None);
         };
         tx.execute(
-            "UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ?2 WHERE id = ?1",
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ?2, progress = NULL WHERE id = ?1",
             params![id, now()],
         )?;
         let r = tx.query_row(
@@ -398,6 +409,16 @@ impl Store {
             "UPDATE jobs SET status = ?2, error = ?3, result = ?4, finished_at = ?5
              WHERE id = ?1 AND status IN ('queued', 'running')",
             params![id, status.name(), error, result, now()],
+        )?;
+        Ok(n > 0)
+    }
+
+    /// Records the latest progress of a running job (JSON); false if it
+    /// is not running.
+    pub fn set_progress(&self, id: &str, progress: &str) -> rusqlite::Result<bool> {
+        let n = self.conn().execute(
+            "UPDATE jobs SET progress = ?2 WHERE id = ?1 AND status = 'running'",
+            params![id, progress],
         )?;
         Ok(n > 0)
     }

@@ -246,7 +246,7 @@ pub struct StandbyJob {
 
 /// Reads a [`StandbyJob`] from standard input (until it closes), runs it
 /// and writes the result.
-pub fn run_standby() -> Result<()> {
+pub fn run_standby(progress: crate::solve::Progress) -> Result<()> {
     use std::io::Read;
     let mut text = String::new();
     std::io::stdin()
@@ -259,6 +259,7 @@ pub fn run_standby() -> Result<()> {
         time_limit: job.time_limit,
         rel_gap: job.gap,
         threads: job.threads,
+        progress,
         ..SolveOptions::default()
     };
     let limits = crate::instance::Limits {

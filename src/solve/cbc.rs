@@ -1,6 +1,7 @@
 //! COIN-OR CBC through the `coin_cbc` crate (Debian's libcbc). CBC is not
 //! thread-safe within one process, so solves are serialized.
 
+use super::progress::{Raw, Reporter};
 use super::{guarded, outcome, stopped, Backend, Scaling, SolveOptions, SolveOutcome, Status};
 use crate::milp::model::{Model, Sense, VarKind};
 use coin_cbc::raw::{SecondaryStatus, Status as CbcStatus};
@@ -60,7 +61,8 @@ fn solve(
         }
     }
     m.set_obj_sense(coin_cbc::Sense::Minimize);
-    m.set_parameter("log", if opts.verbose { "1" } else { "0" });
+    // The log is read for progress (CbcLog), and shown only with --verbose.
+    m.set_parameter("log", "1");
     m.set_parameter("slogLevel", if opts.verbose { "1" } else { "0" });
     m.set_parameter("primalTolerance", "1e-9");
     m.set_parameter("integerTolerance", "1e-9");
@@ -79,11 +81,13 @@ fn solve(
     for &(i, v) in start_cols {
         m.set_col_initial_solution(cols[i], v);
     }
-    // CBC prints some messages (e.g. about a start) whatever its log level:
-    // keep stdout clean for reports unless the user asked for the log.
-    let silence = (!opts.verbose).then(Silence::stdout);
+    // CBC prints its log on stdout: it is read from a pipe for progress
+    // and passed to stderr with --verbose; stdout stays clean for reports.
+    let reporter = Reporter::new(&opts.progress, model, &scaling, "cbc", start);
+    reporter.start();
+    let log = CbcLog::capture(opts.verbose, reporter.clone());
     let sol = m.solve();
-    drop(silence);
+    drop(log);
     let raw = sol.raw();
     let elapsed = start.elapsed().as_secs_f64();
     let values: Vec<f64> = cols.iter().map(|&c| sol.col(c)).collect();
@@ -93,6 +97,7 @@ fn solve(
         || (matches!(
             secondary,
             SecondaryStatus::StoppedOnTime
+                | SecondaryStatus::StoppedOnUserEvent
                 | SecondaryStatus::StoppedOnGap
                 | SecondaryStatus::StoppedOnNodes
                 | SecondaryStatus::StoppedOnSolutions
@@ -109,6 +114,8 @@ fn solve(
         (Status::Unbounded, None)
     } else if secondary == SecondaryStatus::StoppedOnGap && has_sol {
         (Status::Optimal, Some("gap".to_string()))
+    } else if secondary == SecondaryStatus::StoppedOnUserEvent {
+        super::interrupted(has_sol)
     } else if primary == CbcStatus::Stopped || secondary == SecondaryStatus::StoppedOnTime {
         (
             stopped(has_sol, Status::NoSolution),
@@ -126,7 +133,7 @@ fn solve(
     let bound = Some(raw.best_possible_value()).filter(|b| b.abs() < 1e50);
     let message =
         (status == Status::Error).then(|| format!("CBC ended with {primary:?}/{secondary:?}"));
-    outcome(
+    let o = outcome(
         model,
         &scaling,
         opts,
@@ -136,38 +143,72 @@ fn solve(
         bound,
         elapsed,
         message,
-    )
+    );
+    reporter.end(&o);
+    o
 }
 
-/// Redirects file descriptor 1 to /dev/null while alive.
-struct Silence {
+/// CBC's stdout while alive: file descriptor 1 goes to a pipe whose
+/// reader parses the log for progress (CBC has no progress callback in
+/// its C API) and, with `verbose`, passes it on to stderr.
+struct CbcLog {
     saved: i32,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
-impl Silence {
-    fn stdout() -> Silence {
+impl CbcLog {
+    fn capture(verbose: bool, reporter: Reporter) -> CbcLog {
         use std::io::Write;
         let _ = std::io::stdout().flush();
-        // SAFETY: plain POSIX descriptor calls; the saved descriptor is
-        // restored and closed in drop.
+        let mut fds = [0i32; 2];
+        // SAFETY: plain POSIX descriptor calls; drop restores fd 1.
         unsafe {
             libc::fflush(std::ptr::null_mut());
+            if libc::pipe(fds.as_mut_ptr()) != 0 {
+                return CbcLog {
+                    saved: -1,
+                    reader: None,
+                };
+            }
             let saved = libc::dup(1);
-            let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
-            if saved >= 0 && null >= 0 {
-                libc::dup2(null, 1);
+            libc::dup2(fds[1], 1);
+            libc::close(fds[1]);
+            let read_fd = fds[0];
+            let reader = std::thread::spawn(move || {
+                use std::io::BufRead;
+                use std::os::fd::FromRawFd;
+                // SAFETY: the read end is owned by this thread alone.
+                let f = std::fs::File::from_raw_fd(read_fd);
+                let mut r = std::io::BufReader::new(f);
+                let mut state = LogState::default();
+                let mut line = Vec::new();
+                loop {
+                    line.clear();
+                    match r.read_until(b'\n', &mut line) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) => {}
+                    }
+                    let text = String::from_utf8_lossy(&line);
+                    if verbose {
+                        let _ = std::io::stderr().write_all(text.as_bytes());
+                    }
+                    if state.read(&text) {
+                        reporter.report(state.raw);
+                    }
+                }
+            });
+            CbcLog {
+                saved,
+                reader: Some(reader),
             }
-            if null >= 0 {
-                libc::close(null);
-            }
-            Silence { saved }
         }
     }
 }
 
-impl Drop for Silence {
+impl Drop for CbcLog {
     fn drop(&mut self) {
-        // SAFETY: restores the descriptor saved in `stdout`.
+        // SAFETY: restores the descriptor saved in `capture`; the pipe's
+        // write end then closes and the reader ends.
         unsafe {
             libc::fflush(std::ptr::null_mut());
             if self.saved >= 0 {
@@ -175,5 +216,86 @@ impl Drop for Silence {
                 libc::close(self.saved);
             }
         }
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+    }
+}
+
+/// What the CBC log has said so far (in the solver's scaled units).
+#[derive(Default)]
+struct LogState {
+    raw: Raw,
+}
+
+/// The number after `key` in `line`.
+fn number_after(line: &str, key: &str) -> Option<f64> {
+    let rest = &line[line.find(key)? + key.len()..];
+    rest.split_whitespace()
+        .next()?
+        .trim_end_matches([',', ')'])
+        .parse()
+        .ok()
+}
+
+impl LogState {
+    /// Reads one log line; true when it changed the state.
+    fn read(&mut self, line: &str) -> bool {
+        let before = (self.raw.incumbent, self.raw.bound, self.raw.nodes);
+        if line.starts_with("Cbc0010I") {
+            // After N nodes, M on tree, X best solution, best possible Y (T seconds)
+            self.raw.nodes = number_after(line, "After").map(|n| n as u64);
+            if let Some(x) = line
+                .split(", ")
+                .find(|p| p.ends_with("best solution"))
+                .and_then(|p| p.split_whitespace().next()?.parse::<f64>().ok())
+            {
+                self.raw.incumbent = Some(x).filter(|v| v.abs() < 1e20);
+            }
+            if let Some(b) = number_after(line, "best possible") {
+                self.raw.bound = Some(b);
+            }
+        } else if line.starts_with("Cbc0012I") || line.starts_with("Cbc0004I") {
+            // Integer solution of X found ...
+            if let Some(x) = number_after(line, "Integer solution of") {
+                let better = self.raw.incumbent.is_none_or(|i| x < i);
+                if better {
+                    self.raw.incumbent = Some(x);
+                }
+            }
+            if let Some(n) = number_after(line, "iterations and") {
+                self.raw.nodes = Some(n as u64);
+            }
+        } else if line.starts_with("Continuous objective value is") {
+            if let Some(b) = number_after(line, "value is") {
+                self.raw.bound = Some(b);
+            }
+        } else {
+            return false;
+        }
+        (self.raw.incumbent, self.raw.bound, self.raw.nodes) != before
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LogState;
+
+    #[test]
+    fn reads_the_progress_lines_of_the_cbc_log() {
+        let mut s = LogState::default();
+        assert!(s.read("Continuous objective value is 0.5 - 0.01 seconds\n"));
+        assert_eq!(s.raw.bound, Some(0.5));
+        assert!(s.read(
+            "Cbc0012I Integer solution of 2.25 found by feasibility pump after 0 iterations and 0 nodes (0.10 seconds)\n"
+        ));
+        assert_eq!(s.raw.incumbent, Some(2.25));
+        assert!(s.read(
+            "Cbc0010I After 100 nodes, 27 on tree, 2 best solution, best possible 0.75 (2.34 seconds)\n"
+        ));
+        assert_eq!(s.raw.incumbent, Some(2.0));
+        assert_eq!(s.raw.bound, Some(0.75));
+        assert_eq!(s.raw.nodes, Some(100));
+        assert!(!s.read("Cbc0038I Full problem 10 rows 20 columns\n"));
     }
 }

@@ -1,7 +1,10 @@
 //! HiGHS through the `highs` crate; the best bound and gap come from the
 //! HiGHS info values the crate does not wrap.
 
-use super::{guarded, outcome, stopped, Backend, Scaling, SolveOptions, SolveOutcome, Status};
+use super::progress::{Raw, Reporter, StdoutRedirect};
+use super::{
+    guarded, interrupted, outcome, stopped, Backend, Scaling, SolveOptions, SolveOutcome, Status,
+};
 use crate::milp::model::{Model, Sense, VarKind};
 use highs::{HighsModelStatus, RowProblem};
 use std::ffi::CString;
@@ -83,8 +86,11 @@ fn solve(
             )
         }
     };
-    if !opts.verbose {
-        m.make_quiet();
+    // The highs crate makes every model quiet: --verbose turns the log
+    // back on (it goes to stderr, see below).
+    if opts.verbose {
+        m.set_option("output_flag", true);
+        m.set_option("log_to_console", true);
     }
     m.set_option("primal_feasibility_tolerance", 1e-9);
     m.set_option("mip_feasibility_tolerance", 1e-9);
@@ -99,6 +105,34 @@ fn solve(
     if let Some(s) = opts.seed {
         m.set_option("random_seed", (s % i32::MAX as u64) as i32);
     }
+    // Progress and interrupt through the MIP callback: the state the
+    // callback reads lives until the solve returns (`solved` is dropped
+    // before `state`).
+    let state = Box::new(CallbackState {
+        reporter: Reporter::new(&opts.progress, model, &scaling, "highs", start),
+        last: std::sync::Mutex::new((None, None)),
+    });
+    // SAFETY: `m` is a live Highs instance; the pointer handed over is to
+    // the boxed state, which outlives the solve (declared before `m`'s
+    // solved form and never moved).
+    unsafe {
+        let h = m.as_mut_ptr();
+        highs_sys::Highs_setCallback(
+            h,
+            Some(callback),
+            &*state as *const CallbackState as *mut std::ffi::c_void,
+        );
+        for t in [
+            highs_sys::kHighsCallbackMipImprovingSolution,
+            highs_sys::kHighsCallbackMipLogging,
+            highs_sys::kHighsCallbackMipInterrupt,
+            highs_sys::kHighsCallbackSimplexInterrupt,
+            highs_sys::kHighsCallbackIpmInterrupt,
+        ] {
+            highs_sys::Highs_startCallback(h, t);
+        }
+    }
+    state.reporter.start();
     if !start_cols.is_empty() {
         // Unset columns start at 0; HiGHS fixes the integer columns of an
         // infeasible start and solves an LP for the rest.
@@ -109,7 +143,11 @@ fn solve(
         // A rejected start is not fatal: HiGHS then solves without it.
         let _ = m.try_set_solution(Some(&init), None, None, None);
     }
-    let solved = match m.try_solve() {
+    // With --verbose the HiGHS log goes to stderr, never stdout.
+    let redirect = opts.verbose.then(|| StdoutRedirect::new(true));
+    let solved = m.try_solve();
+    drop(redirect);
+    let solved = match solved {
         Ok(s) => s,
         Err(e) => {
             return SolveOutcome::error(
@@ -143,6 +181,7 @@ fn solve(
             stopped(has_sol, Status::NoSolution),
             Some("time".to_string()),
         ),
+        HighsModelStatus::ReachedInterrupt => interrupted(has_sol),
         HighsModelStatus::ReachedIterationLimit => (
             stopped(has_sol, Status::NoSolution),
             Some("iterations".to_string()),
@@ -153,7 +192,7 @@ fn solve(
     // unscales the bound and adds it; the incumbent's value comes from the
     // model.
     let message = (st == Status::Error).then(|| format!("HiGHS ended with {status:?}"));
-    outcome(
+    let o = outcome(
         model,
         &scaling,
         opts,
@@ -163,5 +202,65 @@ fn solve(
         bound,
         elapsed,
         message,
-    )
+    );
+    drop(solved);
+    state.reporter.end(&o);
+    o
+}
+
+/// What the HiGHS callback reads: where to report, and the last state
+/// sent (to send logging events only when something changed).
+struct CallbackState {
+    reporter: Reporter,
+    #[allow(clippy::type_complexity)]
+    last: std::sync::Mutex<(Option<(f64, f64, i64)>, Option<Instant>)>,
+}
+
+/// The HiGHS callback: reports improving solutions and the MIP log's
+/// state, and answers the interrupt checks with the stop flag.
+unsafe extern "C" fn callback(
+    kind: std::os::raw::c_int,
+    _message: *const std::os::raw::c_char,
+    out: *const highs_sys::HighsCallbackDataOut,
+    data_in: *mut highs_sys::HighsCallbackDataIn,
+    user: *mut std::ffi::c_void,
+) {
+    // A panic must not unwind into C.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if user.is_null() {
+            return;
+        }
+        // SAFETY: `user` is the CallbackState handed to Highs_setCallback,
+        // alive for the whole solve; `out` and `data_in` are HiGHS's.
+        let state = unsafe { &*(user as *const CallbackState) };
+        let stop = state.reporter.interrupted();
+        if stop && !data_in.is_null() {
+            unsafe { (*data_in).user_interrupt = 1 };
+        }
+        if out.is_null() {
+            return;
+        }
+        let out = unsafe { &*out };
+        if kind == highs_sys::kHighsCallbackMipImprovingSolution
+            || kind == highs_sys::kHighsCallbackMipLogging
+            || kind == highs_sys::kHighsCallbackMipInterrupt
+        {
+            let key = (out.mip_primal_bound, out.mip_dual_bound, out.mip_node_count);
+            let mut last = state.last.lock().unwrap_or_else(|e| e.into_inner());
+            let changed = last.0 != Some(key);
+            // The interrupt check runs very often: report from it only
+            // when the state moved, at most twice a second.
+            let due = kind == highs_sys::kHighsCallbackMipImprovingSolution
+                || last.1.is_none_or(|t| t.elapsed().as_secs_f64() >= 0.5);
+            if changed && due {
+                *last = (Some(key), Some(Instant::now()));
+                drop(last);
+                state.reporter.report(Raw {
+                    incumbent: Some(out.mip_primal_bound),
+                    bound: Some(out.mip_dual_bound),
+                    nodes: u64::try_from(out.mip_node_count).ok(),
+                });
+            }
+        }
+    }));
 }

@@ -95,10 +95,27 @@ pub fn solve_isolated(
         }
         cmd.arg("--warm-start").arg(p);
     }
+    // Progress comes back as lines on the worker's standard error.
+    cmd.arg("--progress-lines");
     // An instance read from standard input (`-`) is handed on the same
     // way: the worker reads it from its own standard input.
     let piped = crate::instance::source::is_stdin(path);
     cmd.stdin(if piped { Stdio::piped() } else { Stdio::null() });
+    cmd.stderr(Stdio::piped());
+    // The worker leads its own process group (a terminal's Ctrl-C reaches
+    // this process only, which passes it on: see crate::interrupt) and is
+    // killed if this process dies.
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+        // SAFETY: prctl is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+    }
     let start = Instant::now();
     let mut child = match cmd.spawn() {
         Ok(c) => c,
@@ -119,6 +136,13 @@ pub fn solve_isolated(
         // A worker that died at once shows in its exit status below.
         let _ = stdin.write_all(text);
     }
+    let pid = child.id();
+    crate::interrupt::register_child(pid, Some(dir.path().to_path_buf()));
+    let _registered = Registered(pid, dir.path().to_path_buf());
+    let relay = child.stderr.take().map(|err| {
+        let progress = opts.progress.clone();
+        std::thread::spawn(move || relay_stderr(err, &progress))
+    });
     let solves = if inst.objective.normalization == Normalization::Payoff {
         4.0
     } else {
@@ -142,6 +166,7 @@ pub fn solve_isolated(
             }
         }
         if deadline.is_some_and(|d| start.elapsed() > d) {
+            kill_group(pid);
             let _ = child.kill();
             let _ = child.wait();
             let secs = start.elapsed().as_secs_f64();
@@ -154,6 +179,9 @@ pub fn solve_isolated(
         }
         std::thread::sleep(Duration::from_millis(20));
     };
+    if let Some(r) = relay {
+        let _ = r.join();
+    }
     let secs = start.elapsed().as_secs_f64();
     if !status.success() {
         use std::os::unix::process::ExitStatusExt;
@@ -188,6 +216,44 @@ pub fn solve_isolated(
         }
     }
     report
+}
+
+/// Forgets the worker when the solve returns, however it returns.
+struct Registered(u32, std::path::PathBuf);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        crate::interrupt::forget_child(self.0, Some(&self.1));
+    }
+}
+
+fn kill_group(pid: u32) {
+    // SAFETY: killing the worker's own process group.
+    unsafe {
+        libc::kill(-(pid as i32), libc::SIGKILL);
+    }
+}
+
+/// Reads the worker's standard error: progress lines go to `progress`,
+/// the rest (the solver's log with --verbose, errors) to this process's
+/// standard error.
+fn relay_stderr(err: std::process::ChildStderr, progress: &super::Progress) {
+    use std::io::{BufRead, Write};
+    let mut r = std::io::BufReader::new(err);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match r.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        match super::progress::parse_line(&String::from_utf8_lossy(&line)) {
+            Some(e) => progress.send(e),
+            None => {
+                let _ = std::io::stderr().write_all(&line);
+            }
+        }
+    }
 }
 
 fn failed(inst: &Instance, kind: BackendKind, message: String, secs: f64) -> SolveReport {

@@ -76,18 +76,28 @@ fn solve(
     if !start_cols.is_empty() {
         options.warm_start = Some(start_cols.iter().map(|&(i, v)| (vars[i], v)).collect());
     }
+    // microlp has no callback: a start and an end event only.
+    let reporter =
+        super::progress::Reporter::new(&opts.progress, model, &scaling, "microlp", start);
+    reporter.start();
     let res = pb.solve_with(options);
     let elapsed = start.elapsed().as_secs_f64();
     let done = |status, limit, values, bound| {
-        outcome(
+        let o = outcome(
             model, &scaling, opts, status, limit, values, bound, elapsed, None,
-        )
+        );
+        reporter.end(&o);
+        o
     };
     let res = match res {
         Ok(r) => r,
         Err(microlp::Error::Infeasible) => return done(Status::Infeasible, None, None, None),
         Err(microlp::Error::Unbounded) => return done(Status::Unbounded, None, None, None),
-        Err(e) => return SolveOutcome::error(format!("microlp failed: {e}"), elapsed),
+        Err(e) => {
+            let o = SolveOutcome::error(format!("microlp failed: {e}"), elapsed);
+            reporter.end(&o);
+            return o;
+        }
     };
     let limit = match res.termination_reason() {
         TerminationReason::TimeLimit => Some("time".to_string()),

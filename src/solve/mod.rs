@@ -11,6 +11,7 @@ mod highs;
 pub mod isolate;
 #[cfg(feature = "microlp")]
 mod microlp;
+pub mod progress;
 pub mod run;
 #[cfg(feature = "scip")]
 mod scip;
@@ -18,6 +19,7 @@ pub mod sweep;
 
 #[cfg(feature = "highs")]
 pub use highs::root_bound;
+pub use progress::{Progress, ProgressEvent, ProgressKind, ProgressSink};
 pub use run::{solve_instance, SolveReport};
 
 use crate::milp::model::Model;
@@ -44,6 +46,9 @@ pub struct SolveOptions {
     /// A starting solution as a plan: its y, z and q are handed to the
     /// backend, which completes the continuous columns itself.
     pub initial: Option<crate::plan::Plan>,
+    /// Where the backend reports while it solves, and the flag that asks
+    /// it to stop (see [`progress`]).
+    pub progress: Progress,
 }
 
 /// How a solve ended.
@@ -64,6 +69,9 @@ pub enum Status {
     Unbounded,
     /// The backend failed; see the message.
     Error,
+    /// Stopped on request (a signal, a cancelled job) with a feasible
+    /// incumbent: the best plan found so far, with its gap.
+    Interrupted,
 }
 
 impl fmt::Display for Status {
@@ -463,7 +471,10 @@ pub(crate) fn outcome(
     elapsed: f64,
     message: Option<String>,
 ) -> SolveOutcome {
-    let solved = matches!(status, Status::Optimal | Status::Feasible);
+    let solved = matches!(
+        status,
+        Status::Optimal | Status::Feasible | Status::Interrupted
+    );
     let values = values.filter(|v| solved && v.len() == model.columns.len());
     let objective = values.as_ref().map(|v| model.objective_of(v));
     let bound = solver_bound
@@ -509,6 +520,17 @@ pub(crate) fn stopped(has_solution: bool, otherwise: Status) -> Status {
     } else {
         otherwise
     }
+}
+
+/// Status of a solve stopped on request: `interrupted` with an incumbent,
+/// else `no_solution`; the limit is `interrupt` either way.
+pub(crate) fn interrupted(has_solution: bool) -> (Status, Option<String>) {
+    let st = if has_solution {
+        Status::Interrupted
+    } else {
+        Status::NoSolution
+    };
+    (st, Some("interrupt".to_string()))
 }
 
 #[cfg(test)]

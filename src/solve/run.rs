@@ -355,12 +355,20 @@ pub fn solve_instance(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -
             Err(o) => early = Some(*o),
         }
     }
+    let main_opts = if payoff.is_some() {
+        SolveOptions {
+            progress: opts.progress.stage("main"),
+            ..opts.clone()
+        }
+    } else {
+        opts.clone()
+    };
     let solved = match early {
         Some(o) => SpecSolve::empty(o),
         None => solve_spec(
             inst,
             kind,
-            opts,
+            &main_opts,
             ObjectiveSpec::Instance,
             payoff.as_ref(),
             &[],
@@ -550,6 +558,10 @@ fn payoff_row(
     opts: &SolveOptions,
     which: Total,
 ) -> Result<(PayoffRow, Tec, Plan), Box<SolveOutcome>> {
+    let opts = &SolveOptions {
+        progress: opts.progress.stage(format!("payoff {which:?}")),
+        ..opts.clone()
+    };
     let s = solve_spec(inst, kind, opts, ObjectiveSpec::Single(which), None, &[]);
     let o = s.outcome;
     let fail = |mut o: SolveOutcome, why: String| {
@@ -617,6 +629,15 @@ pub fn payoff_table(
     // on tiny payoff instances (tests/exactness.rs), so it is left out.
     let opts = opts.clone();
     for which in [Total::Time, Total::Energy, Total::Cost] {
+        if opts.progress.interrupted() {
+            let mut o = SolveOutcome::error(
+                format!("interrupted while the payoff table was solved (before minimizing {which:?} alone)"),
+                time,
+            );
+            o.status = Status::NoSolution;
+            o.limit = Some("interrupt".into());
+            return Err(Box::new(o));
+        }
         let (row, totals, _plan) = payoff_row(inst, kind, &opts, which)?;
         time += row.solve_time_s;
         rows.push(row);

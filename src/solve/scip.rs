@@ -1,7 +1,10 @@
 //! SCIP through `russcip` (libscip from a SCIP install or the pyscipopt
 //! wheel, see build.rs); the dual bound comes from SCIP's C API.
 
-use super::{guarded, outcome, stopped, Backend, Scaling, SolveOptions, SolveOutcome, Status};
+use super::progress::{Raw, Reporter, StdoutRedirect};
+use super::{
+    guarded, interrupted, outcome, stopped, Backend, Scaling, SolveOptions, SolveOutcome, Status,
+};
 use crate::milp::model::{Model, Sense, VarKind};
 use russcip::prelude::*;
 use russcip::{ffi, ObjSense, ProblemOrSolving, Status as ScipStatus, WithSolutions};
@@ -40,6 +43,11 @@ fn solve(
         m.set_real_param(name, v)
             .unwrap_or_else(|_| panic!("SCIP parameter {name}"))
     };
+    // Signals are this program's to handle (crate::interrupt), which stops
+    // the solve through the event handler.
+    m = m
+        .set_bool_param("misc/catchctrlc", false)
+        .expect("SCIP parameter misc/catchctrlc");
     m = set(m, "numerics/feastol", 1e-9);
     m = set(m, "limits/gap", opts.rel_gap.unwrap_or(1e-9));
     m = set(m, "limits/absgap", 1e-12);
@@ -55,6 +63,15 @@ fn solve(
             .expect("SCIP seed parameter");
     }
     let scaling = Scaling::of(model);
+    let reporter = Reporter::new(&opts.progress, model, &scaling, "scip", start);
+    m.include_eventhdlr(
+        "edgesplit_progress",
+        "reports progress and stops on request",
+        Box::new(Events {
+            reporter: reporter.clone(),
+            last: None,
+        }),
+    );
     let vars: Vec<_> = model
         .columns
         .iter()
@@ -88,7 +105,11 @@ fn solve(
         }
         let _ = m.add_sol(sol);
     }
+    reporter.start();
+    // With --verbose the SCIP log goes to stderr, never stdout.
+    let redirect = opts.verbose.then(|| StdoutRedirect::new(true));
     let solved = m.solve();
+    drop(redirect);
     let elapsed = start.elapsed().as_secs_f64();
     let st = solved.status();
     let values: Option<Vec<f64>> = solved
@@ -108,11 +129,61 @@ fn solve(
         ScipStatus::Inforunbd | ScipStatus::Infeasible => (Status::Infeasible, None),
         ScipStatus::Unbounded => (Status::Unbounded, None),
         ScipStatus::TimeLimit => (stopped(has_sol, Status::NoSolution), Some("time".into())),
+        ScipStatus::UserInterrupt => interrupted(has_sol),
         other => (stopped(has_sol, Status::Error), Some(format!("{other:?}"))),
     };
     let bound = Some(dual).filter(|d| d.abs() < 1e20);
     let message = (status == Status::Error).then(|| format!("SCIP ended with {st:?}"));
-    outcome(
+    let o = outcome(
         model, &scaling, opts, status, limit, values, bound, elapsed, message,
-    )
+    );
+    reporter.end(&o);
+    o
+}
+
+/// SCIP's event handler: reports each new best solution and, at most
+/// twice a second, the state after a node or an LP; stops the solve when
+/// asked.
+struct Events {
+    reporter: Reporter,
+    last: Option<Instant>,
+}
+
+impl Eventhdlr for Events {
+    fn get_type(&self) -> EventMask {
+        EventMask::BEST_SOL_FOUND | EventMask::NODE_SOLVED | EventMask::LP_EVENT
+    }
+
+    fn execute(
+        &mut self,
+        model: russcip::Model<russcip::Solving>,
+        _eventhdlr: russcip::SCIPEventhdlr,
+        event: russcip::Event,
+    ) {
+        let scip = model.scip_ptr();
+        if self.reporter.interrupted() {
+            // SAFETY: the live SCIP instance, in its solving stage.
+            unsafe {
+                ffi::SCIPinterruptSolve(scip);
+            }
+        }
+        let best = event.event_type() == EventMask::BEST_SOL_FOUND;
+        if !best && self.last.is_some_and(|t| t.elapsed().as_secs_f64() < 0.5) {
+            return;
+        }
+        self.last = Some(Instant::now());
+        // SAFETY: the live SCIP instance, in its solving stage.
+        let (primal, dual, nodes) = unsafe {
+            (
+                ffi::SCIPgetPrimalbound(scip),
+                ffi::SCIPgetDualbound(scip),
+                ffi::SCIPgetNNodes(scip),
+            )
+        };
+        self.reporter.report(Raw {
+            incumbent: Some(primal),
+            bound: Some(dual),
+            nodes: u64::try_from(nodes).ok(),
+        });
+    }
 }

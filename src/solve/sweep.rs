@@ -64,7 +64,22 @@ pub fn noise_sweep(
     node_sets: &[Vec<NodeIx>],
     kind: BackendKind,
     opts: &SolveOptions,
+    progress: impl FnMut(&str),
+) -> Result<Vec<SweepPoint>, String> {
+    noise_sweep_each(inst, limits, node_sets, kind, opts, progress, |_| {})
+}
+
+/// [`noise_sweep`], handing each point to `done` as soon as it is solved;
+/// stops after the point being solved when `opts.progress` is interrupted
+/// (that point's status is then `interrupted`).
+pub fn noise_sweep_each(
+    inst: &Instance,
+    limits: &[f64],
+    node_sets: &[Vec<NodeIx>],
+    kind: BackendKind,
+    opts: &SolveOptions,
     mut progress: impl FnMut(&str),
+    mut done: impl FnMut(&SweepPoint),
 ) -> Result<Vec<SweepPoint>, String> {
     if inst.quantization.groups.is_empty() {
         return Err("the instance has no quantization groups: nothing to sweep".into());
@@ -97,6 +112,9 @@ pub fn noise_sweep(
             .ok_or("the model has no max_noise row")?;
         let mut previous: Option<(crate::plan::Plan, f64)> = None;
         for &limit in limits {
+            if opts.progress.interrupted() {
+                return Ok(out);
+            }
             progress(&format!("{curve}: max_noise {limit}"));
             built.model.rows[row].rhs = limit;
             i.quantization.max_noise = Some(limit);
@@ -133,6 +151,7 @@ pub fn noise_sweep(
                 gap: o.gap,
                 solve_time_s: o.solve_time_s,
             });
+            done(out.last().expect("pushed"));
         }
     }
     Ok(out)
@@ -170,11 +189,37 @@ pub fn pareto(
     max_points: usize,
     kind: BackendKind,
     opts: &SolveOptions,
+    progress: impl FnMut(&str),
+) -> Vec<ParetoPoint> {
+    pareto_each(
+        inst,
+        first,
+        second,
+        max_points,
+        kind,
+        opts,
+        progress,
+        |_| {},
+    )
+}
+
+/// [`pareto`], handing each point to `done` as soon as it is found; stops
+/// when `opts.progress` is interrupted (a point whose solves were
+/// interrupted is kept, marked not proven).
+#[allow(clippy::too_many_arguments)]
+pub fn pareto_each(
+    inst: &Instance,
+    first: Total,
+    second: Total,
+    max_points: usize,
+    kind: BackendKind,
+    opts: &SolveOptions,
     mut progress: impl FnMut(&str),
+    mut done: impl FnMut(&ParetoPoint),
 ) -> Vec<ParetoPoint> {
     let mut out = Vec::new();
     let mut eps = f64::INFINITY;
-    while out.len() < max_points {
+    while out.len() < max_points && !opts.progress.interrupted() {
         progress(&format!(
             "point {}: {} ≤ {}",
             out.len() + 1,
@@ -206,6 +251,7 @@ pub fn pareto(
             quantized: ev.quantized.clone(),
             proven: o1.status == Status::Optimal && o2.status == Status::Optimal,
         });
+        done(out.last().expect("pushed"));
         eps = b - (1e-6 * b.abs()).max(1e-12);
         if eps < 0.0 {
             break;
