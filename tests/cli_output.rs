@@ -25,7 +25,10 @@ fn info_prints_tables_for_people_and_json_for_scripts() {
         assert!(!text.contains(debug), "{debug} in:\n{text}");
     }
     assert!(text.contains("sequential delay model"), "{text}");
-    assert!(text.contains("families on: capacity, custom, cut_sets,"), "{text}");
+    assert!(
+        text.contains("families on: capacity, custom, cut_sets,"),
+        "{text}"
+    );
     // One header and one row per task, node and ordered pair of nodes.
     let header = |h: &str| text.lines().position(|l| l.starts_with(h)).unwrap();
     let t = header("task ");
