@@ -679,6 +679,51 @@ fn the_servers_own_limits_are_checked_before_an_instance_is_expanded() {
 }
 
 #[test]
+fn custom_constraints_are_validated_and_solved_by_the_server() {
+    let dir = tmp();
+    let s = start(dir.path(), &[], &[]);
+    let mut job = default_job("highs");
+    let base = job["instance"].as_str().unwrap().to_string();
+    // A bad entry: the field path comes back as from the CLI.
+    let bad = format!(
+        "{base}custom_constraints:\n  - {{name: c, terms: [{{var: z, atoms: conv1, nodes: [moon]}}], sense: '<=', rhs: 0}}\n"
+    );
+    let v = s
+        .post(
+            "/v1/validate",
+            &json!({"instance": bad, "files": job["files"]}),
+        )
+        .json();
+    assert_eq!(v["valid"], false, "{v}");
+    assert_eq!(
+        v["problems"][0]["field"], "custom_constraints[0].terms[0].nodes[0]",
+        "{v}"
+    );
+    // No conv1 filter on the cloud for any task: the optimum obeys it and
+    // the evaluator agrees (the server's report is the evaluator's).
+    let good = format!(
+        "{base}custom_constraints:\n  - {{name: no_conv1_in_cloud, for_each: task, terms: [{{var: z, atoms: conv1, nodes: [cloud]}}], sense: '==', rhs: 0}}\n"
+    );
+    job["instance"] = json!(good);
+    let id = s.submit(&job);
+    let v = s.wait(&id);
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["result_status"], "optimal", "{v}");
+    let plan = s.get(&format!("/v1/jobs/{id}/plan")).json();
+    for (task, atoms) in plan["tasks"].as_object().unwrap() {
+        for (atom, node) in atoms.as_object().unwrap() {
+            if atom.starts_with("conv1") {
+                // A layer on one node, or its atoms by node.
+                assert!(
+                    !node.to_string().contains("cloud"),
+                    "{task}: {atom} on the cloud: {plan}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn validate_evaluate_compare_and_the_service_endpoints() {
     let dir = tmp();
     let s = start(dir.path(), &[], &[]);
