@@ -142,12 +142,19 @@ pub fn solve_cases() -> Result<Vec<Case>, String> {
 /// The LP relaxation value of a model (every binary made continuous),
 /// solved by HiGHS on one thread; `None` without HiGHS or if the LP fails.
 pub fn lp_value(model: &Model) -> Option<f64> {
+    lp_value_within(model, None)
+}
+
+/// [`lp_value`] within `time_limit` s (`None` when the LP is not solved
+/// by then).
+pub fn lp_value_within(model: &Model, time_limit: Option<f64>) -> Option<f64> {
     let mut lp = model.clone();
     for c in &mut lp.columns {
         c.kind = VarKind::Continuous;
     }
     let opts = SolveOptions {
         threads: Some(1),
+        time_limit,
         ..SolveOptions::default()
     };
     let o = BackendKind::Highs.backend().ok()?.solve(&lp, &opts, &[]);
@@ -177,9 +184,9 @@ pub struct Relaxation {
     pub columns: usize,
     /// Rows added by the strengthenings.
     pub strengthening_rows: usize,
-    /// LP relaxation value.
+    /// LP relaxation value (`None`: not solved within the time limit).
     pub lp: Option<f64>,
-    /// Root bound.
+    /// Root bound (`None`: none within the time limit).
     pub root: Option<f64>,
 }
 
@@ -197,7 +204,7 @@ pub fn relaxation(inst: &Instance, payoff: Option<&PayoffTable>, root_limit: f64
         rows: size.rows,
         columns: size.columns,
         strengthening_rows,
-        lp: lp_value(&b.model),
+        lp: lp_value_within(&b.model, Some(root_limit)),
         root: root_value(&b.model, root_limit),
     }
 }
