@@ -58,7 +58,9 @@ fn exact_deployment(b: &mut Builder, a: usize, n: usize) -> Var {
     let inst = b.inst;
     let id = &inst.dnn.atoms[a].id;
     let nn = &inst.network.nodes[n].name;
-    let u = b.model.binary(format!("cu({id},{nn})"));
+    // Continuous suffices: with z binary, max_t z ≤ cu ≤ Σ_t z pins it
+    // to 0 or 1.
+    let u = b.model.continuous(format!("cu({id},{nn})"), 0.0, 1.0);
     let mut upper = vec![(u, 1.0)];
     for t in 0..inst.tasks.len() {
         let z = b.z[t][a][n];
