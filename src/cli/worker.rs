@@ -1,0 +1,191 @@
+//! The model server and the worker processes of `solve` and the server.
+
+use super::args::{time_limit_arg, SolverArgs};
+use super::limits;
+use super::progress::{progress_handle, PROGRESS};
+use anyhow::{Context, Result};
+use edgesplit::solve::solve_instance;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct WorkerArgs {
+    /// Instance file.
+    pub instance: PathBuf,
+    #[command(flatten)]
+    pub solver: SolverArgs,
+    /// Where to write the report.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Server jobs: a backend, a heuristic or `compare:M1,M2,...`; the
+    /// result is written in the server's form.
+    #[arg(long)]
+    pub method: Option<String>,
+    /// Write progress events as lines on standard error for the parent.
+    #[arg(long)]
+    pub progress_lines: bool,
+}
+
+pub fn worker(args: WorkerArgs) -> Result<ExitCode> {
+    let WorkerArgs {
+        instance,
+        solver,
+        out,
+        method,
+        progress_lines,
+    } = args;
+    // A signal (passed on by the parent) stops the solve; the
+    // report of its best plan is still written.
+    edgesplit::interrupt::install(true);
+    let _ = PROGRESS.set(if progress_lines {
+        edgesplit::interrupt::progress().with_sink(edgesplit::solve::progress::line_sink())
+    } else {
+        edgesplit::interrupt::progress()
+    });
+    // Fault injection for the isolation tests.
+    match std::env::var("EDGESPLIT_WORKER_FAULT").as_deref() {
+        Ok("abort") => std::process::abort(),
+        Ok("hang") => loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        },
+        _ => {}
+    }
+    // `worker - --out -`: a standby server worker; `worker -
+    // --out FILE`: an instance on standard input (`solve -`).
+    if instance.as_os_str() == "-" && out.as_os_str() == "-" {
+        return server_standby();
+    }
+    if let Some(m) = method {
+        return server_worker(&instance, &m, &solver, &out);
+    }
+    let inst = solver.load(&instance)?;
+    let rep = solve_instance(&inst, solver.kind()?, &solver.options(&inst)?);
+    let plan = rep
+        .plan
+        .as_ref()
+        .map(|p| p.to_file(&inst, Some(&format!("milp:{}", solver.solver))));
+    let w = edgesplit::solve::isolate::WorkerOutput { report: rep, plan };
+    std::fs::write(&out, serde_json::to_string(&w)?)
+        .with_context(|| format!("writing {}", out.display()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "server")]
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port). Without tokens only
+    /// a loopback address is allowed.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// SQLite job store; job folders go to `<db>.jobs/` beside it.
+    #[arg(long, default_value = "edgesplit.db")]
+    pub db: PathBuf,
+    /// Worker processes at a time.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// File of bearer tokens, one per line (also: EDGESPLIT_TOKENS,
+    /// comma-separated).
+    #[arg(long)]
+    pub tokens_file: Option<PathBuf>,
+    /// Largest request body, bytes.
+    #[arg(long, default_value_t = 8 << 20)]
+    pub max_body: usize,
+    /// Largest instance: atoms × tasks × nodes.
+    #[arg(long, default_value_t = 5_000_000)]
+    pub max_instance_size: u128,
+    /// Most jobs waiting at once (then 429).
+    #[arg(long, default_value_t = 1000)]
+    pub max_queue: i64,
+    /// Largest per-job time limit, seconds (also the default; at most 1e7).
+    #[arg(long, default_value_t = 300.0, value_parser = time_limit_arg)]
+    pub max_time_limit: f64,
+    /// Seconds a client may take to send a request's headers (also
+    /// how long an idle connection stays open) and then its body.
+    #[arg(long, default_value_t = 30.0)]
+    pub read_timeout: f64,
+    /// Largest job store, bytes (then 507); default: the disk's size.
+    #[arg(long)]
+    pub max_db_size: Option<u64>,
+    /// Log lines on standard error: `text` or `json` (one object per
+    /// line).
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+}
+
+#[cfg(feature = "server")]
+pub fn serve(args: ServeArgs) -> Result<ExitCode> {
+    let ServeArgs {
+        addr,
+        db,
+        workers,
+        tokens_file,
+        max_body,
+        max_instance_size,
+        max_queue,
+        max_time_limit,
+        read_timeout,
+        max_db_size,
+        log_format,
+    } = args;
+    let read_timeout = std::time::Duration::try_from_secs_f64(read_timeout)
+        .ok()
+        .filter(|d| !d.is_zero() && d.as_secs() <= 86_400)
+        .ok_or_else(|| {
+            anyhow::anyhow!("--read-timeout {read_timeout}: expected 0 < seconds ≤ 86400")
+        })?;
+    let tokens = edgesplit::server::read_tokens(
+        tokens_file.as_deref(),
+        std::env::var("EDGESPLIT_TOKENS").ok().as_deref(),
+    )?;
+    let exe = std::env::current_exe().context("locating the edgesplit binary")?;
+    edgesplit::server::serve(edgesplit::server::Config {
+        addr,
+        db,
+        workers,
+        tokens,
+        max_body,
+        max_instance_size,
+        max_queue,
+        max_time_limit,
+        exe,
+        read_timeout,
+        max_db_bytes: max_db_size,
+        log_format: log_format.parse().map_err(|e: String| anyhow::anyhow!(e))?,
+        limits: *limits(),
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "server")]
+fn server_worker(
+    instance: &Path,
+    method: &str,
+    solver: &SolverArgs,
+    out: &Path,
+) -> Result<ExitCode> {
+    let m = edgesplit::server::worker::JobMethod::parse(method).map_err(|e| anyhow::anyhow!(e))?;
+    let res = edgesplit::server::worker::run_job(instance, &m, &solver.plain_options()?)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::write(out, serde_json::to_string(&res)?)
+        .with_context(|| format!("writing {}", out.display()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `worker -`: a standby worker for the server, which reads its job from
+/// standard input.
+#[cfg(feature = "server")]
+fn server_standby() -> Result<ExitCode> {
+    edgesplit::server::worker::run_standby(progress_handle())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "server"))]
+fn server_standby() -> Result<ExitCode> {
+    anyhow::bail!("worker - needs the `server` feature")
+}
+
+#[cfg(not(feature = "server"))]
+fn server_worker(_: &Path, _: &str, _: &SolverArgs, _: &Path) -> Result<ExitCode> {
+    anyhow::bail!("worker --method needs the `server` feature")
+}
