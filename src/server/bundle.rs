@@ -193,6 +193,43 @@ pub fn validate(b: &Bundle, limits: &Limits) -> Result<Sizes, ApiError> {
     }
 }
 
+/// The files an instance at `path` refers to, relative to it (its DNN file
+/// and relevance CSVs), for clients that send an instance from disk.
+pub fn referenced_files(path: &Path) -> crate::Result<BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| crate::Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    let v: serde_yaml::Value =
+        serde_yaml::from_str(&text).map_err(|e| crate::Error::Other(e.to_string()))?;
+    let mut names = Vec::new();
+    fn walk(v: &serde_yaml::Value, names: &mut Vec<String>) {
+        match v {
+            serde_yaml::Value::Mapping(m) => {
+                for (k, x) in m {
+                    if let (Some("file" | "relevance_file" | "samples"), Some(s)) =
+                        (k.as_str(), x.as_str())
+                    {
+                        names.push(s.to_string());
+                    }
+                    walk(x, names);
+                }
+            }
+            serde_yaml::Value::Sequence(s) => s.iter().for_each(|x| walk(x, names)),
+            _ => {}
+        }
+    }
+    walk(&v, &mut names);
+    let base = path.parent().unwrap_or(Path::new(""));
+    let mut out = BTreeMap::new();
+    for n in names {
+        let p = base.join(&n);
+        let t = std::fs::read_to_string(&p).map_err(|e| crate::Error::Io { path: p, source: e })?;
+        out.insert(n, t);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
