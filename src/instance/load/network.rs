@@ -1,0 +1,164 @@
+//! The `network:` section: nodes and links.
+
+use super::Check;
+use crate::instance::raw::*;
+use crate::instance::*;
+use crate::network::{Link, Node};
+use std::collections::HashMap;
+
+pub(super) fn build_network(raw: &RawNetwork, c: &mut Check) -> Network {
+    let mut nodes = Vec::new();
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    if raw.nodes.is_empty() {
+        c.err("network.nodes", "no nodes: expected at least one node");
+    }
+    for (i, rn) in raw.nodes.iter().enumerate() {
+        let p = format!("network.nodes[{i}]");
+        if let Some(j) = names.insert(&rn.name, i) {
+            c.err(
+                format!("{p}.name"),
+                format!(
+                    "duplicate node name '{}' (also network.nodes[{j}])",
+                    rn.name
+                ),
+            );
+        }
+        let speed = c.num(&format!("{p}.speed"), rn.speed, 0.0, true, "FLOP/s");
+        let memory = c.num(
+            &format!("{p}.memory"),
+            rn.memory,
+            0.0,
+            false,
+            "number of bytes",
+        );
+        let power = c.num(
+            &format!("{p}.power"),
+            rn.power.unwrap_or(0.0),
+            0.0,
+            false,
+            "power in W",
+        );
+        let price = c.num(
+            &format!("{p}.price"),
+            rn.price.unwrap_or(0.0),
+            0.0,
+            false,
+            "price per second",
+        );
+        let qs = c.num(
+            &format!("{p}.quant_speedup"),
+            rn.quant_speedup.unwrap_or(1.0),
+            1.0,
+            false,
+            "speed-up",
+        );
+        let mu = rn
+            .max_utilization
+            .map(|v| c.num(&format!("{p}.max_utilization"), v, 0.0, true, "utilization"));
+        let mp = rn
+            .max_power
+            .map(|v| c.num(&format!("{p}.max_power"), v, 0.0, false, "power in W"));
+        nodes.push(Node {
+            name: rn.name.clone(),
+            speed: if speed.is_finite() && speed > 0.0 {
+                speed
+            } else {
+                1.0
+            },
+            memory,
+            power,
+            price,
+            quant_speedup: qs,
+            max_utilization: mu,
+            max_power: mp,
+        });
+    }
+    let mut links = Vec::new();
+    let mut pairs: HashMap<(usize, usize), String> = HashMap::new();
+    for (i, rl) in raw.links.iter().enumerate() {
+        let p = format!("network.links[{i}]");
+        let from = names.get(rl.from.as_str()).copied();
+        let to = names.get(rl.to.as_str()).copied();
+        let known = names.keys().copied().collect::<Vec<_>>().join(", ");
+        if from.is_none() {
+            c.err(
+                format!("{p}.from"),
+                format!("unknown node '{}': expected one of {known}", rl.from),
+            );
+        }
+        if to.is_none() {
+            c.err(
+                format!("{p}.to"),
+                format!("unknown node '{}': expected one of {known}", rl.to),
+            );
+        }
+        let bw = c.num(
+            &format!("{p}.bandwidth"),
+            rl.bandwidth,
+            0.0,
+            true,
+            "bandwidth in B/s",
+        );
+        let lat = c.num(
+            &format!("{p}.latency"),
+            rl.latency.unwrap_or(0.0),
+            0.0,
+            false,
+            "latency in s",
+        );
+        let pw = c.num(
+            &format!("{p}.power"),
+            rl.power.unwrap_or(0.0),
+            0.0,
+            false,
+            "power in W",
+        );
+        let pr = c.num(
+            &format!("{p}.price"),
+            rl.price.unwrap_or(0.0),
+            0.0,
+            false,
+            "price per byte",
+        );
+        let (Some(f), Some(t)) = (from, to) else {
+            continue;
+        };
+        if f == t {
+            c.err(
+                p.clone(),
+                format!(
+                    "link from '{}' to itself: transfers within a node are free",
+                    rl.from
+                ),
+            );
+            continue;
+        }
+        let mut dirs = vec![(f, t)];
+        if rl.symmetric.unwrap_or(false) {
+            dirs.push((t, f));
+        }
+        for (f, t) in dirs {
+            if let Some(prev) = pairs.insert((f, t), p.clone()) {
+                c.err(
+                    p.clone(),
+                    format!(
+                        "duplicate link {} -> {} (also {prev})",
+                        nodes[f].name, nodes[t].name
+                    ),
+                );
+            }
+            // Invalid numbers are already reported; stand-ins keep the
+            // shortest paths of `Network::new` well defined meanwhile.
+            let ok = |v: f64| v.is_finite() && v >= 0.0;
+            links.push(Link {
+                from: f,
+                to: t,
+                bandwidth: if bw > 0.0 && bw.is_finite() { bw } else { 1.0 },
+                latency: if ok(lat) { lat } else { 0.0 },
+                power: if ok(pw) { pw } else { 0.0 },
+                price: if ok(pr) { pr } else { 0.0 },
+            });
+        }
+    }
+    Network::new(nodes, links)
+}
