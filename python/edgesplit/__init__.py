@@ -13,6 +13,7 @@ command line, so the numbers are the CLI's. See docs/python.md.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import os
 from dataclasses import dataclass, field
@@ -411,7 +412,10 @@ def load(source: Union[PathLike, bytes], *, name: Optional[PathLike] = None) -> 
     if isinstance(source, (str, bytes)) and _is_text(source):
         text = source.decode() if isinstance(source, bytes) else source
         return Instance(_native.load_text(text, None if name is None else os.fspath(name)))
-    return Instance(_native.load_path(os.fspath(source)))
+    path = os.fspath(source)
+    if not os.path.exists(path):
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
+    return Instance(_native.load_path(path))
 
 
 # ---------------------------------------------------------------------------
@@ -553,7 +557,7 @@ def sample_noise(
     seed: int = 1,
     degree: int = 2,
     samples: Optional[int] = None,
-    jitter: float = 0.0,
+    jitter: float = 0.05,
     as_frame: Optional[bool] = None,
 ) -> Any:
     """Made-up demo noise samples (``edgesplit sample-noise --synthetic``):

@@ -25,7 +25,7 @@ use edgesplit::solve::{
     solve_instance, BackendKind, Progress, ProgressEvent, ProgressSink, SolveOptions,
 };
 use edgesplit::Error;
-use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use serde::Serialize;
@@ -191,13 +191,13 @@ fn progress_for(callback: Option<PyObject>) -> (Progress, Option<Arc<PySink>>) {
 /// Runs `work` on a worker thread with the GIL released. Meanwhile the
 /// calling thread checks Python's signals: a KeyboardInterrupt (or any
 /// exception a signal handler raises) sets the stop flag of `progress`,
-/// and the work is waited for (it returns its best result). Returns the
-/// work's value and whether a signal stopped it.
+/// and the work is waited for (a solve returns its best result). Returns
+/// the work's value and the exception the signal raised, if any.
 fn interruptible<T: Send>(
     py: Python<'_>,
     progress: &Progress,
     work: impl FnOnce() -> T + Send,
-) -> PyResult<(T, bool)> {
+) -> PyResult<(T, Option<PyErr>)> {
     let _reg = Registered::new(progress);
     let out = py.allow_threads(|| {
         std::thread::scope(|s| {
@@ -205,19 +205,21 @@ fn interruptible<T: Send>(
                 .name("edgesplit".into())
                 .spawn_scoped(s, work)
                 .expect("a worker thread");
-            let mut signalled = false;
+            let mut signal: Option<PyErr> = None;
             while !handle.is_finished() {
                 std::thread::sleep(Duration::from_millis(POLL_MS));
-                if !signalled && Python::with_gil(|py| py.check_signals().is_err()) {
-                    signalled = true;
-                    progress.interrupt();
+                if signal.is_none() {
+                    if let Err(e) = Python::with_gil(|py| py.check_signals()) {
+                        signal = Some(e);
+                        progress.interrupt();
+                    }
                 }
             }
-            (handle.join(), signalled)
+            (handle.join(), signal)
         })
     });
     match out {
-        (Ok(v), signalled) => Ok((v, signalled)),
+        (Ok(v), signal) => Ok((v, signal)),
         (Err(_), _) => Err(PyRuntimeError::new_err(
             "the solve panicked (a bug in edgesplit: please report it)",
         )),
@@ -555,9 +557,13 @@ impl PyInstance {
     fn heuristic(&self, py: Python<'_>, method: &str) -> PyResult<PyObject> {
         let m: Method = method.parse().map_err(PyValueError::new_err)?;
         let inst = self.inst.clone();
-        let (out, _) = interruptible(py, &Progress::default(), move || {
+        // A heuristic cannot stop early: a Ctrl-C is raised once it ends.
+        let (out, signal) = interruptible(py, &Progress::default(), move || {
             edgesplit::heuristic::run(&inst, m, None)
         })?;
+        if let Some(e) = signal {
+            return Err(e);
+        }
         let d = PyDict::new(py);
         d.set_item("method", m.name())?;
         d.set_item("feasible", out.feasible())?;
@@ -599,6 +605,10 @@ impl PyInstance {
             }
         }
         let inst = self.inst.clone();
+        // One stop flag for the warm start and the solve: a Ctrl-C while
+        // the warm start's heuristic runs stops the solve at once.
+        let (handle, sink) = progress_for(progress);
+        let mut signal = None;
         let (initial, start) = match warm_start_plan {
             Some(p) => {
                 let plan = self.plan(py, p)?;
@@ -616,12 +626,11 @@ impl PyInstance {
             None => {
                 let ws = parse_warm_start(warm_start)?;
                 let inst = inst.clone();
-                let (r, _) =
-                    interruptible(py, &Progress::default(), move || resolve(&inst, &ws))?;
+                let (r, sig) = interruptible(py, &handle, move || resolve(&inst, &ws))?;
+                signal = sig;
                 r.map_err(py_err)?
             }
         };
-        let (handle, sink) = progress_for(progress);
         let opts = SolveOptions {
             time_limit,
             rel_gap: gap,
@@ -632,8 +641,14 @@ impl PyInstance {
             progress: handle.clone(),
         };
         let ignored = kind.ignored_options(&opts);
-        let (rep, signalled) =
-            interruptible(py, &handle, move || solve_instance(&inst, kind, &opts))?;
+        let (rep, sig) = interruptible(py, &handle, move || solve_instance(&inst, kind, &opts))?;
+        // A KeyboardInterrupt stopped the solve, which returns its best
+        // plan; any other exception from a signal handler is raised.
+        let signalled = match signal.or(sig) {
+            Some(e) if e.is_instance_of::<PyKeyboardInterrupt>(py) => true,
+            Some(e) => return Err(e),
+            None => false,
+        };
         if let Some(e) = callback_error(&sink) {
             return Err(e);
         }
@@ -915,7 +930,7 @@ fn fit_noise(
 /// Made-up demo noise samples as CSV text (`edgesplit sample-noise
 /// --synthetic`).
 #[pyfunction]
-#[pyo3(signature = (groups, seed=1, degree=2, samples=None, jitter=0.0))]
+#[pyo3(signature = (groups, seed=1, degree=2, samples=None, jitter=0.05))]
 fn sample_noise(
     groups: Vec<String>,
     seed: u64,
