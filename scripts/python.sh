@@ -12,5 +12,9 @@ rm -f target/wheels/edgesplit-*.whl
 (cd python && "$PY" -m maturin build --release --interpreter "$PY" -o ../target/wheels 2>&1)
 "${PIP[@]}" --force-reinstall --no-deps target/wheels/edgesplit-*.whl
 if [ "${1:-}" = "test" ]; then
+  # The bindings' Rust code, linted (reuses the release build's metadata).
+  if cargo clippy --version >/dev/null 2>&1; then
+    cargo clippy --release -p edgesplit-py --all-targets --quiet -- -D warnings
+  fi
   "$PY" -m pytest python/tests -q -p no:cacheprovider
 fi

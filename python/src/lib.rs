@@ -44,10 +44,7 @@ const POLL_MS: u64 = 25;
 /// A serializable value as a Python object (through JSON).
 fn to_py<T: Serialize + ?Sized>(py: Python<'_>, value: &T) -> PyResult<PyObject> {
     let text = serde_json::to_string(value).map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-    Ok(py
-        .import("json")?
-        .call_method1("loads", (text,))?
-        .unbind())
+    Ok(py.import("json")?.call_method1("loads", (text,))?.unbind())
 }
 
 /// A Python object (dicts, lists, numbers, strings) as a Rust value.
