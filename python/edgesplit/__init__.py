@@ -318,6 +318,10 @@ class Instance:
         """The same instance with every task's q_min set to ``q``."""
         return Instance(self._native.with_min_quality(float(q)))
 
+    def with_name(self, name: str) -> "Instance":
+        """The same instance under another name (its rows' name in :func:`compare`)."""
+        return Instance(self._native.with_name(name))
+
     def with_strengthen(self, strengthen: str) -> "Instance":
         """The same instance with the MILP strengthenings of ``strengthen``
         (``all``, ``none`` or a comma-separated list of memory_fit,
@@ -456,6 +460,12 @@ def compare(
     if isinstance(instances, (Instance, str, os.PathLike)):
         instances = [instances]
     insts = [i if isinstance(i, Instance) else load(i) for i in instances]
+    # As the CLI: files that share an instance name are told apart by
+    # their file names.
+    names = [i.name for i in insts]
+    insts = [
+        i.with_name(Path(i.path).stem) if names.count(i.name) > 1 and i.path else i for i in insts
+    ]
     rows = _native.compare(
         [i._native for i in insts],
         list(methods),

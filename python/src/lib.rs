@@ -185,7 +185,8 @@ fn progress_for(callback: Option<PyObject>) -> (Progress, Option<Arc<PySink>>) {
     }
 }
 
-/// Runs `work` on a worker thread with the GIL released. Meanwhile the
+/// Runs `work` on a worker thread with the GIL released (the caller
+/// registers `progress` for `interrupt()`, once for all its steps). Meanwhile the
 /// calling thread checks Python's signals: a KeyboardInterrupt (or any
 /// exception a signal handler raises) sets the stop flag of `progress`,
 /// and the work is waited for (a solve returns its best result). Returns
@@ -195,7 +196,6 @@ fn interruptible<T: Send>(
     progress: &Progress,
     work: impl FnOnce() -> T + Send,
 ) -> PyResult<(T, Option<PyErr>)> {
-    let _reg = Registered::new(progress);
     let out = py.allow_threads(|| {
         std::thread::scope(|s| {
             let handle = std::thread::Builder::new()
@@ -498,6 +498,14 @@ impl PyInstance {
         Ok(wrap(with_min_quality(&self.inst, q)))
     }
 
+    /// The same instance under another name (the name of its rows in
+    /// `compare`).
+    fn with_name(&self, name: &str) -> PyInstance {
+        let mut i = (*self.inst).clone();
+        i.name = name.to_string();
+        wrap(i)
+    }
+
     /// The same instance with the strengthenings of `list` (`all`, `none`,
     /// or a comma-separated list of memory_fit, cut_sets, flow).
     fn with_strengthen(&self, list: &str) -> PyResult<PyInstance> {
@@ -605,6 +613,7 @@ impl PyInstance {
         // One stop flag for the warm start and the solve: a Ctrl-C while
         // the warm start's heuristic runs stops the solve at once.
         let (handle, sink) = progress_for(progress);
+        let _reg = Registered::new(&handle);
         let mut signal = None;
         let (initial, start) = match warm_start_plan {
             Some(p) => {
@@ -789,6 +798,7 @@ fn compare(
         _ => vec![None],
     };
     let (handle, _) = progress_for(None);
+    let _reg = Registered::new(&handle);
     let base = SolveOptions {
         time_limit,
         threads,
