@@ -154,9 +154,9 @@ class Result:
     build_time_s: float
     solve_time_s: float
     payoff_time_s: float
-    plan: Optional[Dict[str, Any]]
-    evaluation: Optional[Dict[str, Any]]
-    warm_start: Dict[str, Any]
+    plan: Optional[Dict[str, Any]] = field(repr=False)
+    evaluation: Optional[Dict[str, Any]] = field(repr=False)
+    warm_start: Dict[str, Any] = field(repr=False)
     #: The whole report, as ``edgesplit solve --json`` prints it.
     report: Dict[str, Any] = field(repr=False)
     #: True when a KeyboardInterrupt (Ctrl-C) stopped the solve.
@@ -214,10 +214,10 @@ class HeuristicResult:
 
     method: str
     feasible: bool
-    plan: Optional[Dict[str, Any]]
-    evaluation: Optional[Dict[str, Any]]
-    message: Optional[str]
-    wall_time_s: float
+    plan: Optional[Dict[str, Any]] = field(repr=False)
+    evaluation: Optional[Dict[str, Any]] = field(repr=False)
+    message: Optional[str] = None
+    wall_time_s: float = 0.0
 
     @property
     def objective(self) -> Optional[float]:
@@ -382,10 +382,14 @@ class Instance:
             ws_plan = warm_start
         elif warm_start is not None:
             s = os.fspath(warm_start)
-            if s == "none" or s in methods():
+            if s == "none" or s in methods() or os.path.isfile(s):
+                # A plan file is read by the library, as `--warm-start FILE`.
                 ws_name = s
             else:
-                ws_plan = load_plan(s)
+                raise ValueError(
+                    f"warm_start {s!r}: expected None, 'none', a method ({', '.join(methods())}), "
+                    "a plan dict or an existing plan file"
+                )
         d = inst._native.solve(
             solver=solver,
             time_limit=None if time_limit is None else float(time_limit),

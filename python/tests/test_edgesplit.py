@@ -120,7 +120,9 @@ def test_warm_starts(inst, tmp_path):
     path = tmp_path / "start.yaml"
     edgesplit.save_plan(h.plan, path)
     from_file = inst.solve(warm_start=path)
-    assert from_file.warm_start["used"]
+    assert from_file.warm_start["used"] and from_file.warm_start["source"] == f"plan {path}"
+    with pytest.raises(ValueError, match="warm_start"):
+        inst.solve(warm_start="no-such-method")
     assert inst.solve(warm_start="none").warm_start["source"] == "none"
     assert inst.solve(warm_start="tide").warm_start["source"] == "tide"
     assert close(from_dict.objective, from_file.objective)
