@@ -76,7 +76,7 @@ except ImportError:
 
 
 # %% The gap per q_min
-def pct(x):
+def pct(x: "float | None") -> float:
     return float("nan") if x is None else 100.0 * x
 
 

@@ -283,7 +283,8 @@ class Instance:
     @property
     def path(self) -> Optional[str]:
         """The file it was loaded from (None when loaded from text)."""
-        return self._native.path
+        p = self._native.path
+        return None if p is None else str(p)
 
     @property
     def sizes(self) -> Dict[str, int]:
@@ -420,7 +421,7 @@ def load(source: Union[PathLike, bytes], *, name: Optional[PathLike] = None) -> 
     if isinstance(source, (str, bytes)) and _is_text(source):
         text = source.decode() if isinstance(source, bytes) else source
         return Instance(_native.load_text(text, None if name is None else os.fspath(name)))
-    path = os.fspath(source)
+    path = os.fsdecode(source)
     if not os.path.exists(path):
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), path)
     return Instance(_native.load_path(path))
