@@ -3,7 +3,8 @@
 # Native MILP backends (see docs/solvers.md): cmake builds HiGHS from the
 # sources highs-sys ships; CBC links Debian's coinor-libcbc-dev; SCIP links
 # the libscip shipped in the pyscipopt wheel; highspy is the independent
-# HiGHS used by the tests to cross-check exported models.
+# HiGHS used by the tests to cross-check exported models; maturin, pytest,
+# pandas and matplotlib are for the Python package (docs/python.md).
 set -euo pipefail
 
 SUDO=""
@@ -25,6 +26,12 @@ PY="${PYTHON:-python3}"
 pip_missing=()
 "$PY" -c "import pyscipopt" >/dev/null 2>&1 || pip_missing+=("pyscipopt==6.3.0")
 "$PY" -c "import highspy" >/dev/null 2>&1 || pip_missing+=("highspy")
+# The Python package (python/): maturin builds its wheel, pytest and pandas
+# run its tests, matplotlib draws the example's figure.
+"$PY" -c "import maturin" >/dev/null 2>&1 || pip_missing+=("maturin>=1.5,<2")
+"$PY" -c "import pytest" >/dev/null 2>&1 || pip_missing+=("pytest")
+"$PY" -c "import pandas" >/dev/null 2>&1 || pip_missing+=("pandas")
+"$PY" -c "import matplotlib" >/dev/null 2>&1 || pip_missing+=("matplotlib")
 if [ ${#pip_missing[@]} -gt 0 ]; then
   echo "setup: installing ${pip_missing[*]} with pip" >&2
   "$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore "${pip_missing[@]}"
