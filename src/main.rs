@@ -393,6 +393,12 @@ enum Command {
         #[arg(long)]
         only: Option<String>,
     },
+    /// Draw a plan as SVG: the DNN by level, one band per task, each atom
+    /// coloured by its node, quantized layers and transfers marked, beside
+    /// the network's memory, utilization and link loads (`--diff`: what
+    /// differs between two plans).
+    #[command(after_help = help_examples::DRAW)]
+    Draw(edgesplit::draw::DrawArgs),
     /// Describe an instance: sizes, levels, fan-out classes, effective links.
     #[command(after_help = help_examples::INFO)]
     Info {
@@ -1585,6 +1591,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Draw(args) => edgesplit::draw::run(&args, load_options())
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(|e| anyhow::anyhow!("{e}")),
         Command::Info { instance, json } => {
             let inst = load(&instance)?;
             let info = edgesplit::info::InstanceInfo::of(&inst);

@@ -10,6 +10,7 @@
 //! * [`runner`]: the queue and worker-process supervision;
 //! * [`worker`]: what runs inside a worker process;
 //! * [`metrics`]: the Prometheus text;
+//! * [`web`]: the web page at `/` and the SVG of a job's plan;
 //! * [`bench`]: `edgesplit bench server`.
 
 pub mod api;
@@ -18,6 +19,7 @@ pub mod bundle;
 pub mod metrics;
 pub mod runner;
 pub mod store;
+pub mod web;
 pub mod worker;
 
 use api::*;
@@ -323,6 +325,7 @@ async fn shutdown() {
 pub fn router(state: Arc<AppState>) -> Router {
     let max_body = state.cfg.max_body;
     Router::new()
+        .route("/", get(web::index))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .route("/v1/openapi.json", get(openapi))
@@ -330,6 +333,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/jobs", post(submit).get(list))
         .route("/v1/jobs/{id}", get(get_job).delete(cancel))
         .route("/v1/jobs/{id}/plan", get(get_plan))
+        .route("/v1/jobs/{id}/plan.svg", get(web::plan_svg))
         .route("/v1/validate", post(validate))
         .route("/v1/evaluate", post(evaluate))
         .route("/v1/compare", post(compare))
@@ -1481,7 +1485,7 @@ impl utoipa::Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "edgesplit model server", description = "Split, place and quantize DNNs across device, edge and cloud: solve jobs with MILP backends or heuristics."),
-    paths(submit, list, get_job, cancel, get_plan, compare, validate, evaluate, solvers, healthz, metrics_text, openapi),
+    paths(submit, list, get_job, cancel, get_plan, web::plan_svg, web::index, compare, validate, evaluate, solvers, healthz, metrics_text, openapi),
     components(schemas(JobRequest, CompareRequest, ValidateRequest, EvaluateRequest, InstanceInput, JobOptions,
         Submitted, Job, JobList, Progress, JobStatus, ErrorBody, Detail, ValidateResponse, EvaluateResponse,
         bundle::Sizes, Solvers, SolverInfo, HeuristicInfo, Health)),
