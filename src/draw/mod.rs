@@ -144,6 +144,8 @@ fn layout(
                     y: 0.0,
                 });
             }
+            // Used cells first, by node, then the unused ones.
+            level_cells.sort_by_key(|c| (c.b.is_none(), c.b, c.a.is_none(), c.a));
             rows = rows.max(level_cells.len());
             band_cells.push(level_cells);
         }
