@@ -242,6 +242,35 @@ fn the_page_submits_the_example_and_shows_the_plan_picture() {
         &url,
     );
 
+    // The picture route: a diff against another job of the instance, and
+    // against itself.
+    let body = serde_json::json!({
+        "instance": example["instance"],
+        "files": example["files"],
+        "method": "centralized",
+    });
+    let sub: Value = ureq::post(&format!("{base}/v1/jobs"))
+        .send_json(body)
+        .unwrap()
+        .into_json()
+        .unwrap();
+    let other = sub["id"].as_str().unwrap().to_string();
+    assert_eq!(finished(base, &other)["status"], "done");
+    let svg = |q: &str| {
+        let r = ureq::get(&format!("{base}/v1/jobs/{id}/plan.svg{q}"))
+            .call()
+            .unwrap();
+        assert_eq!(r.content_type(), "image/svg+xml");
+        r.into_string().unwrap()
+    };
+    assert!(svg(&format!("?diff={other}")).contains("cell diff"));
+    let same = svg(&format!("?diff={id}"));
+    assert!(same.contains("the plans are equal") && !same.contains("cell diff"));
+    match ureq::get(&format!("{base}/v1/jobs/{cid}/plan.svg")).call() {
+        Err(ureq::Error::Status(404, _)) => {}
+        r => panic!("a comparison has no plan picture: {r:?}"),
+    }
+
     // The job list and the form.
     let dom = browse(
         &chrome,
