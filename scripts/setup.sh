@@ -16,6 +16,9 @@ command -v g++ >/dev/null 2>&1 || missing+=(g++)
 dpkg -s coinor-libcbc-dev >/dev/null 2>&1 || missing+=(coinor-libcbc-dev)
 # highs-sys generates its bindings with bindgen, which loads libclang.
 dpkg -s libclang-dev >/dev/null 2>&1 || missing+=(libclang-dev)
+# tests/browser.rs drives the web page of `edgesplit serve` in a headless
+# browser (it skips itself where none is found).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get" >&2
   $SUDO apt-get update -qq

@@ -171,9 +171,37 @@ pub fn sig(x: f64) -> String {
     }
 }
 
+/// One cross-node transfer the evaluator counted: task `task`'s output of
+/// atom `atom` sent from node `from` to node `to` (once, whatever the
+/// number of successors there).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transfer {
+    /// Task index.
+    pub task: usize,
+    /// Sending atom index.
+    pub atom: usize,
+    /// Sender node index.
+    pub from: usize,
+    /// Receiver node index.
+    pub to: usize,
+    /// Bytes per inference (after activation quantization).
+    pub bytes: f64,
+}
+
 /// Scores `plan` on `inst`; `payoff` is needed only for payoff
 /// normalization.
 pub fn evaluate(inst: &Instance, plan: &Plan, payoff: Option<&PayoffTable>) -> Evaluation {
+    evaluate_with_transfers(inst, plan, payoff).0
+}
+
+/// [`evaluate`], with every cross-node transfer it counted (the pictures
+/// of `edgesplit draw` show them).
+pub fn evaluate_with_transfers(
+    inst: &Instance,
+    plan: &Plan,
+    payoff: Option<&PayoffTable>,
+) -> (Evaluation, Vec<Transfer>) {
+    let mut transfers = Vec::new();
     let dnn = &inst.dnn;
     let net = &inst.network;
     let fam = inst.families;
@@ -348,6 +376,13 @@ pub fn evaluate(inst: &Instance, plan: &Plan, payoff: Option<&PayoffTable>) -> E
                         continue;
                     };
                     let tb = link.time_per_byte * bytes;
+                    transfers.push(Transfer {
+                        task: t,
+                        atom: a,
+                        from: k,
+                        to: h,
+                        bytes,
+                    });
                     transfer_s += tb;
                     bytes_sent += bytes;
                     energy_j += link.energy_per_byte * bytes;
@@ -571,7 +606,7 @@ pub fn evaluate(inst: &Instance, plan: &Plan, payoff: Option<&PayoffTable>) -> E
             .sum(),
     };
     let objective = inst.objective.value(totals, payoff);
-    Evaluation {
+    let ev = Evaluation {
         tasks,
         nodes,
         links,
@@ -583,7 +618,8 @@ pub fn evaluate(inst: &Instance, plan: &Plan, payoff: Option<&PayoffTable>) -> E
         totals,
         objective,
         violations,
-    }
+    };
+    (ev, transfers)
 }
 
 fn list(names: &[&str]) -> String {

@@ -72,3 +72,9 @@ pub const IMPORT_ONNX: &str = "Examples:
 
 pub const SCENARIO: &str = "Examples:
   edgesplit scenario mtl-split --out-dir mtl-split";
+
+pub const DRAW: &str = "Examples:
+  edgesplit plan instances/default.yaml --method centralized -o centralized.yaml
+  edgesplit draw instances/default.yaml centralized.yaml -o centralized.svg
+  edgesplit plan instances/default.yaml --method all-on-source -o source.yaml
+  edgesplit draw instances/default.yaml centralized.yaml --diff source.yaml -o diff.svg";

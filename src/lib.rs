@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod dnn;
+pub mod draw;
 pub mod error;
 pub mod eval;
 pub mod generate;

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-const COMMANDS: [&str; 20] = [
+const COMMANDS: [&str; 21] = [
     "validate",
     "evaluate",
     "plan",
@@ -24,6 +24,7 @@ const COMMANDS: [&str; 20] = [
     "sweep-q",
     "bench",
     "info",
+    "draw",
     "heuristic",
     "compare",
     "import-onnx",
@@ -69,7 +70,7 @@ fn every_commands_help_ends_with_examples_that_run() {
         for line in examples(command) {
             assert!(
                 line.split_whitespace().nth(1) == Some(command)
-                    || (command == "evaluate" || command == "fit-noise")
+                    || (command == "evaluate" || command == "fit-noise" || command == "draw")
                     || line.contains(&format!("| edgesplit {command} ")),
                 "`{command} --help` shows an example of another command: {line}"
             );

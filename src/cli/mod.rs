@@ -118,6 +118,12 @@ enum Command {
     #[command(after_help = help_examples::BENCH)]
     Bench(bench::BenchArgs),
     /// Describe an instance: sizes, levels, fan-out classes, effective links.
+    /// Draw a plan as SVG: the DNN by level, one band per task, each atom
+    /// coloured by its node, quantized layers and transfers marked, beside
+    /// the network's memory, utilization and link loads (`--diff`: what
+    /// differs between two plans).
+    #[command(after_help = help_examples::DRAW)]
+    Draw(edgesplit::draw::DrawArgs),
     #[command(after_help = help_examples::INFO)]
     Info(check::InfoArgs),
     /// Run a heuristic or benchmark (TIDE, TIDE+Q, the paper's baselines)
@@ -170,6 +176,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Solvers => solve::solvers(),
         Command::SweepQ(a) => sweep::sweep_q(a),
         Command::Bench(a) => bench::bench(a),
+        Command::Draw(a) => edgesplit::draw::run(&a, load_options())
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(|e| anyhow::anyhow!("{e}")),
         Command::Info(a) => check::info(a),
         Command::Heuristic(a) => heuristic::heuristic(a),
         Command::Compare(a) => heuristic::compare(a),

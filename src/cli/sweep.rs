@@ -124,27 +124,14 @@ pub fn sweep(args: SweepArgs) -> Result<ExitCode> {
     }
     w.flush()?;
     let svg = svg.unwrap_or_else(|| output.with_extension("svg"));
-    let mut curves: Vec<edgesplit::plot::Series> = Vec::new();
-    for p in &points {
-        if curves.last().is_none_or(|c| c.name != p.curve) {
-            curves.push(edgesplit::plot::Series {
-                name: p.curve.clone(),
-                points: Vec::new(),
-            });
-        }
-        if let Some(t) = p.time {
-            curves.last_mut().expect("pushed").points.push((p.limit, t));
-        }
-    }
-    edgesplit::plot::line_chart(
-        &svg,
-        &format!("{}: latency vs noise limit", inst.name),
-        "max_noise",
-        "T (s)",
-        &curves,
-    )
-    .map_err(|e| anyhow::anyhow!(e))?;
-    eprintln!("wrote {} and {}", output.display(), svg.display());
+    let plans = edgesplit::solve::sweep::write_sweep_outputs(&inst, &points, &output, &svg)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    eprintln!(
+        "wrote {}, {} and {}/",
+        output.display(),
+        svg.display(),
+        plans.display()
+    );
     Ok(finished())
 }
 
@@ -253,23 +240,14 @@ pub fn pareto(args: ParetoArgs) -> Result<ExitCode> {
     }
     w.flush()?;
     let svg = svg.unwrap_or_else(|| output.with_extension("svg"));
-    let series = [edgesplit::plot::Series {
-        name: "Pareto front".into(),
-        points: front.iter().map(|p| (p.first, p.second)).collect(),
-    }];
-    edgesplit::plot::line_chart(
-        &svg,
-        &format!("{}: Pareto front", inst.name),
-        &objectives[0],
-        &objectives[1],
-        &series,
-    )
-    .map_err(|e| anyhow::anyhow!(e))?;
+    let plans = edgesplit::solve::sweep::write_pareto_outputs(&inst, &front, f1, f2, &output, &svg)
+        .map_err(|e| anyhow::anyhow!(e))?;
     eprintln!(
-        "{} points; wrote {} and {}",
+        "{} points; wrote {}, {} and {}/",
         front.len(),
         output.display(),
-        svg.display()
+        svg.display(),
+        plans.display()
     );
     Ok(finished())
 }

@@ -10,6 +10,7 @@
 //! * [`runner`]: the queue and worker-process supervision;
 //! * [`worker`]: what runs inside a worker process;
 //! * [`metrics`]: the Prometheus text;
+//! * [`web`]: the web page at `/` and the SVG of a job's plan;
 //! * [`bench`]: `edgesplit bench server`.
 
 pub mod api;
@@ -23,6 +24,7 @@ mod request;
 mod router;
 pub mod runner;
 pub mod store;
+pub mod web;
 pub mod worker;
 
 pub use auth::read_tokens;

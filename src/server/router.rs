@@ -7,7 +7,7 @@ use super::checks::{evaluate, healthz, metrics_text, solvers, validate};
 use super::jobs::{cancel, compare, get_job, get_plan, list, submit};
 use super::store::JobStatus;
 use super::AppState;
-use super::{checks, jobs};
+use super::{checks, jobs, web};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -20,6 +20,7 @@ use utoipa::OpenApi;
 pub fn router(state: Arc<AppState>) -> Router {
     let max_body = state.cfg.max_body;
     Router::new()
+        .route("/", get(web::index))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .route("/v1/openapi.json", get(openapi))
@@ -27,6 +28,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/jobs", post(submit).get(list))
         .route("/v1/jobs/{id}", get(get_job).delete(cancel))
         .route("/v1/jobs/{id}/plan", get(get_plan))
+        .route("/v1/jobs/{id}/plan.svg", get(web::plan_svg))
         .route("/v1/validate", post(validate))
         .route("/v1/evaluate", post(evaluate))
         .route("/v1/compare", post(compare))
@@ -134,7 +136,7 @@ impl utoipa::Modify for BearerAuth {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "edgesplit model server", description = "Split, place and quantize DNNs across device, edge and cloud: solve jobs with MILP backends or heuristics."),
-    paths(jobs::submit, jobs::list, jobs::get_job, jobs::cancel, jobs::get_plan, jobs::compare, checks::validate,
+    paths(jobs::submit, jobs::list, jobs::get_job, jobs::cancel, jobs::get_plan, web::plan_svg, web::index, jobs::compare, checks::validate,
         checks::evaluate, checks::solvers, checks::healthz, checks::metrics_text, openapi),
     components(schemas(JobRequest, CompareRequest, ValidateRequest, EvaluateRequest, InstanceInput, JobOptions,
         Submitted, Job, JobList, Progress, JobStatus, ErrorBody, Detail, ValidateResponse, EvaluateResponse,

@@ -9,6 +9,7 @@ use crate::instance::{Instance, Normalization, PlacementRule};
 use crate::milp::{build, build_with, total_of, ObjectiveSpec, Total};
 use crate::network::NodeIx;
 use serde::Serialize;
+use std::path::{Path, PathBuf};
 
 /// One solve of a sweep.
 #[derive(Debug, Clone, Serialize)]
@@ -35,6 +36,9 @@ pub struct SweepPoint {
     pub gap: Option<f64>,
     /// Backend seconds.
     pub solve_time_s: f64,
+    /// The plan, when the solve found a feasible one.
+    #[serde(skip)]
+    pub plan: Option<crate::plan::Plan>,
 }
 
 /// A copy of `inst` whose compute atoms may only run on `nodes` (input and
@@ -150,6 +154,7 @@ pub fn noise_sweep_each(
                 quantized: ev.as_ref().map(|e| e.quantized.clone()).unwrap_or_default(),
                 gap: o.gap,
                 solve_time_s: o.solve_time_s,
+                plan: plan.filter(|_| ok),
             });
             done(out.last().expect("pushed"));
         }
@@ -174,6 +179,9 @@ pub struct ParetoPoint {
     pub quantized: Vec<String>,
     /// Both solves of the point proven optimal (else a limit stopped one).
     pub proven: bool,
+    /// The plan of the point.
+    #[serde(skip)]
+    pub plan: Option<crate::plan::Plan>,
 }
 
 /// The non-dominated points of (first, second) by the ε-constraint
@@ -250,6 +258,7 @@ pub fn pareto_each(
             cost: ev.totals.cost,
             quantized: ev.quantized.clone(),
             proven: o1.status == Status::Optimal && o2.status == Status::Optimal,
+            plan: Some(plan.clone()),
         });
         done(out.last().expect("pushed"));
         eps = b - (1e-6 * b.abs()).max(1e-12);
@@ -258,4 +267,153 @@ pub fn pareto_each(
         }
     }
     out
+}
+
+/// The folder the plans of a sweep or front go to, beside its CSV:
+/// `sweep.csv` → `sweep-plans/`.
+pub fn plans_dir(csv: &Path) -> PathBuf {
+    let stem = csv
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "points".into());
+    csv.with_file_name(format!("{stem}-plans"))
+}
+
+/// The file name of a sweep point's plan: `CURVE-max_noise-LIMIT.yaml`.
+pub fn sweep_plan_name(p: &SweepPoint) -> String {
+    let curve: String = p
+        .curve
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "+-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{curve}-max_noise-{}.yaml", p.limit)
+}
+
+/// The file name of the plan of Pareto point `i` (0-based): `point-01.yaml`.
+pub fn pareto_plan_name(i: usize) -> String {
+    format!("point-{:02}.yaml", i + 1)
+}
+
+fn save_plans<'a>(
+    inst: &Instance,
+    dir: &Path,
+    method: &str,
+    plans: impl Iterator<Item = (String, &'a crate::plan::Plan)>,
+) -> Result<usize, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut n = 0;
+    for (name, plan) in plans {
+        plan.save(&dir.join(name), inst, Some(method))
+            .map_err(|e| e.to_string())?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Writes what `edgesplit sweep` writes after its CSV: the plan of every
+/// point that has one into [`plans_dir`] (named by [`sweep_plan_name`]),
+/// and the SVG plot of latency against the noise limit, one curve per node
+/// set with the limits that had no feasible plan marked. Returns the plans
+/// folder.
+pub fn write_sweep_outputs(
+    inst: &Instance,
+    points: &[SweepPoint],
+    csv: &Path,
+    svg: &Path,
+) -> Result<PathBuf, String> {
+    let dir = plans_dir(csv);
+    save_plans(
+        inst,
+        &dir,
+        "sweep",
+        points
+            .iter()
+            .filter_map(|p| p.plan.as_ref().map(|pl| (sweep_plan_name(p), pl))),
+    )?;
+    let mut curves: Vec<crate::plot::Series> = Vec::new();
+    for p in points {
+        if curves.last().is_none_or(|c| c.name != p.curve) {
+            curves.push(crate::plot::Series::new(p.curve.clone(), Vec::new()));
+        }
+        let c = curves.last_mut().expect("pushed");
+        match p.time {
+            Some(t) => c.points.push((p.limit, t)),
+            None => c.missing.push(p.limit),
+        }
+    }
+    crate::plot::line_chart(
+        svg,
+        &format!("{}: latency against the noise limit", inst.name),
+        "noise limit max_noise (η, dimensionless)",
+        "T, rate-weighted mean delay (s)",
+        &curves,
+    )?;
+    Ok(dir)
+}
+
+/// The axis label of an objective, with its unit.
+pub fn total_axis(t: Total) -> &'static str {
+    match t {
+        Total::Time => "T, rate-weighted mean delay (s)",
+        Total::Energy => "E, average power (W)",
+        Total::Cost => "C, cost per second (price units/s)",
+    }
+}
+
+/// Writes what `edgesplit pareto` writes after its CSV: the plan of every
+/// point into [`plans_dir`] (named by [`pareto_plan_name`]) and the SVG
+/// plot of the front, each point labelled with its number (its plan file)
+/// and its quantized groups. Returns the plans folder.
+pub fn write_pareto_outputs(
+    inst: &Instance,
+    front: &[ParetoPoint],
+    first: Total,
+    second: Total,
+    csv: &Path,
+    svg: &Path,
+) -> Result<PathBuf, String> {
+    let dir = plans_dir(csv);
+    save_plans(
+        inst,
+        &dir,
+        "pareto",
+        front
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.plan.as_ref().map(|pl| (pareto_plan_name(i), pl))),
+    )?;
+    let mut series = crate::plot::Series::new(
+        "Pareto front (label: point, quantized groups)",
+        front.iter().map(|p| (p.first, p.second)).collect(),
+    );
+    series.labels = front
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let q = if p.quantized.is_empty() {
+                "none".to_string()
+            } else {
+                p.quantized.join("+")
+            };
+            format!(
+                "#{}: q {q}{}",
+                i + 1,
+                if p.proven { "" } else { " (not proven)" }
+            )
+        })
+        .collect();
+    crate::plot::line_chart(
+        svg,
+        &format!("{}: Pareto front", inst.name),
+        total_axis(first),
+        total_axis(second),
+        &[series],
+    )?;
+    Ok(dir)
 }
