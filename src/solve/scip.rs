@@ -48,6 +48,11 @@ fn solve(
     m = m
         .set_bool_param("misc/catchctrlc", false)
         .expect("SCIP parameter misc/catchctrlc");
+    // A tight feasibility tolerance keeps the MILP's objective within the
+    // evaluator's tolerance of the evaluated plan; SCIP's zero tolerance
+    // must stay well below it: with both at 1e-9, SCIP called a feasible
+    // instance infeasible (tests/exactness.rs, seed 676854).
+    m = set(m, "numerics/epsilon", 1e-11);
     m = set(m, "numerics/feastol", 1e-9);
     m = set(m, "limits/gap", opts.rel_gap.unwrap_or(1e-9));
     m = set(m, "limits/absgap", 1e-12);
