@@ -210,3 +210,77 @@ fn only_svg_is_written() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("only SVG"));
 }
+
+fn instance_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            instance_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "yaml") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let joint = text.lines().any(|l| l.starts_with("version:"))
+                && !text.lines().any(|l| l.trim() == "kind: pipeline");
+            if joint {
+                out.push(p);
+            }
+        }
+    }
+}
+
+/// Every bundled joint instance, with the plan of every heuristic and
+/// reference method (where it finds one) and, on the small ones, the
+/// MILP's: a well-formed picture that names every node and every task.
+#[test]
+fn every_bundled_instance_draws_with_every_method() {
+    use edgesplit::heuristic::Method;
+    use edgesplit::reference::{reference_plan, ReferenceMethod};
+    use edgesplit::solve::{solve_instance, BackendKind, SolveOptions};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    instance_files(&root.join("instances"), &mut files);
+    files.sort();
+    assert!(files.len() >= 20, "{} instances", files.len());
+    let mut pictures = 0;
+    for f in &files {
+        let inst = edgesplit::load(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let mut plans = Vec::new();
+        for m in Method::ALL {
+            if let Some(p) = edgesplit::heuristic::run(&inst, m, None).plan {
+                plans.push((m.name().to_string(), p));
+            }
+        }
+        for m in [ReferenceMethod::Centralized, ReferenceMethod::AllOnSource] {
+            plans.push((m.name().to_string(), reference_plan(&inst, m)));
+        }
+        if inst.dnn.len() <= 60 {
+            let opts = SolveOptions {
+                time_limit: Some(5.0),
+                ..SolveOptions::default()
+            };
+            if let Some(p) = solve_instance(&inst, BackendKind::Highs, &opts).plan {
+                plans.push(("milp:highs".to_string(), p));
+            }
+        }
+        for (method, plan) in &plans {
+            let svg = edgesplit::draw::plan_svg(&inst, plan, method);
+            assert_well_formed(&svg);
+            for name in inst.network.nodes.iter().map(|n| &n.name) {
+                assert!(
+                    svg.contains(&format!(">{name}")),
+                    "{} with {method}: node {name} not drawn",
+                    f.display()
+                );
+            }
+            for t in &inst.tasks {
+                assert!(
+                    svg.contains(&t.name),
+                    "{} with {method}: task {} not drawn",
+                    f.display(),
+                    t.name
+                );
+            }
+            pictures += 1;
+        }
+    }
+    println!("{pictures} pictures of {} instances", files.len());
+}
