@@ -201,268 +201,16 @@ pub fn evaluate_with_transfers(
     plan: &Plan,
     payoff: Option<&PayoffTable>,
 ) -> (Evaluation, Vec<Transfer>) {
-    let mut transfers = Vec::new();
-    let dnn = &inst.dnn;
-    let net = &inst.network;
     let fam = inst.families;
-    let nn = net.len();
-    let mut violations = Vec::new();
-    let mut v = |family: Family, message: String| violations.push(Violation { family, message });
-
-    let quantized_atom = |a: usize| dnn.atoms[a].group.is_some_and(|g| plan.quantized[g]);
-    let wf = inst.quantization.weight_factor;
-    let af = inst.quantization.activation_factor;
     let noise = inst.quantization.noise.eval(&plan.quantized);
-
-    let mut deployed = vec![vec![false; dnn.len()]; nn];
-    let mut utilization = vec![0.0; nn];
-    let mut power = vec![0.0; nn];
-    let mut link_load = vec![0.0; net.links.len()];
+    let mut tally = Tally::new(inst);
     let mut tasks = Vec::with_capacity(inst.tasks.len());
-
-    for (t, task) in inst.tasks.iter().enumerate() {
-        let place = &plan.placement[t];
-        let used = |a: usize| place[a].is_some();
-        let tn = &task.name;
-
-        // Selection and placement.
-        match place[dnn.input] {
-            None => v(
-                Family::Placement,
-                format!(
-                    "task {tn}: input atom '{}' is not used",
-                    dnn.atoms[dnn.input].id
-                ),
-            ),
-            Some(n) if n != task.source => v(
-                Family::Placement,
-                format!(
-                    "task {tn}: input atom '{}' on {} instead of its source {}",
-                    dnn.atoms[dnn.input].id, net.nodes[n].name, net.nodes[task.source].name
-                ),
-            ),
-            _ => {}
-        }
-        match place[dnn.output] {
-            None => v(
-                Family::Placement,
-                format!(
-                    "task {tn}: output atom '{}' is not used",
-                    dnn.atoms[dnn.output].id
-                ),
-            ),
-            Some(n) if n != task.sink => v(
-                Family::Placement,
-                format!(
-                    "task {tn}: output atom '{}' on {} instead of its sink {}",
-                    dnn.atoms[dnn.output].id, net.nodes[n].name, net.nodes[task.sink].name
-                ),
-            ),
-            _ => {}
-        }
-        let missing: Vec<&str> = (0..dnn.len())
-            .filter(|&a| dnn.atoms[a].mandatory && !used(a))
-            .map(|a| dnn.atoms[a].id.as_str())
-            .collect();
-        if !missing.is_empty() {
-            v(
-                Family::Selection,
-                format!("task {tn}: mandatory atoms not used: {}", list(&missing)),
-            );
-        }
-        if fam.selection {
-            let no_pred: Vec<&str> = (0..dnn.len())
-                .filter(|&a| a != dnn.input && used(a) && !dnn.preds[a].iter().any(|&b| used(b)))
-                .map(|a| dnn.atoms[a].id.as_str())
-                .collect();
-            if !no_pred.is_empty() {
-                v(
-                    Family::Selection,
-                    format!(
-                        "task {tn}: used atoms with no used predecessor: {}",
-                        list(&no_pred)
-                    ),
-                );
-            }
-            let no_succ: Vec<&str> = (0..dnn.len())
-                .filter(|&a| a != dnn.output && used(a) && !dnn.succs[a].iter().any(|&b| used(b)))
-                .map(|a| dnn.atoms[a].id.as_str())
-                .collect();
-            if !no_succ.is_empty() {
-                v(
-                    Family::Selection,
-                    format!(
-                        "task {tn}: used atoms with no used successor: {}",
-                        list(&no_succ)
-                    ),
-                );
-            }
-        }
-
-        if fam.width {
-            for w in inst.min_width.iter().filter(|w| w.tasks.contains(&t)) {
-                let kept = w.atoms.iter().filter(|&&a| used(a)).count();
-                if kept < w.k {
-                    v(
-                        Family::Width,
-                        format!(
-                            "task {tn}: {kept} atom(s) of min_width '{}' < k {}",
-                            w.name, w.k
-                        ),
-                    );
-                }
-            }
-        }
-        if fam.rules {
-            for rule in inst.rules.iter().filter(|r| r.tasks.contains(&t)) {
-                for &a in &rule.atoms {
-                    if let Some(n) = place[a].filter(|&n| !rule.allowed[n]) {
-                        v(
-                            Family::Rules,
-                            format!(
-                                "task {tn}: atom '{}' on {} breaks rule '{}'",
-                                dnn.atoms[a].id, net.nodes[n].name, rule.name
-                            ),
-                        );
-                    }
-                }
-            }
-        }
-
-        // Compute.
-        let mut compute_s = 0.0;
-        let mut energy_j = 0.0;
-        let mut cost = 0.0;
-        let mut level_node_ct: BTreeMap<(usize, usize), f64> = BTreeMap::new();
-        for (a, atom) in dnn.atoms.iter().enumerate() {
-            let Some(n) = place[a] else { continue };
-            deployed[n][a] = true;
-            let node = &net.nodes[n];
-            let speedup = if quantized_atom(a) {
-                node.quant_speedup
-            } else {
-                1.0
-            };
-            let ct = atom.flops / node.speed / speedup;
-            compute_s += ct;
-            energy_j += node.power * ct;
-            cost += node.price * ct;
-            utilization[n] += task.rate * ct;
-            power[n] += task.rate * node.power * ct;
-            *level_node_ct.entry((atom.level, n)).or_default() += ct;
-        }
-
-        // Transfers: a's output goes once to every other node hosting a
-        // used successor of a.
-        let mut transfer_s = 0.0;
-        let mut bytes_sent = 0.0;
-        let mut class_crossings: BTreeSet<(usize, usize, usize)> = BTreeSet::new();
-        let mut level_link: BTreeMap<(usize, usize, usize), f64> = BTreeMap::new();
-        if fam.traffic {
-            for a in 0..dnn.len() {
-                let Some(k) = place[a] else { continue };
-                let dests: BTreeSet<usize> = dnn.succs[a]
-                    .iter()
-                    .filter_map(|&b| place[b])
-                    .filter(|&h| h != k)
-                    .collect();
-                let bytes = dnn.atoms[a].out_bytes * if quantized_atom(a) { af } else { 1.0 };
-                for h in dests {
-                    let Some(link) = net.effective(k, h) else {
-                        v(
-                            Family::Traffic,
-                            format!("task {tn}: atom '{}' on {} feeds a successor on {}, which {} cannot reach", dnn.atoms[a].id, net.nodes[k].name, net.nodes[h].name, net.nodes[k].name),
-                        );
-                        continue;
-                    };
-                    let tb = link.time_per_byte * bytes;
-                    transfers.push(Transfer {
-                        task: t,
-                        atom: a,
-                        from: k,
-                        to: h,
-                        bytes,
-                    });
-                    transfer_s += tb;
-                    bytes_sent += bytes;
-                    energy_j += link.energy_per_byte * bytes;
-                    cost += link.price_per_byte * bytes;
-                    power[k] += task.rate * link.energy_per_byte * bytes;
-                    for &l in &link.path {
-                        link_load[l] += task.rate * bytes;
-                    }
-                    let class = dnn.class_of[a].expect("an atom with successors has a class");
-                    class_crossings.insert((class, k, h));
-                    *level_link.entry((dnn.atoms[a].level, k, h)).or_default() += tb;
-                }
-            }
-        }
-        let latency = |k: usize, h: usize| net.effective(k, h).map_or(0.0, |e| e.latency);
-        let delay_s = match inst.delay_model {
-            DelayModel::Sequential => {
-                transfer_s += class_crossings
-                    .iter()
-                    .map(|&(_, k, h)| latency(k, h))
-                    .sum::<f64>();
-                compute_s + transfer_s
-            }
-            DelayModel::Layered => {
-                let mut tau: BTreeMap<usize, f64> = BTreeMap::new();
-                for (&(l, _), &ct) in &level_node_ct {
-                    let e = tau.entry(l).or_default();
-                    *e = e.max(ct);
-                }
-                let mut chi: BTreeMap<usize, f64> = BTreeMap::new();
-                for (&(l, k, h), &tb) in &level_link {
-                    let e = chi.entry(l).or_default();
-                    *e = e.max(tb + latency(k, h));
-                }
-                transfer_s += class_crossings
-                    .iter()
-                    .map(|&(_, k, h)| latency(k, h))
-                    .sum::<f64>();
-                tau.values().sum::<f64>() + chi.values().sum::<f64>()
-            }
-        };
-
-        let retained = task.retained((0..dnn.len()).filter(|&a| used(a)));
-        let accuracy = task.curve.value(retained);
-        let quality = accuracy - task.noise_sensitivity * noise;
-        if fam.delay && exceeds(delay_s, task.max_delay) {
-            v(
-                Family::Delay,
-                format!(
-                    "task {tn}: delay {} s > max_delay {} s",
-                    sig(delay_s),
-                    sig(task.max_delay)
-                ),
-            );
-        }
-        if fam.quality && falls_short(quality, task.min_quality) {
-            v(
-                Family::Quality,
-                format!(
-                    "task {tn}: quality {} < min_quality {}",
-                    sig(quality),
-                    sig(task.min_quality)
-                ),
-            );
-        }
-        tasks.push(TaskReport {
-            name: tn.clone(),
-            atoms_used: (0..dnn.len()).filter(|&a| used(a)).count(),
-            delay_s,
-            compute_s,
-            transfer_s,
-            energy_j,
-            cost,
-            bytes_sent,
-            retained,
-            accuracy,
-            quality,
-        });
+    for t in 0..inst.tasks.len() {
+        check_structure(inst, plan, t, &mut tally.violations);
+        tasks.push(score_task(inst, plan, t, noise, &mut tally));
     }
-
+    let mut v =
+        |family: Family, message: String| tally.violations.push(Violation { family, message });
     if fam.noise {
         if let Some(max) = inst.quantization.max_noise {
             if exceeds(noise, max) {
@@ -474,41 +222,408 @@ pub fn evaluate_with_transfers(
         }
     }
     if fam.custom {
-        use crate::instance::custom::{CustomSense, Decision};
-        let value = |d: Decision| -> f64 {
-            let on = match d {
-                Decision::Uses(a, t) => plan.placement[t][a].is_some(),
-                Decision::RunsOn(a, n, t) => plan.placement[t][a] == Some(n),
-                Decision::Deployed(a, n) => deployed[n][a],
-                Decision::Quantized(g) => plan.quantized[g],
-            };
-            if on {
-                1.0
-            } else {
-                0.0
-            }
-        };
-        for row in &inst.custom {
-            let lhs: f64 = row.terms.iter().map(|&(d, c)| c * value(d)).sum();
-            let broken = match row.sense {
-                CustomSense::Le => exceeds(lhs, row.rhs),
-                CustomSense::Ge => falls_short(lhs, row.rhs),
-                CustomSense::Eq => exceeds(lhs, row.rhs) || falls_short(lhs, row.rhs),
-            };
-            if broken {
+        check_custom(inst, plan, &tally.deployed, &mut tally.violations);
+    }
+    let nodes = score_nodes(inst, plan, &mut tally);
+    let links = score_links(inst, &mut tally);
+    let total_rate = inst.total_rate();
+    let totals = Tec {
+        time: tasks
+            .iter()
+            .zip(&inst.tasks)
+            .map(|(r, t)| t.rate * r.delay_s)
+            .sum::<f64>()
+            / total_rate,
+        energy: tasks
+            .iter()
+            .zip(&inst.tasks)
+            .map(|(r, t)| t.rate * r.energy_j)
+            .sum(),
+        cost: tasks
+            .iter()
+            .zip(&inst.tasks)
+            .map(|(r, t)| t.rate * r.cost)
+            .sum(),
+    };
+    let objective = inst.objective.value(totals, payoff);
+    let ev = Evaluation {
+        tasks,
+        nodes,
+        links,
+        quantized: (0..plan.quantized.len())
+            .filter(|&g| plan.quantized[g])
+            .map(|g| inst.quantization.groups[g].clone())
+            .collect(),
+        noise,
+        totals,
+        objective,
+        violations: tally.violations,
+    };
+    (ev, tally.transfers)
+}
+
+/// What the evaluation of a plan adds up across tasks: which atoms each
+/// node hosts, each node's utilization and power, each link's load, the
+/// transfers counted, and the violations found.
+struct Tally {
+    deployed: Vec<Vec<bool>>,
+    utilization: Vec<f64>,
+    power: Vec<f64>,
+    link_load: Vec<f64>,
+    transfers: Vec<Transfer>,
+    violations: Vec<Violation>,
+}
+
+impl Tally {
+    fn new(inst: &Instance) -> Self {
+        let nn = inst.network.len();
+        Tally {
+            deployed: vec![vec![false; inst.dnn.len()]; nn],
+            utilization: vec![0.0; nn],
+            power: vec![0.0; nn],
+            link_load: vec![0.0; inst.network.links.len()],
+            transfers: Vec::new(),
+            violations: Vec::new(),
+        }
+    }
+}
+
+/// Task `t`'s selection and placement: its input and output on their
+/// nodes, mandatory atoms used, every used atom connected (selection),
+/// minimum widths and placement rules.
+fn check_structure(inst: &Instance, plan: &Plan, t: usize, violations: &mut Vec<Violation>) {
+    let dnn = &inst.dnn;
+    let net = &inst.network;
+    let fam = inst.families;
+    let task = &inst.tasks[t];
+    let place = &plan.placement[t];
+    let used = |a: usize| place[a].is_some();
+    let tn = &task.name;
+    let mut v = |family: Family, message: String| violations.push(Violation { family, message });
+    match place[dnn.input] {
+        None => v(
+            Family::Placement,
+            format!(
+                "task {tn}: input atom '{}' is not used",
+                dnn.atoms[dnn.input].id
+            ),
+        ),
+        Some(n) if n != task.source => v(
+            Family::Placement,
+            format!(
+                "task {tn}: input atom '{}' on {} instead of its source {}",
+                dnn.atoms[dnn.input].id, net.nodes[n].name, net.nodes[task.source].name
+            ),
+        ),
+        _ => {}
+    }
+    match place[dnn.output] {
+        None => v(
+            Family::Placement,
+            format!(
+                "task {tn}: output atom '{}' is not used",
+                dnn.atoms[dnn.output].id
+            ),
+        ),
+        Some(n) if n != task.sink => v(
+            Family::Placement,
+            format!(
+                "task {tn}: output atom '{}' on {} instead of its sink {}",
+                dnn.atoms[dnn.output].id, net.nodes[n].name, net.nodes[task.sink].name
+            ),
+        ),
+        _ => {}
+    }
+    let missing: Vec<&str> = (0..dnn.len())
+        .filter(|&a| dnn.atoms[a].mandatory && !used(a))
+        .map(|a| dnn.atoms[a].id.as_str())
+        .collect();
+    if !missing.is_empty() {
+        v(
+            Family::Selection,
+            format!("task {tn}: mandatory atoms not used: {}", list(&missing)),
+        );
+    }
+    if fam.selection {
+        let no_pred: Vec<&str> = (0..dnn.len())
+            .filter(|&a| a != dnn.input && used(a) && !dnn.preds[a].iter().any(|&b| used(b)))
+            .map(|a| dnn.atoms[a].id.as_str())
+            .collect();
+        if !no_pred.is_empty() {
+            v(
+                Family::Selection,
+                format!(
+                    "task {tn}: used atoms with no used predecessor: {}",
+                    list(&no_pred)
+                ),
+            );
+        }
+        let no_succ: Vec<&str> = (0..dnn.len())
+            .filter(|&a| a != dnn.output && used(a) && !dnn.succs[a].iter().any(|&b| used(b)))
+            .map(|a| dnn.atoms[a].id.as_str())
+            .collect();
+        if !no_succ.is_empty() {
+            v(
+                Family::Selection,
+                format!(
+                    "task {tn}: used atoms with no used successor: {}",
+                    list(&no_succ)
+                ),
+            );
+        }
+    }
+
+    if fam.width {
+        for w in inst.min_width.iter().filter(|w| w.tasks.contains(&t)) {
+            let kept = w.atoms.iter().filter(|&&a| used(a)).count();
+            if kept < w.k {
                 v(
-                    Family::Custom,
+                    Family::Width,
                     format!(
-                        "custom constraint {}: {} {} {} does not hold",
-                        row.name,
-                        sig(lhs),
-                        row.sense.symbol(),
-                        sig(row.rhs)
+                        "task {tn}: {kept} atom(s) of min_width '{}' < k {}",
+                        w.name, w.k
                     ),
                 );
             }
         }
     }
+    if fam.rules {
+        for rule in inst.rules.iter().filter(|r| r.tasks.contains(&t)) {
+            for &a in &rule.atoms {
+                if let Some(n) = place[a].filter(|&n| !rule.allowed[n]) {
+                    v(
+                        Family::Rules,
+                        format!(
+                            "task {tn}: atom '{}' on {} breaks rule '{}'",
+                            dnn.atoms[a].id, net.nodes[n].name, rule.name
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Task `t`'s compute, transfers, delay and quality, added to `tally`
+/// (deployments, node utilization and power, link loads, transfers), with
+/// the traffic, delay and quality violations.
+fn score_task(inst: &Instance, plan: &Plan, t: usize, noise: f64, tally: &mut Tally) -> TaskReport {
+    let dnn = &inst.dnn;
+    let net = &inst.network;
+    let fam = inst.families;
+    let task = &inst.tasks[t];
+    let place = &plan.placement[t];
+    let used = |a: usize| place[a].is_some();
+    let tn = &task.name;
+    let quantized_atom = |a: usize| dnn.atoms[a].group.is_some_and(|g| plan.quantized[g]);
+    let af = inst.quantization.activation_factor;
+    let Tally {
+        deployed,
+        utilization,
+        power,
+        link_load,
+        transfers,
+        violations,
+    } = tally;
+    let mut v = |family: Family, message: String| violations.push(Violation { family, message });
+    let mut compute_s = 0.0;
+    let mut energy_j = 0.0;
+    let mut cost = 0.0;
+    let mut level_node_ct: BTreeMap<(usize, usize), f64> = BTreeMap::new();
+    for (a, atom) in dnn.atoms.iter().enumerate() {
+        let Some(n) = place[a] else { continue };
+        deployed[n][a] = true;
+        let node = &net.nodes[n];
+        let speedup = if quantized_atom(a) {
+            node.quant_speedup
+        } else {
+            1.0
+        };
+        let ct = atom.flops / node.speed / speedup;
+        compute_s += ct;
+        energy_j += node.power * ct;
+        cost += node.price * ct;
+        utilization[n] += task.rate * ct;
+        power[n] += task.rate * node.power * ct;
+        *level_node_ct.entry((atom.level, n)).or_default() += ct;
+    }
+
+    // Transfers: a's output goes once to every other node hosting a
+    // used successor of a.
+    let mut transfer_s = 0.0;
+    let mut bytes_sent = 0.0;
+    let mut class_crossings: BTreeSet<(usize, usize, usize)> = BTreeSet::new();
+    let mut level_link: BTreeMap<(usize, usize, usize), f64> = BTreeMap::new();
+    if fam.traffic {
+        for a in 0..dnn.len() {
+            let Some(k) = place[a] else { continue };
+            let dests: BTreeSet<usize> = dnn.succs[a]
+                .iter()
+                .filter_map(|&b| place[b])
+                .filter(|&h| h != k)
+                .collect();
+            let bytes = dnn.atoms[a].out_bytes * if quantized_atom(a) { af } else { 1.0 };
+            for h in dests {
+                let Some(link) = net.effective(k, h) else {
+                    v(
+                        Family::Traffic,
+                        format!("task {tn}: atom '{}' on {} feeds a successor on {}, which {} cannot reach", dnn.atoms[a].id, net.nodes[k].name, net.nodes[h].name, net.nodes[k].name),
+                    );
+                    continue;
+                };
+                let tb = link.time_per_byte * bytes;
+                transfers.push(Transfer {
+                    task: t,
+                    atom: a,
+                    from: k,
+                    to: h,
+                    bytes,
+                });
+                transfer_s += tb;
+                bytes_sent += bytes;
+                energy_j += link.energy_per_byte * bytes;
+                cost += link.price_per_byte * bytes;
+                power[k] += task.rate * link.energy_per_byte * bytes;
+                for &l in &link.path {
+                    link_load[l] += task.rate * bytes;
+                }
+                let class = dnn.class_of[a].expect("an atom with successors has a class");
+                class_crossings.insert((class, k, h));
+                *level_link.entry((dnn.atoms[a].level, k, h)).or_default() += tb;
+            }
+        }
+    }
+    let latency = |k: usize, h: usize| net.effective(k, h).map_or(0.0, |e| e.latency);
+    // Each fan-out class that crosses a node pair waits for its latency
+    // once.
+    transfer_s += class_crossings
+        .iter()
+        .map(|&(_, k, h)| latency(k, h))
+        .sum::<f64>();
+    let delay_s = match inst.delay_model {
+        DelayModel::Sequential => compute_s + transfer_s,
+        DelayModel::Layered => layered_delay(&level_node_ct, &level_link, latency),
+    };
+
+    let retained = task.retained((0..dnn.len()).filter(|&a| used(a)));
+    let accuracy = task.curve.value(retained);
+    let quality = accuracy - task.noise_sensitivity * noise;
+    if fam.delay && exceeds(delay_s, task.max_delay) {
+        v(
+            Family::Delay,
+            format!(
+                "task {tn}: delay {} s > max_delay {} s",
+                sig(delay_s),
+                sig(task.max_delay)
+            ),
+        );
+    }
+    if fam.quality && falls_short(quality, task.min_quality) {
+        v(
+            Family::Quality,
+            format!(
+                "task {tn}: quality {} < min_quality {}",
+                sig(quality),
+                sig(task.min_quality)
+            ),
+        );
+    }
+    TaskReport {
+        name: tn.clone(),
+        atoms_used: (0..dnn.len()).filter(|&a| used(a)).count(),
+        delay_s,
+        compute_s,
+        transfer_s,
+        energy_j,
+        cost,
+        bytes_sent,
+        retained,
+        accuracy,
+        quality,
+    }
+}
+
+/// The layered delay model's delay: per level, the slowest node's compute
+/// plus the slowest crossing's transfer and latency.
+fn layered_delay(
+    level_node_ct: &BTreeMap<(usize, usize), f64>,
+    level_link: &BTreeMap<(usize, usize, usize), f64>,
+    latency: impl Fn(usize, usize) -> f64,
+) -> f64 {
+    let mut tau: BTreeMap<usize, f64> = BTreeMap::new();
+    for (&(l, _), &ct) in level_node_ct {
+        let e = tau.entry(l).or_default();
+        *e = e.max(ct);
+    }
+    let mut chi: BTreeMap<usize, f64> = BTreeMap::new();
+    for (&(l, k, h), &tb) in level_link {
+        let e = chi.entry(l).or_default();
+        *e = e.max(tb + latency(k, h));
+    }
+    tau.values().sum::<f64>() + chi.values().sum::<f64>()
+}
+
+/// The custom constraints (`custom_constraints:`), each checked on the
+/// plan's decisions.
+fn check_custom(
+    inst: &Instance,
+    plan: &Plan,
+    deployed: &[Vec<bool>],
+    violations: &mut Vec<Violation>,
+) {
+    let mut v = |family: Family, message: String| violations.push(Violation { family, message });
+    use crate::instance::custom::{CustomSense, Decision};
+    let value = |d: Decision| -> f64 {
+        let on = match d {
+            Decision::Uses(a, t) => plan.placement[t][a].is_some(),
+            Decision::RunsOn(a, n, t) => plan.placement[t][a] == Some(n),
+            Decision::Deployed(a, n) => deployed[n][a],
+            Decision::Quantized(g) => plan.quantized[g],
+        };
+        if on {
+            1.0
+        } else {
+            0.0
+        }
+    };
+    for row in &inst.custom {
+        let lhs: f64 = row.terms.iter().map(|&(d, c)| c * value(d)).sum();
+        let broken = match row.sense {
+            CustomSense::Le => exceeds(lhs, row.rhs),
+            CustomSense::Ge => falls_short(lhs, row.rhs),
+            CustomSense::Eq => exceeds(lhs, row.rhs) || falls_short(lhs, row.rhs),
+        };
+        if broken {
+            v(
+                Family::Custom,
+                format!(
+                    "custom constraint {}: {} {} {} does not hold",
+                    row.name,
+                    sig(lhs),
+                    row.sense.symbol(),
+                    sig(row.rhs)
+                ),
+            );
+        }
+    }
+}
+
+/// Each node's memory, utilization and power against its limits.
+fn score_nodes(inst: &Instance, plan: &Plan, tally: &mut Tally) -> Vec<NodeReport> {
+    let dnn = &inst.dnn;
+    let net = &inst.network;
+    let fam = inst.families;
+    let nn = net.len();
+    let quantized_atom = |a: usize| dnn.atoms[a].group.is_some_and(|g| plan.quantized[g]);
+    let wf = inst.quantization.weight_factor;
+    let Tally {
+        deployed,
+        utilization,
+        power,
+        violations,
+        ..
+    } = tally;
+    let mut v = |family: Family, message: String| violations.push(Violation { family, message });
     let mut nodes = Vec::with_capacity(nn);
     for (n, node) in net.nodes.iter().enumerate() {
         let memory_bytes: f64 = (0..dnn.len())
@@ -565,6 +680,19 @@ pub fn evaluate_with_transfers(
             power_w: power[n],
         });
     }
+    nodes
+}
+
+/// Each link's load against its bandwidth.
+fn score_links(inst: &Instance, tally: &mut Tally) -> Vec<LinkReport> {
+    let net = &inst.network;
+    let fam = inst.families;
+    let Tally {
+        link_load,
+        violations,
+        ..
+    } = tally;
+    let mut v = |family: Family, message: String| violations.push(Violation { family, message });
     let mut links = Vec::with_capacity(net.links.len());
     for (l, link) in net.links.iter().enumerate() {
         let (from, to) = (&net.nodes[link.from].name, &net.nodes[link.to].name);
@@ -586,40 +714,7 @@ pub fn evaluate_with_transfers(
         });
     }
 
-    let total_rate = inst.total_rate();
-    let totals = Tec {
-        time: tasks
-            .iter()
-            .zip(&inst.tasks)
-            .map(|(r, t)| t.rate * r.delay_s)
-            .sum::<f64>()
-            / total_rate,
-        energy: tasks
-            .iter()
-            .zip(&inst.tasks)
-            .map(|(r, t)| t.rate * r.energy_j)
-            .sum(),
-        cost: tasks
-            .iter()
-            .zip(&inst.tasks)
-            .map(|(r, t)| t.rate * r.cost)
-            .sum(),
-    };
-    let objective = inst.objective.value(totals, payoff);
-    let ev = Evaluation {
-        tasks,
-        nodes,
-        links,
-        quantized: (0..plan.quantized.len())
-            .filter(|&g| plan.quantized[g])
-            .map(|g| inst.quantization.groups[g].clone())
-            .collect(),
-        noise,
-        totals,
-        objective,
-        violations,
-    };
-    (ev, transfers)
+    links
 }
 
 fn list(names: &[&str]) -> String {
