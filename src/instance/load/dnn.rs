@@ -14,29 +14,55 @@ pub(super) fn build_dnn(
     c: &mut Check,
 ) -> Option<(Dnn, Vec<Option<String>>)> {
     let before = c.d.len();
-    let mut atoms: Vec<Atom> = Vec::new();
-    let mut groups: Vec<Option<String>> = Vec::new();
-    let mut ids: HashMap<String, String> = HashMap::new(); // atom id -> where declared
-    let mut layers: Vec<(String, Vec<usize>)> = Vec::new();
-    let mut layer_ix: HashMap<String, usize> = HashMap::new();
+    let mut d = Declared::default();
+    d.declare_input(&raw, prefix, c);
+    for (li, l) in raw.layers.iter().enumerate() {
+        d.declare_layer(l, li, prefix, c);
+    }
+    d.declare_output(&raw, prefix, c);
+    if c.d.len() > before {
+        return None;
+    }
+    let (edges, origin) = d.edges(&raw, prefix, c);
+    if c.d.len() > before {
+        return None;
+    }
+    check_graph(&d, &edges, &origin, prefix, c);
+    if c.d.len() > before {
+        return None;
+    }
+    let name = raw.name.unwrap_or_else(|| "dnn".to_string());
+    Some((
+        Dnn::from_parts(name, d.atoms, &edges, d.input, d.output, d.layers),
+        d.groups,
+    ))
+}
 
-    let mut add_atom = |c: &mut Check, where_: String, atom: Atom, group: Option<String>| {
-        if let Some(prev) = ids.get(&atom.id) {
-            c.err(
-                where_.clone(),
-                format!(
-                    "duplicate atom id '{}' (already declared at {prev}): expected ids unique in the DNN",
-                    atom.id
-                ),
-            );
-        } else {
-            ids.insert(atom.id.clone(), where_);
-        }
-        atoms.push(atom);
-        groups.push(group);
-        atoms.len() - 1
-    };
-    let mk = |id: String, layer: &str, flops, param_bytes, out_bytes, mandatory| Atom {
+/// The atoms and layers as declared: input, compute layers, output.
+#[derive(Default)]
+struct Declared {
+    atoms: Vec<Atom>,
+    /// Each atom's quantization group name.
+    groups: Vec<Option<String>>,
+    /// Atom id -> the field that declared it.
+    ids: HashMap<String, String>,
+    /// Each layer's name and atoms, in declaration order.
+    layers: Vec<(String, Vec<usize>)>,
+    layer_ix: HashMap<String, usize>,
+    input: usize,
+    output: usize,
+}
+
+/// An atom of `layer` at level 0 and in no group (both are set later).
+fn atom(
+    id: String,
+    layer: &str,
+    flops: f64,
+    param_bytes: f64,
+    out_bytes: f64,
+    mandatory: bool,
+) -> Atom {
+    Atom {
         id,
         layer: layer.to_string(),
         flops,
@@ -45,43 +71,66 @@ pub(super) fn build_dnn(
         level: 0,
         group: None,
         mandatory,
-    };
-
-    // Input atom.
-    let p_in = format!("{prefix}input");
-    let in_bytes = c.num(
-        &format!("{p_in}.out_bytes"),
-        raw.input.out_bytes.unwrap_or(0.0),
-        0.0,
-        false,
-        "number of bytes",
-    );
-    if raw.input.inputs.is_some() {
-        c.err(
-            format!("{p_in}.inputs"),
-            "the input atom has no inputs: remove this field",
-        );
     }
-    let input = add_atom(
-        c,
-        p_in.clone(),
-        mk(
-            raw.input.name.clone(),
-            &raw.input.name,
-            0.0,
-            0.0,
-            in_bytes,
-            true,
-        ),
-        None,
-    );
-    layers.push((raw.input.name.clone(), vec![input]));
-    layer_ix.insert(raw.input.name.clone(), 0);
+}
 
-    // Compute layers.
-    for (li, l) in raw.layers.iter().enumerate() {
+impl Declared {
+    /// Adds an atom declared at `where_`; a duplicate id is an error.
+    fn add(&mut self, c: &mut Check, where_: String, atom: Atom, group: Option<String>) -> usize {
+        if let Some(prev) = self.ids.get(&atom.id) {
+            c.err(
+                where_.clone(),
+                format!(
+                    "duplicate atom id '{}' (already declared at {prev}): expected ids unique in the DNN",
+                    atom.id
+                ),
+            );
+        } else {
+            self.ids.insert(atom.id.clone(), where_);
+        }
+        self.atoms.push(atom);
+        self.groups.push(group);
+        self.atoms.len() - 1
+    }
+
+    /// The input atom, layer 0.
+    fn declare_input(&mut self, raw: &RawDnn, prefix: &str, c: &mut Check) {
+        // Input atom.
+        let p_in = format!("{prefix}input");
+        let in_bytes = c.num(
+            &format!("{p_in}.out_bytes"),
+            raw.input.out_bytes.unwrap_or(0.0),
+            0.0,
+            false,
+            "number of bytes",
+        );
+        if raw.input.inputs.is_some() {
+            c.err(
+                format!("{p_in}.inputs"),
+                "the input atom has no inputs: remove this field",
+            );
+        }
+        self.input = self.add(
+            c,
+            p_in.clone(),
+            atom(
+                raw.input.name.clone(),
+                &raw.input.name,
+                0.0,
+                0.0,
+                in_bytes,
+                true,
+            ),
+            None,
+        );
+        self.layers.push((raw.input.name.clone(), vec![self.input]));
+        self.layer_ix.insert(raw.input.name.clone(), 0);
+    }
+
+    /// Compute layer `li`: `count` copies of one atom, or a list of atoms.
+    fn declare_layer(&mut self, l: &RawLayer, li: usize, prefix: &str, c: &mut Check) {
         let p = format!("{prefix}layers[{li}]");
-        if layer_ix.contains_key(&l.name) {
+        if self.layer_ix.contains_key(&l.name) {
             c.err(
                 format!("{p}.name"),
                 format!("duplicate layer name '{}'", l.name),
@@ -118,7 +167,7 @@ pub(super) fn build_dnn(
                     let v = |c: &mut Check, f: &str, x: Option<f64>, d: f64| {
                         c.num(&format!("{pa}.{f}"), x.unwrap_or(d), 0.0, false, "number")
                     };
-                    let atom = mk(
+                    let atom = atom(
                         ra.name.clone(),
                         &l.name,
                         v(c, "flops", ra.flops, flops),
@@ -127,7 +176,7 @@ pub(super) fn build_dnn(
                         ra.mandatory.unwrap_or(mandatory),
                     );
                     let g = ra.group.clone().or_else(|| l.group.clone());
-                    members.push(add_atom(c, format!("{pa}.name"), atom, g));
+                    members.push(self.add(c, format!("{pa}.name"), atom, g));
                 }
             }
             (None, count) => {
@@ -141,158 +190,181 @@ pub(super) fn build_dnn(
                     } else {
                         format!("{}.{k}", l.name)
                     };
-                    let atom = mk(id, &l.name, flops, param_bytes, out_bytes, mandatory);
-                    members.push(add_atom(c, format!("{p}.name"), atom, l.group.clone()));
+                    let atom = atom(id, &l.name, flops, param_bytes, out_bytes, mandatory);
+                    members.push(self.add(c, format!("{p}.name"), atom, l.group.clone()));
                 }
             }
         }
-        layer_ix.insert(l.name.clone(), layers.len());
-        layers.push((l.name.clone(), members));
+        self.layer_ix.insert(l.name.clone(), self.layers.len());
+        self.layers.push((l.name.clone(), members));
     }
 
-    // Output atom.
-    let p_out = format!("{prefix}output");
-    if raw.output.out_bytes.is_some_and(|b| b != 0.0) {
-        c.err(
-            format!("{p_out}.out_bytes"),
-            "the output atom sends nothing on: remove this field",
+    /// The output atom, the last layer.
+    fn declare_output(&mut self, raw: &RawDnn, prefix: &str, c: &mut Check) {
+        // Output atom.
+        let p_out = format!("{prefix}output");
+        if raw.output.out_bytes.is_some_and(|b| b != 0.0) {
+            c.err(
+                format!("{p_out}.out_bytes"),
+                "the output atom sends nothing on: remove this field",
+            );
+        }
+        self.output = self.add(
+            c,
+            p_out.clone(),
+            atom(
+                raw.output.name.clone(),
+                &raw.output.name,
+                0.0,
+                0.0,
+                0.0,
+                true,
+            ),
+            None,
         );
-    }
-    let output = add_atom(
-        c,
-        p_out.clone(),
-        mk(
-            raw.output.name.clone(),
-            &raw.output.name,
-            0.0,
-            0.0,
-            0.0,
-            true,
-        ),
-        None,
-    );
-    if layer_ix.contains_key(&raw.output.name) {
-        c.err(
-            format!("{p_out}.name"),
-            format!("duplicate layer name '{}'", raw.output.name),
-        );
-    }
-    layer_ix.insert(raw.output.name.clone(), layers.len());
-    layers.push((raw.output.name.clone(), vec![output]));
-
-    if c.d.len() > before {
-        return None;
+        if self.layer_ix.contains_key(&raw.output.name) {
+            c.err(
+                format!("{p_out}.name"),
+                format!("duplicate layer name '{}'", raw.output.name),
+            );
+        }
+        self.layer_ix
+            .insert(raw.output.name.clone(), self.layers.len());
+        self.layers
+            .push((raw.output.name.clone(), vec![self.output]));
     }
 
-    // Edges: dense from each `inputs` layer (default: the previous one).
-    // `origin` keeps the field that first wrote each edge, for messages.
-    let mut edges: Vec<(usize, usize)> = Vec::new();
-    let mut origin: HashMap<(usize, usize), String> = HashMap::new();
-    let mut dense = |c: &mut Check, field: String, inputs: &Option<Vec<String>>, li: usize| {
-        let names: Vec<String> = match inputs {
-            Some(v) => v.clone(),
-            None => vec![layers[li - 1].0.clone()],
-        };
-        for (k, name) in names.iter().enumerate() {
-            // The implicit default input is attributed to the layer's name.
-            let at = if inputs.is_some() {
-                format!("{field}[{k}]")
-            } else {
-                field.trim_end_matches(".inputs").to_string() + ".name"
+    /// The edges, dense between layers (`inputs`, default the previous
+    /// layer) and listed (`edges:`), with the field that first wrote each.
+    #[allow(clippy::type_complexity)]
+    fn edges(
+        &self,
+        raw: &RawDnn,
+        prefix: &str,
+        c: &mut Check,
+    ) -> (Vec<(usize, usize)>, HashMap<(usize, usize), String>) {
+        // Edges: dense from each `inputs` layer (default: the previous one).
+        // `origin` keeps the field that first wrote each edge, for messages.
+        let mut edges: Vec<(usize, usize)> = Vec::new();
+        let mut origin: HashMap<(usize, usize), String> = HashMap::new();
+        let mut dense = |c: &mut Check, field: String, inputs: &Option<Vec<String>>, li: usize| {
+            let names: Vec<String> = match inputs {
+                Some(v) => v.clone(),
+                None => vec![self.layers[li - 1].0.clone()],
             };
-            match layer_ix.get(name) {
-                None => c.err(
-                    format!("{field}[{k}]"),
-                    format!("unknown layer '{name}': expected the name of the input or a layer"),
-                ),
-                Some(&src) if src == layers.len() - 1 => c.err(
-                    format!("{field}[{k}]"),
-                    format!("'{name}' is the output atom, which feeds nothing"),
-                ),
-                Some(&src) => {
-                    for &a in &layers[src].1 {
-                        for &b in &layers[li].1 {
-                            edges.push((a, b));
-                            origin.entry((a, b)).or_insert_with(|| at.clone());
+            for (k, name) in names.iter().enumerate() {
+                // The implicit default input is attributed to the layer's name.
+                let at = if inputs.is_some() {
+                    format!("{field}[{k}]")
+                } else {
+                    field.trim_end_matches(".inputs").to_string() + ".name"
+                };
+                match self.layer_ix.get(name) {
+                    None => c.err(
+                        format!("{field}[{k}]"),
+                        format!(
+                            "unknown layer '{name}': expected the name of the input or a layer"
+                        ),
+                    ),
+                    Some(&src) if src == self.layers.len() - 1 => c.err(
+                        format!("{field}[{k}]"),
+                        format!("'{name}' is the output atom, which feeds nothing"),
+                    ),
+                    Some(&src) => {
+                        for &a in &self.layers[src].1 {
+                            for &b in &self.layers[li].1 {
+                                edges.push((a, b));
+                                origin.entry((a, b)).or_insert_with(|| at.clone());
+                            }
                         }
                     }
                 }
             }
+        };
+        for (li, l) in raw.layers.iter().enumerate() {
+            dense(c, format!("{prefix}layers[{li}].inputs"), &l.inputs, li + 1);
         }
-    };
-    for (li, l) in raw.layers.iter().enumerate() {
-        dense(c, format!("{prefix}layers[{li}].inputs"), &l.inputs, li + 1);
-    }
-    dense(
-        c,
-        format!("{p_out}.inputs"),
-        &raw.output.inputs,
-        layers.len() - 1,
-    );
-    let atom_ix: HashMap<&str, usize> = atoms
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.id.as_str(), i))
-        .collect();
-    let resolve = |name: &str| -> Option<Vec<usize>> {
-        if let Some(&a) = atom_ix.get(name) {
-            Some(vec![a])
-        } else {
-            layer_ix.get(name).map(|&l| layers[l].1.clone())
-        }
-    };
-    for (ei, (from, to)) in raw.edges.iter().enumerate() {
-        let p = format!("{prefix}edges[{ei}]");
-        let f = resolve(from);
-        let t = resolve(to);
-        if f.is_none() {
-            c.err(format!("{p}[0]"), format!("unknown atom or layer '{from}'"));
-        }
-        if t.is_none() {
-            c.err(format!("{p}[1]"), format!("unknown atom or layer '{to}'"));
-        }
-        if let (Some(f), Some(t)) = (f, t) {
-            for &a in &f {
-                for &b in &t {
-                    edges.push((a, b));
-                    origin.entry((a, b)).or_insert_with(|| p.clone());
+        dense(
+            c,
+            format!("{prefix}output.inputs"),
+            &raw.output.inputs,
+            self.layers.len() - 1,
+        );
+        let atom_ix: HashMap<&str, usize> = self
+            .atoms
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.id.as_str(), i))
+            .collect();
+        let resolve = |name: &str| -> Option<Vec<usize>> {
+            if let Some(&a) = atom_ix.get(name) {
+                Some(vec![a])
+            } else {
+                self.layer_ix.get(name).map(|&l| self.layers[l].1.clone())
+            }
+        };
+        for (ei, (from, to)) in raw.edges.iter().enumerate() {
+            let p = format!("{prefix}edges[{ei}]");
+            let f = resolve(from);
+            let t = resolve(to);
+            if f.is_none() {
+                c.err(format!("{p}[0]"), format!("unknown atom or layer '{from}'"));
+            }
+            if t.is_none() {
+                c.err(format!("{p}[1]"), format!("unknown atom or layer '{to}'"));
+            }
+            if let (Some(f), Some(t)) = (f, t) {
+                for &a in &f {
+                    for &b in &t {
+                        edges.push((a, b));
+                        origin.entry((a, b)).or_insert_with(|| p.clone());
+                    }
                 }
             }
         }
-    }
-    edges.sort_unstable();
-    edges.dedup();
-    for &(a, b) in &edges {
-        if a == b {
-            c.err(
-                origin[&(a, b)].clone(),
-                format!(
-                    "self-loop on atom '{}': expected an acyclic DNN (a layer cannot feed itself)",
-                    atoms[a].id
-                ),
-            );
+        edges.sort_unstable();
+        edges.dedup();
+        for &(a, b) in &edges {
+            if a == b {
+                c.err(
+                    origin[&(a, b)].clone(),
+                    format!(
+                        "self-loop on atom '{}': expected an acyclic DNN (a layer cannot feed itself)",
+                        self.atoms[a].id
+                    ),
+                );
+            }
+            if b == self.input {
+                c.err(
+                    origin[&(a, b)].clone(),
+                    format!(
+                        "edge '{}' -> '{}' enters the input atom, which has no predecessors",
+                        self.atoms[a].id, self.atoms[b].id
+                    ),
+                );
+            }
         }
-        if b == input {
-            c.err(
-                origin[&(a, b)].clone(),
-                format!(
-                    "edge '{}' -> '{}' enters the input atom, which has no predecessors",
-                    atoms[a].id, atoms[b].id
-                ),
-            );
-        }
+        (edges, origin)
     }
-    if c.d.len() > before {
-        return None;
-    }
+}
 
+/// The graph checks: no cycle, and every atom on a path from the input to
+/// the output.
+fn check_graph(
+    d: &Declared,
+    edges: &[(usize, usize)],
+    origin: &HashMap<(usize, usize), String>,
+    prefix: &str,
+    c: &mut Check,
+) {
     // Graph checks: acyclic, everything between input and output.
+    let (atoms, input, output) = (&d.atoms, d.input, d.output);
     let n = atoms.len();
     let mut g: petgraph::graph::DiGraph<(), ()> = petgraph::graph::DiGraph::new();
     for _ in 0..n {
         g.add_node(());
     }
-    for &(a, b) in &edges {
+    for &(a, b) in edges {
         g.add_edge(
             petgraph::graph::NodeIndex::new(a),
             petgraph::graph::NodeIndex::new(b),
@@ -337,7 +409,7 @@ pub(super) fn build_dnn(
         }
     }
     if cyclic {
-        return None;
+        return;
     }
     let reach = |start: usize, rev: bool| -> Vec<bool> {
         let mut seen = vec![false; n];
@@ -388,12 +460,4 @@ pub(super) fn build_dnn(
             .map(|a| atoms[a].id.as_str())
             .collect(),
     );
-    if c.d.len() > before {
-        return None;
-    }
-    let name = raw.name.unwrap_or_else(|| "dnn".to_string());
-    Some((
-        Dnn::from_parts(name, atoms, &edges, input, output, layers),
-        groups,
-    ))
 }

@@ -211,55 +211,14 @@ fn build(
     }
 
     // --- tasks ---
-    if raw.tasks.is_empty() {
-        c.err("tasks", "no tasks: expected at least one task");
-    }
-    let mut tasks = Vec::new();
-    let mut seen = HashMap::new();
-    for (i, rt) in raw.tasks.iter().enumerate() {
-        let p = format!("tasks[{i}]");
-        if let Some(j) = seen.insert(rt.name.clone(), i) {
-            c.err(
-                format!("{p}.name"),
-                format!("duplicate task name '{}' (also tasks[{j}])", rt.name),
-            );
-        }
-        tasks.push(build_task(rt, &p, dnn.as_ref(), &network, &mut c));
-    }
+    let mut tasks = build_tasks(&raw.tasks, dnn.as_ref(), &network, &mut c);
     if let (Some(rel), Some(dnn)) = (&raw.relevance_file, dnn.as_ref()) {
         read_relevance_csv(refs, rel, dnn, &mut tasks, &mut c);
     }
 
     let objective = build_objective(raw.objective.as_ref(), &mut c);
-    let f = raw.constraints.unwrap_or_default();
-    let dflt = Families::default();
-    let families = Families {
-        selection: f.selection.unwrap_or(dflt.selection),
-        traffic: f.traffic.unwrap_or(dflt.traffic),
-        memory: f.memory.unwrap_or(dflt.memory),
-        delay: f.delay.unwrap_or(dflt.delay),
-        quality: f.quality.unwrap_or(dflt.quality),
-        noise: f.noise.unwrap_or(dflt.noise),
-        capacity: f.capacity.unwrap_or(dflt.capacity),
-        energy: f.energy.unwrap_or(dflt.energy),
-        rules: f.rules.unwrap_or(dflt.rules),
-        memory_fit: f.memory_fit.unwrap_or(dflt.memory_fit),
-        cut_sets: f.cut_sets.unwrap_or(dflt.cut_sets),
-        flow: f.flow.unwrap_or(dflt.flow),
-        width: f.width.unwrap_or(dflt.width),
-        custom: f.custom.unwrap_or(dflt.custom),
-    };
-    let delay_model = match raw.delay_model.as_deref() {
-        None | Some("sequential") => DelayModel::Sequential,
-        Some("layered") => DelayModel::Layered,
-        Some(other) => {
-            c.err(
-                "delay_model",
-                format!("unknown delay model '{other}': expected 'sequential' or 'layered'"),
-            );
-            DelayModel::Sequential
-        }
-    };
+    let families = families_of(raw.constraints.unwrap_or_default());
+    let delay_model = delay_model_of(raw.delay_model.as_deref(), &mut c);
     let dnn = dnn?;
     let task_names: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
     let rules = super::rules::build_rules(
@@ -309,4 +268,60 @@ fn build(
         super::scale::check(&inst, &mut Scale::new(c.d, file, &dnn_path, &prefix));
     }
     Some(inst)
+}
+
+/// The tasks, each checked against the DNN and the network; names unique.
+fn build_tasks(raw: &[RawTask], dnn: Option<&Dnn>, network: &Network, c: &mut Check) -> Vec<Task> {
+    if raw.is_empty() {
+        c.err("tasks", "no tasks: expected at least one task");
+    }
+    let mut tasks = Vec::new();
+    let mut seen = HashMap::new();
+    for (i, rt) in raw.iter().enumerate() {
+        let p = format!("tasks[{i}]");
+        if let Some(j) = seen.insert(rt.name.clone(), i) {
+            c.err(
+                format!("{p}.name"),
+                format!("duplicate task name '{}' (also tasks[{j}])", rt.name),
+            );
+        }
+        tasks.push(build_task(rt, &p, dnn, network, c));
+    }
+    tasks
+}
+
+/// The families switched on and off by `constraints:` (unnamed: default).
+fn families_of(f: RawFamilies) -> Families {
+    let dflt = Families::default();
+    Families {
+        selection: f.selection.unwrap_or(dflt.selection),
+        traffic: f.traffic.unwrap_or(dflt.traffic),
+        memory: f.memory.unwrap_or(dflt.memory),
+        delay: f.delay.unwrap_or(dflt.delay),
+        quality: f.quality.unwrap_or(dflt.quality),
+        noise: f.noise.unwrap_or(dflt.noise),
+        capacity: f.capacity.unwrap_or(dflt.capacity),
+        energy: f.energy.unwrap_or(dflt.energy),
+        rules: f.rules.unwrap_or(dflt.rules),
+        memory_fit: f.memory_fit.unwrap_or(dflt.memory_fit),
+        cut_sets: f.cut_sets.unwrap_or(dflt.cut_sets),
+        flow: f.flow.unwrap_or(dflt.flow),
+        width: f.width.unwrap_or(dflt.width),
+        custom: f.custom.unwrap_or(dflt.custom),
+    }
+}
+
+/// `delay_model:` (default sequential).
+fn delay_model_of(name: Option<&str>, c: &mut Check) -> DelayModel {
+    match name {
+        None | Some("sequential") => DelayModel::Sequential,
+        Some("layered") => DelayModel::Layered,
+        Some(other) => {
+            c.err(
+                "delay_model",
+                format!("unknown delay model '{other}': expected 'sequential' or 'layered'"),
+            );
+            DelayModel::Sequential
+        }
+    }
 }

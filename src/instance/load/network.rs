@@ -6,7 +6,15 @@ use crate::instance::*;
 use crate::network::{Link, Node};
 use std::collections::HashMap;
 
+/// The nodes and the links between them.
 pub(super) fn build_network(raw: &RawNetwork, c: &mut Check) -> Network {
+    let (nodes, names) = build_nodes(raw, c);
+    let links = build_links(raw, &nodes, &names, c);
+    Network::new(nodes, links)
+}
+
+/// The nodes, with each name's index.
+fn build_nodes<'a>(raw: &'a RawNetwork, c: &mut Check) -> (Vec<Node>, HashMap<&'a str, usize>) {
     let mut nodes = Vec::new();
     let mut names: HashMap<&str, usize> = HashMap::new();
     if raw.nodes.is_empty() {
@@ -73,6 +81,17 @@ pub(super) fn build_network(raw: &RawNetwork, c: &mut Check) -> Network {
             max_power: mp,
         });
     }
+    (nodes, names)
+}
+
+/// The links (a symmetric one in both directions), checked against the
+/// nodes.
+fn build_links(
+    raw: &RawNetwork,
+    nodes: &[Node],
+    names: &HashMap<&str, usize>,
+    c: &mut Check,
+) -> Vec<Link> {
     let mut links = Vec::new();
     let mut pairs: HashMap<(usize, usize), String> = HashMap::new();
     for (i, rl) in raw.links.iter().enumerate() {
@@ -160,5 +179,5 @@ pub(super) fn build_network(raw: &RawNetwork, c: &mut Check) -> Network {
             });
         }
     }
-    Network::new(nodes, links)
+    links
 }
