@@ -89,13 +89,75 @@ pub fn generate(p: &GenParams) -> RawInstance {
     let tasks_n = p.tasks.max(1);
     let nodes_n = p.nodes.max(1);
 
-    // --- DNN ---
     let (side, channels) = (32.0_f64, 3.0_f64);
     let input = RawEndpoint {
         name: "input".into(),
         out_bytes: Some(side * side * channels * F32),
         inputs: None,
     };
+    let (mut layers, widths) = gen_layers(p, layers_n, side, channels, &mut rng);
+    let group_names = assign_groups(&mut layers, p.groups);
+    let groups_n = group_names.len();
+    let total = |f: fn(&RawLayer) -> f64| -> f64 {
+        layers
+            .iter()
+            .map(|l| f(l) * l.count.unwrap_or(1) as f64)
+            .sum()
+    };
+    let total_flops = total(|l| l.flops.unwrap());
+    let total_params = total(|l| l.param_bytes.unwrap());
+    let dnn = RawDnn {
+        name: Some(format!("synthetic-{:?}", p.family).to_lowercase()),
+        description: None,
+        input,
+        layers,
+        output: RawEndpoint {
+            name: "output".into(),
+            out_bytes: None,
+            inputs: None,
+        },
+        edges: Vec::new(),
+    };
+    let (network, device_n) = gen_network(nodes_n, total_params, &mut rng);
+    let tasks = gen_tasks(p.zipf, &dnn, &network.nodes[..device_n], tasks_n, &mut rng);
+    let quantization = gen_quantization(&group_names, &mut rng);
+
+    let mut raw = RawInstance {
+        version: 1,
+        name: Some(format!("synthetic-{:?}-s{}", p.family, p.seed).to_lowercase()),
+        description: Some(format!(
+            "SYNTHETIC instance from `edgesplit generate` (family {:?}, seed {}, {} layers of widths {:?}, {} tasks, {} nodes, {} groups, zipf {}); total {:.3e} FLOP. Not measured data.",
+            p.family, p.seed, layers_n, widths, tasks_n, nodes_n, groups_n, p.zipf, total_flops
+        )),
+        dnn: RawDnnRef::Inline(dnn),
+        network,
+        tasks,
+        relevance_file: None,
+        quantization,
+        objective: Some(RawObjective {
+            weights: Some(RawWeights { time: Some(1.0), energy: Some(0.0), cost: Some(0.0) }),
+            normalization: None,
+        }),
+        constraints: None,
+        delay_model: Some(p.delay_model.clone()),
+        placement_rules: Vec::new(),
+        min_width: Vec::new(),
+        custom_constraints: Vec::new(),
+    };
+    set_delay_limits(&mut raw);
+    raw
+}
+
+/// The DNN's layers on a `side`×`side` input of `channels` channels: the
+/// compute layers, then for `tide` the dense layers; returns them and the
+/// widths of the compute layers.
+fn gen_layers(
+    p: &GenParams,
+    layers_n: usize,
+    side: f64,
+    channels: f64,
+    rng: &mut ChaCha8Rng,
+) -> (Vec<RawLayer>, Vec<usize>) {
     let mut layers: Vec<RawLayer> = Vec::new();
     let mut cin = channels;
     let mut hw = side;
@@ -150,62 +212,49 @@ pub fn generate(p: &GenParams) -> RawInstance {
         }
     }
     if matches!(p.family, GenFamily::Tide) {
-        let mut fan_in = cin * hw * hw;
-        for i in 0..p.dense_layers {
-            let out_units = (256.0 / 2f64.powi(i as i32)).max(10.0);
-            layers.push(RawLayer {
-                name: format!("fc{}", i + 1),
-                count: None,
-                flops: Some(2.0 * fan_in * out_units),
-                param_bytes: Some((fan_in + 1.0) * out_units * F32),
-                out_bytes: Some(out_units * F32),
-                group: None,
-                mandatory: Some(true),
-                inputs: None,
-                atoms: None,
-            });
-            fan_in = out_units;
-        }
+        push_dense_layers(&mut layers, p.dense_layers, cin * hw * hw);
     }
-    // Quantization groups: the highest-FLOP layers.
-    let groups_n = p.groups.min(layers.len());
+    (layers, widths)
+}
+
+/// Appends `count` mandatory dense layers, the first fed by `fan_in` units.
+fn push_dense_layers(layers: &mut Vec<RawLayer>, count: usize, mut fan_in: f64) {
+    for i in 0..count {
+        let out_units = (256.0 / 2f64.powi(i as i32)).max(10.0);
+        layers.push(RawLayer {
+            name: format!("fc{}", i + 1),
+            count: None,
+            flops: Some(2.0 * fan_in * out_units),
+            param_bytes: Some((fan_in + 1.0) * out_units * F32),
+            out_bytes: Some(out_units * F32),
+            group: None,
+            mandatory: Some(true),
+            inputs: None,
+            atoms: None,
+        });
+        fan_in = out_units;
+    }
+}
+
+/// Puts the `groups` highest-FLOP layers in a quantization group each;
+/// returns the group names in layer order.
+fn assign_groups(layers: &mut [RawLayer], groups: usize) -> Vec<String> {
+    let groups_n = groups.min(layers.len());
     let mut by_flops: Vec<usize> = (0..layers.len()).collect();
     by_flops.sort_by(|&a, &b| {
         let fa = layers[a].flops.unwrap() * layers[a].count.unwrap_or(1) as f64;
         let fb = layers[b].flops.unwrap() * layers[b].count.unwrap_or(1) as f64;
         fb.partial_cmp(&fa).unwrap().then(a.cmp(&b))
     });
-    let mut group_names = Vec::new();
     for &l in by_flops.iter().take(groups_n) {
         layers[l].group = Some(format!("q_{}", layers[l].name));
     }
-    for l in &layers {
-        if let Some(g) = &l.group {
-            group_names.push(g.clone());
-        }
-    }
-    let total_flops: f64 = layers
-        .iter()
-        .map(|l| l.flops.unwrap() * l.count.unwrap_or(1) as f64)
-        .sum();
-    let total_params: f64 = layers
-        .iter()
-        .map(|l| l.param_bytes.unwrap() * l.count.unwrap_or(1) as f64)
-        .sum();
-    let dnn = RawDnn {
-        name: Some(format!("synthetic-{:?}", p.family).to_lowercase()),
-        description: None,
-        input,
-        layers,
-        output: RawEndpoint {
-            name: "output".into(),
-            out_bytes: None,
-            inputs: None,
-        },
-        edges: Vec::new(),
-    };
+    layers.iter().filter_map(|l| l.group.clone()).collect()
+}
 
-    // --- network ---
+/// The network of `nodes_n` nodes: devices, then an edge and a cloud when
+/// there are enough; returns it and the number of devices (its first nodes).
+fn gen_network(nodes_n: usize, total_params: f64, rng: &mut ChaCha8Rng) -> (RawNetwork, usize) {
     let device_n = nodes_n.saturating_sub(2).max(1);
     let mut nodes = Vec::new();
     for i in 0..device_n {
@@ -261,9 +310,18 @@ pub fn generate(p: &GenParams) -> RawInstance {
         links.push(link("edge", "cloud", 1.25e8, 0.02, 1.0, 1e-9));
         links.push(link("cloud", "edge", 1.25e8, 0.02, 1.0, 1e-9));
     }
+    (RawNetwork { nodes, links }, device_n)
+}
 
-    // --- tasks: shared and owned atoms, Zipf rates ---
-    let mut tasks = Vec::new();
+/// The tasks, sharing some atoms and owning others, with Zipf rates and
+/// sources among `devices`; returns them without delay limits.
+fn gen_tasks(
+    zipf: f64,
+    dnn: &RawDnn,
+    devices: &[RawNode],
+    tasks_n: usize,
+    rng: &mut ChaCha8Rng,
+) -> Vec<RawTask> {
     let owner_of: Vec<Vec<Option<usize>>> = dnn
         .layers
         .iter()
@@ -283,30 +341,14 @@ pub fn generate(p: &GenParams) -> RawInstance {
         .iter()
         .map(|l| l.iter().map(|_| rng.gen_range(0.5..1.0)).collect())
         .collect();
+    let mut tasks = Vec::new();
     for t in 0..tasks_n {
-        let mut relevance = IndexMap::new();
-        for (li, l) in dnn.layers.iter().enumerate() {
-            let n = l.count.unwrap_or(1);
-            for k in 0..n as usize {
-                let id = if n == 1 {
-                    l.name.clone()
-                } else {
-                    format!("{}.{k}", l.name)
-                };
-                let base = rel_values[li][k];
-                let v = match owner_of[li][k] {
-                    None => base,
-                    Some(o) if o == t => base,
-                    Some(_) => (0.05 * base * 1000.0).round() / 1000.0,
-                };
-                relevance.insert(id, (v * 1000.0).round() / 1000.0);
-            }
-        }
-        let source = nodes[rng.gen_range(0..device_n)].name.clone();
+        let relevance = task_relevance(dnn, &owner_of, &rel_values, t);
+        let source = devices[rng.gen_range(0..devices.len())].name.clone();
         let top = rng.gen_range(0.65..0.8);
         tasks.push(RawTask {
             name: format!("t{}", t + 1),
-            rate: sig_round(10.0 / ((t + 1) as f64).powf(p.zipf)),
+            rate: sig_round(10.0 / ((t + 1) as f64).powf(zipf)),
             source: source.clone(),
             sink: Some(source),
             max_delay: None,
@@ -323,10 +365,43 @@ pub fn generate(p: &GenParams) -> RawInstance {
             relevance: Some(relevance),
         });
     }
+    tasks
+}
 
-    // --- quantization ---
+/// Task `t`'s relevance of every atom: the atom's value when it is shared
+/// or owned by `t`, a twentieth of it otherwise.
+fn task_relevance(
+    dnn: &RawDnn,
+    owner_of: &[Vec<Option<usize>>],
+    rel_values: &[Vec<f64>],
+    t: usize,
+) -> IndexMap<String, f64> {
+    let mut relevance = IndexMap::new();
+    for (li, l) in dnn.layers.iter().enumerate() {
+        let n = l.count.unwrap_or(1);
+        for k in 0..n as usize {
+            let id = if n == 1 {
+                l.name.clone()
+            } else {
+                format!("{}.{k}", l.name)
+            };
+            let base = rel_values[li][k];
+            let v = match owner_of[li][k] {
+                None => base,
+                Some(o) if o == t => base,
+                Some(_) => (0.05 * base * 1000.0).round() / 1000.0,
+            };
+            relevance.insert(id, (v * 1000.0).round() / 1000.0);
+        }
+    }
+    relevance
+}
+
+/// The quantization section: a noise term per group and per pair of
+/// groups; returns `None` without groups.
+fn gen_quantization(group_names: &[String], rng: &mut ChaCha8Rng) -> Option<RawQuantization> {
     let mut terms = Vec::new();
-    for g in &group_names {
+    for g in group_names {
         terms.push(RawNoiseTerm {
             groups: vec![g.clone()],
             coef: round3(rng.gen_range(0.005..0.02)),
@@ -340,8 +415,8 @@ pub fn generate(p: &GenParams) -> RawInstance {
             });
         }
     }
-    let quantization = (!group_names.is_empty()).then(|| RawQuantization {
-        groups: Some(group_names.clone()),
+    (!group_names.is_empty()).then(|| RawQuantization {
+        groups: Some(group_names.to_vec()),
         weight_factor: Some(0.25),
         activation_factor: Some(0.25),
         noise: Some(RawNoise {
@@ -350,32 +425,7 @@ pub fn generate(p: &GenParams) -> RawInstance {
             fit: None,
         }),
         max_noise: Some(0.05),
-    });
-
-    let mut raw = RawInstance {
-        version: 1,
-        name: Some(format!("synthetic-{:?}-s{}", p.family, p.seed).to_lowercase()),
-        description: Some(format!(
-            "SYNTHETIC instance from `edgesplit generate` (family {:?}, seed {}, {} layers of widths {:?}, {} tasks, {} nodes, {} groups, zipf {}); total {:.3e} FLOP. Not measured data.",
-            p.family, p.seed, layers_n, widths, tasks_n, nodes_n, groups_n, p.zipf, total_flops
-        )),
-        dnn: RawDnnRef::Inline(dnn),
-        network: RawNetwork { nodes, links },
-        tasks,
-        relevance_file: None,
-        quantization,
-        objective: Some(RawObjective {
-            weights: Some(RawWeights { time: Some(1.0), energy: Some(0.0), cost: Some(0.0) }),
-            normalization: None,
-        }),
-        constraints: None,
-        delay_model: Some(p.delay_model.clone()),
-        placement_rules: Vec::new(),
-        min_width: Vec::new(),
-        custom_constraints: Vec::new(),
-    };
-    set_delay_limits(&mut raw);
-    raw
+    })
 }
 
 /// Sets each task's max_delay to 1.5× its delay under the centralized

@@ -78,6 +78,34 @@ const LINK_PRICE_PER_BYTE: f64 = 1e-6;
 /// paths written.
 pub fn write_tide(p: &TideParams) -> Result<Vec<PathBuf>> {
     let dnn = load_dnn(&p.dnn)?;
+    check_tide_params(p)?;
+    std::fs::create_dir_all(&p.out_dir)
+        .map_err(|e| Error::Other(format!("creating {}: {e}", p.out_dir.display())))?;
+    let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+    let task_names: Vec<String> = (1..=p.tasks).map(|t| format!("t{t}")).collect();
+    let csv = tide_relevance_csv(&dnn.dnn, &task_names, &mut rng);
+    let csv_path = p.out_dir.join("relevance.csv");
+    std::fs::write(&csv_path, csv)
+        .map_err(|e| Error::Other(format!("writing {}: {e}", csv_path.display())))?;
+    let (rates, tops) = tide_popularity(p, &mut rng);
+    let kit = TideKit {
+        p,
+        dnn_name: &dnn.dnn_name,
+        dnn_ref: relative_path(&p.dnn, &p.out_dir)?,
+        network: tide_network(&dnn.dnn, p.central_time),
+        task_names,
+        rates,
+        tops,
+    };
+    let mut written = vec![csv_path];
+    for &q in &p.q_min {
+        written.push(kit.write_instance(q)?);
+    }
+    Ok(written)
+}
+
+/// Checks the counts, times and quality targets of the TIDE scenario.
+fn check_tide_params(p: &TideParams) -> Result<()> {
     if p.tasks == 0
         || p.central_time.is_nan()
         || p.central_time <= 0.0
@@ -95,16 +123,19 @@ pub fn write_tide(p: &TideParams) -> Result<Vec<PathBuf>> {
             )));
         }
     }
-    std::fs::create_dir_all(&p.out_dir)
-        .map_err(|e| Error::Other(format!("creating {}: {e}", p.out_dir.display())))?;
-    let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
-    let total_flops = dnn.dnn.total_flops();
-    let total_params = dnn.dnn.total_param_bytes();
+    Ok(())
+}
 
-    // --- relevance: shared filters early, task-specific ones deeper ---
-    let atoms = &dnn.dnn.atoms;
+/// The relevance file of the TIDE scenario (shared filters early,
+/// task-specific ones deeper); returns its CSV text.
+fn tide_relevance_csv(
+    dnn: &crate::dnn::Dnn,
+    task_names: &[String],
+    rng: &mut ChaCha8Rng,
+) -> String {
+    let atoms = &dnn.atoms;
     let compute: Vec<usize> = (0..atoms.len())
-        .filter(|&a| a != dnn.dnn.input && a != dnn.dnn.output)
+        .filter(|&a| a != dnn.input && a != dnn.output)
         .collect();
     let mut layer_width: IndexMap<&str, usize> = IndexMap::new();
     for &a in &compute {
@@ -120,13 +151,12 @@ pub fn write_tide(p: &TideParams) -> Result<Vec<PathBuf>> {
     };
     let min_level = filter_levels().min().unwrap_or(1);
     let max_level = filter_levels().max().unwrap_or(1);
-    let task_names: Vec<String> = (1..=p.tasks).map(|t| format!("t{t}")).collect();
     let mut csv = String::from("atom,task,score\n");
     for &a in &compute {
         let atom = &atoms[a];
         if layer_width[atom.layer.as_str()] == 1 {
             // A single-atom (dense) layer serves every task.
-            for t in &task_names {
+            for t in task_names {
                 csv.push_str(&format!("{},{t},1\n", atom.id));
             }
             continue;
@@ -138,7 +168,7 @@ pub fn write_tide(p: &TideParams) -> Result<Vec<PathBuf>> {
             0.0
         };
         let shared_p = (0.9 - 0.7 * depth.min(1.0)).clamp(0.0, 1.0);
-        let owner = (!rng.gen_bool(shared_p)).then(|| rng.gen_range(0..p.tasks));
+        let owner = (!rng.gen_bool(shared_p)).then(|| rng.gen_range(0..task_names.len()));
         for (t, name) in task_names.iter().enumerate() {
             let s = match owner {
                 Some(o) if o != t => 0.02 * base,
@@ -147,25 +177,32 @@ pub fn write_tide(p: &TideParams) -> Result<Vec<PathBuf>> {
             csv.push_str(&format!("{},{name},{:.4}\n", atom.id, s));
         }
     }
-    let csv_path = p.out_dir.join("relevance.csv");
-    std::fs::write(&csv_path, csv)
-        .map_err(|e| Error::Other(format!("writing {}: {e}", csv_path.display())))?;
+    csv
+}
 
-    // --- popularity: Zipf over a seeded random ranking ---
+/// Task popularity, Zipf over a seeded random ranking, and the best
+/// accuracy of each task (around AlexNet's ≈ 0.70 on CIFAR-100); returns
+/// (rates, best accuracies).
+fn tide_popularity(p: &TideParams, rng: &mut ChaCha8Rng) -> (Vec<f64>, Vec<f64>) {
     let mut ranks: Vec<usize> = (1..=p.tasks).collect();
-    ranks.shuffle(&mut rng);
+    ranks.shuffle(rng);
     let norm: f64 = (1..=p.tasks).map(|k| (k as f64).powf(-p.zipf)).sum();
     let rates: Vec<f64> = ranks
         .iter()
         .map(|&k| sig4(p.total_rate * (k as f64).powf(-p.zipf) / norm))
         .collect();
-    // Best accuracy per task, around AlexNet's ≈ 0.70 on CIFAR-100.
     let tops: Vec<f64> = (0..p.tasks)
         .map(|_| round3(rng.gen_range(0.70..0.74)))
         .collect();
+    (rates, tops)
+}
 
-    // --- network: the central node runs the whole DNN in central_time ---
-    let central_speed = total_flops / p.central_time;
+/// The TIDE network, where the central node runs the whole DNN in
+/// `central_time`; returns its nodes and links.
+fn tide_network(dnn: &crate::dnn::Dnn, central_time: f64) -> RawNetwork {
+    let total_flops = dnn.total_flops();
+    let total_params = dnn.total_param_bytes();
+    let central_speed = total_flops / central_time;
     let flop_price = 1.0 / total_flops;
     let nodes: Vec<RawNode> = NODES
         .iter()
@@ -197,19 +234,34 @@ pub fn write_tide(p: &TideParams) -> Result<Vec<PathBuf>> {
         link("edge1", "cloud", 125e6, 0.02, 1.0),
         link("edge2", "cloud", 125e6, 0.02, 1.0),
     ];
+    RawNetwork { nodes, links }
+}
 
-    let dnn_ref = relative_path(&p.dnn, &p.out_dir)?;
-    let mut written = vec![csv_path];
-    for &q in &p.q_min {
-        let tasks = task_names
+/// What the TIDE instances share: everything but the quality target.
+struct TideKit<'a> {
+    p: &'a TideParams,
+    dnn_name: &'a str,
+    /// The DNN file relative to the output folder.
+    dnn_ref: String,
+    network: RawNetwork,
+    task_names: Vec<String>,
+    rates: Vec<f64>,
+    tops: Vec<f64>,
+}
+
+impl TideKit<'_> {
+    /// The tasks, each with quality target `q`.
+    fn tasks(&self, q: f64) -> Vec<RawTask> {
+        let tops = &self.tops;
+        self.task_names
             .iter()
             .enumerate()
             .map(|(t, name)| RawTask {
                 name: name.clone(),
-                rate: rates[t],
+                rate: self.rates[t],
                 source: "device".into(),
                 sink: None,
-                max_delay: Some(p.max_delay),
+                max_delay: Some(self.p.max_delay),
                 min_quality: Some(q),
                 quality: Some(RawQuality {
                     curve: Some(vec![
@@ -222,7 +274,13 @@ pub fn write_tide(p: &TideParams) -> Result<Vec<PathBuf>> {
                 }),
                 relevance: None,
             })
-            .collect();
+            .collect()
+    }
+
+    /// Writes and checks the instance of quality target `q`; returns its
+    /// path.
+    fn write_instance(&self, q: f64) -> Result<PathBuf> {
+        let p = self.p;
         let name = format!("tide-q{q:.2}").replace('.', "");
         let raw = RawInstance {
             version: 1,
@@ -232,16 +290,13 @@ pub fn write_tide(p: &TideParams) -> Result<Vec<PathBuf>> {
                  central node {} s per inference, delay limit {} s, q_min {q}. Relevance scores, \
                  accuracy curves and the non-central nodes are ASSUMED (edgesplit scenario tide, \
                  seed {}), not measured.",
-                dnn.dnn_name, p.tasks, p.zipf, p.central_time, p.max_delay, p.seed
+                self.dnn_name, p.tasks, p.zipf, p.central_time, p.max_delay, p.seed
             )),
             dnn: RawDnnRef::File {
-                file: dnn_ref.clone(),
+                file: self.dnn_ref.clone(),
             },
-            network: RawNetwork {
-                nodes: nodes.clone(),
-                links: links.clone(),
-            },
-            tasks,
+            network: self.network.clone(),
+            tasks: self.tasks(q),
             relevance_file: Some("relevance.csv".into()),
             quantization: None,
             objective: Some(RawObjective {
@@ -258,17 +313,12 @@ pub fn write_tide(p: &TideParams) -> Result<Vec<PathBuf>> {
             min_width: Vec::new(),
             custom_constraints: Vec::new(),
         };
-        let mut value = serde_yaml::to_value(&raw).expect("raw instance serializes");
-        crate::onnx::drop_nulls(&mut value);
-        let text = serde_yaml::to_string(&value).expect("a YAML value serializes");
         let path = p.out_dir.join(format!("{name}.yaml"));
-        std::fs::write(&path, text)
-            .map_err(|e| Error::Other(format!("writing {}: {e}", path.display())))?;
+        write_yaml(&raw, &path)?;
         // Every written instance must load.
         crate::instance::load(&path)?;
-        written.push(path);
+        Ok(path)
     }
-    Ok(written)
 }
 
 /// The DNN of a file, loaded through a throw-away instance so that it is
@@ -497,41 +547,146 @@ fn create_out_dir(dir: &Path) -> Result<()> {
 /// heads-on-server rule, and `{2,3}tasks-loc.yaml`); returns the paths
 /// written.
 pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
-    let s = "mtl-split";
-    let bb = p.backbone.spec();
-    let backbone_flops = p.backbone_flops.unwrap_or(bb.flops);
-    let backbone_bytes = p.backbone_bytes.unwrap_or(bb.bytes);
-    let zb_bytes = p.zb_bytes.unwrap_or(bb.zb_bytes);
-    check_positive(s, "--image-bytes", p.image_bytes)?;
-    check_positive(s, "--backbone-flops", backbone_flops)?;
-    check_non_negative(s, "--backbone-bytes", backbone_bytes)?;
-    check_positive(s, "--zb-bytes", zb_bytes)?;
-    check_positive(s, "--hidden", p.hidden as f64)?;
-    check_positive(s, "--device-speed", p.device_speed)?;
-    check_positive(s, "--device-memory", p.device_memory)?;
-    check_positive(s, "--server-speed", p.server_speed)?;
-    check_positive(s, "--server-memory", p.server_memory)?;
-    check_positive(s, "--bandwidth", p.bandwidth)?;
-    check_non_negative(s, "--latency", p.latency)?;
-    check_positive(s, "--rate", p.rate)?;
+    let kit = MtlKit::new(p)?;
     create_out_dir(&p.out_dir)?;
+    let mut written = Vec::new();
+    for (set, mtl) in MTL_TASK_SETS.iter().zip(kit.bb.mtl) {
+        let set = MtlSet::new(&kit.bb, set, mtl);
+        written.push(kit.write_heads_dnn(&set)?);
+        written.extend(kit.write_heads_instances(&set)?);
+        written.extend(kit.write_loc(&set)?);
+    }
+    Ok(written)
+}
 
-    // Head of c classes: Linear(Z_b flattened -> hidden) - ReLU -
-    // Linear(hidden -> c), float32 weights and tensors, fed by `from`.
-    let width = (zb_bytes / F32).round();
-    let hidden = p.hidden as f64;
-    let fc1 = |task: &str, from: &str| RawLayer {
-        name: format!("{task}_fc1"),
-        count: None,
-        flops: Some(2.0 * width * hidden),
-        param_bytes: Some((width * hidden + hidden) * F32),
-        out_bytes: Some(hidden * F32),
-        group: None,
-        mandatory: None,
-        inputs: Some(vec![from.into()]),
-        atoms: None,
-    };
-    let fc2 = |task: &str, classes: u64| {
+/// What every file of the MTL-Split scenario shares: the checked sizes,
+/// the network, the input image and the objective.
+struct MtlKit<'a> {
+    p: &'a MtlSplitParams,
+    bb: BackboneSpec,
+    backbone_flops: f64,
+    backbone_bytes: f64,
+    zb_bytes: f64,
+    /// Elements of the flattened `Z_b`, the heads' input width.
+    width: f64,
+    hidden: f64,
+    nodes: Vec<RawNode>,
+    links: Vec<RawLink>,
+    image: RawEndpoint,
+    objective: RawObjective,
+}
+
+/// One FACES task set: its tasks with their single-task accuracy, their
+/// paper labels joined by `+` and their multi-task accuracies.
+struct MtlSet {
+    n: usize,
+    tasks: Vec<((&'static str, &'static str, u64), f64)>,
+    labels: String,
+    mtl: &'static [f64],
+}
+
+impl MtlSet {
+    /// The set of task indices `set` of backbone `bb`.
+    fn new(bb: &BackboneSpec, set: &[usize], mtl: &'static [f64]) -> MtlSet {
+        let tasks: Vec<_> = set.iter().map(|&i| (FACES_TASKS[i], bb.stl[i])).collect();
+        let labels = tasks.iter().map(|t| t.0 .1).collect::<Vec<_>>().join("+");
+        MtlSet {
+            n: set.len(),
+            tasks,
+            labels,
+            mtl,
+        }
+    }
+
+    /// The DNN output: the logits of every head.
+    fn logits(&self) -> RawEndpoint {
+        RawEndpoint {
+            name: "logits".into(),
+            out_bytes: None,
+            inputs: Some(
+                self.tasks
+                    .iter()
+                    .map(|t| format!("{}_fc2", t.0 .0))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+impl<'a> MtlKit<'a> {
+    /// Checks the parameters; returns the shared parts.
+    fn new(p: &'a MtlSplitParams) -> Result<MtlKit<'a>> {
+        let s = "mtl-split";
+        let bb = p.backbone.spec();
+        let backbone_flops = p.backbone_flops.unwrap_or(bb.flops);
+        let backbone_bytes = p.backbone_bytes.unwrap_or(bb.bytes);
+        let zb_bytes = p.zb_bytes.unwrap_or(bb.zb_bytes);
+        check_positive(s, "--image-bytes", p.image_bytes)?;
+        check_positive(s, "--backbone-flops", backbone_flops)?;
+        check_non_negative(s, "--backbone-bytes", backbone_bytes)?;
+        check_positive(s, "--zb-bytes", zb_bytes)?;
+        check_positive(s, "--hidden", p.hidden as f64)?;
+        check_positive(s, "--device-speed", p.device_speed)?;
+        check_positive(s, "--device-memory", p.device_memory)?;
+        check_positive(s, "--server-speed", p.server_speed)?;
+        check_positive(s, "--server-memory", p.server_memory)?;
+        check_positive(s, "--bandwidth", p.bandwidth)?;
+        check_non_negative(s, "--latency", p.latency)?;
+        check_positive(s, "--rate", p.rate)?;
+        Ok(MtlKit {
+            p,
+            bb,
+            backbone_flops,
+            backbone_bytes,
+            zb_bytes,
+            width: (zb_bytes / F32).round(),
+            hidden: p.hidden as f64,
+            nodes: mtl_nodes(p),
+            links: vec![RawLink {
+                from: "device".into(),
+                to: "server".into(),
+                bandwidth: p.bandwidth,
+                latency: Some(p.latency),
+                power: None,
+                price: None,
+                symmetric: Some(true),
+            }],
+            image: RawEndpoint {
+                name: "image".into(),
+                out_bytes: Some(p.image_bytes),
+                inputs: None,
+            },
+            objective: RawObjective {
+                weights: Some(RawWeights {
+                    time: Some(1.0),
+                    energy: None,
+                    cost: None,
+                }),
+                normalization: Some(RawNormalization::Named("none".into())),
+            },
+        })
+    }
+
+    /// The first layer of a head: Linear(Z_b flattened -> hidden), fed by
+    /// `from`, float32 weights and tensors.
+    fn fc1(&self, task: &str, from: &str) -> RawLayer {
+        let (width, hidden) = (self.width, self.hidden);
+        RawLayer {
+            name: format!("{task}_fc1"),
+            count: None,
+            flops: Some(2.0 * width * hidden),
+            param_bytes: Some((width * hidden + hidden) * F32),
+            out_bytes: Some(hidden * F32),
+            group: None,
+            mandatory: None,
+            inputs: Some(vec![from.into()]),
+            atoms: None,
+        }
+    }
+
+    /// The second layer of a head: ReLU - Linear(hidden -> classes).
+    fn fc2(&self, task: &str, classes: u64) -> RawLayer {
+        let hidden = self.hidden;
         let c = classes as f64;
         RawLayer {
             name: format!("{task}_fc2"),
@@ -544,97 +699,82 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
             inputs: None,
             atoms: None,
         }
-    };
-    // The backbone: one atom; `inputs` names the image for the per-task
-    // copies of the local-only network, which follow other layers.
-    let backbone = |name: String, mandatory: bool, from_image: bool| RawLayer {
-        name,
-        count: None,
-        flops: Some(backbone_flops),
-        param_bytes: Some(backbone_bytes),
-        out_bytes: Some(zb_bytes),
-        group: None,
-        mandatory: mandatory.then_some(true),
-        inputs: from_image.then(|| vec!["image".into()]),
-        atoms: None,
-    };
-    let nodes = vec![
-        RawNode {
-            name: "device".into(),
-            speed: p.device_speed,
-            memory: p.device_memory,
-            power: None,
-            price: None,
-            quant_speedup: None,
-            max_utilization: None,
-            max_power: None,
-        },
-        RawNode {
-            name: "server".into(),
-            speed: p.server_speed,
-            memory: p.server_memory,
-            power: None,
-            price: None,
-            quant_speedup: None,
-            max_utilization: None,
-            max_power: None,
-        },
-    ];
-    let links = vec![RawLink {
-        from: "device".into(),
-        to: "server".into(),
-        bandwidth: p.bandwidth,
-        latency: Some(p.latency),
-        power: None,
-        price: None,
-        symmetric: Some(true),
-    }];
-    let image = RawEndpoint {
-        name: "image".into(),
-        out_bytes: Some(p.image_bytes),
-        inputs: None,
-    };
-    let objective = RawObjective {
-        weights: Some(RawWeights {
-            time: Some(1.0),
-            energy: None,
-            cost: None,
-        }),
-        normalization: Some(RawNormalization::Named("none".into())),
-    };
-    let gbit = p.bandwidth * 8.0 / 1e9;
-    let task = |name: &str, relevance: [String; 3], stl: f64, end: f64| RawTask {
-        name: name.into(),
-        rate: p.rate,
-        source: "device".into(),
-        sink: None,
-        max_delay: None,
-        min_quality: Some(stl),
-        quality: Some(RawQuality {
-            curve: Some(vec![(0.0, 0.0), (1.0, end)]),
-            noise_sensitivity: None,
-        }),
-        relevance: Some(relevance.into_iter().map(|a| (a, 1.0)).collect()),
-    };
-    let (label, stem, prefix, readme) = (bb.label, bb.stem, bb.name_prefix, bb.readme);
+    }
 
-    let mut written = Vec::new();
-    for (set, mtl) in MTL_TASK_SETS.iter().zip(bb.mtl) {
-        let n = set.len();
-        let tasks: Vec<_> = set.iter().map(|&i| (FACES_TASKS[i], bb.stl[i])).collect();
-        let labels = tasks.iter().map(|t| t.0 .1).collect::<Vec<_>>().join("+");
-
-        // --- the DNN: image -> backbone -> one two-layer head per task -> logits ---
-        let mut layers = vec![backbone("backbone".into(), true, false)];
-        for &((name, _, classes), _) in &tasks {
-            layers.push(fc1(name, "backbone"));
-            layers.push(fc2(name, classes));
+    /// The backbone: one atom; `inputs` names the image for the per-task
+    /// copies of the local-only network, which follow other layers.
+    fn backbone(&self, name: String, mandatory: bool, from_image: bool) -> RawLayer {
+        RawLayer {
+            name,
+            count: None,
+            flops: Some(self.backbone_flops),
+            param_bytes: Some(self.backbone_bytes),
+            out_bytes: Some(self.zb_bytes),
+            group: None,
+            mandatory: mandatory.then_some(true),
+            inputs: from_image.then(|| vec!["image".into()]),
+            atoms: None,
         }
-        let logits = RawEndpoint {
-            name: "logits".into(),
-            out_bytes: None,
-            inputs: Some(tasks.iter().map(|t| format!("{}_fc2", t.0 .0)).collect()),
-        };
+    }
+
+    /// A task reaching accuracy `end` when all of `relevance` runs, with
+    /// quality target `stl`.
+    fn task(&self, name: &str, relevance: [String; 3], stl: f64, end: f64) -> RawTask {
+        RawTask {
+            name: name.into(),
+            rate: self.p.rate,
+            source: "device".into(),
+            sink: None,
+            max_delay: None,
+            min_quality: Some(stl),
+            quality: Some(RawQuality {
+                curve: Some(vec![(0.0, 0.0), (1.0, end)]),
+                noise_sensitivity: None,
+            }),
+            relevance: Some(relevance.into_iter().map(|a| (a, 1.0)).collect()),
+        }
+    }
+
+    /// An instance of the scenario on DNN file `dnn_file`, without
+    /// constraints or placement rules.
+    fn instance(
+        &self,
+        name: String,
+        description: String,
+        dnn_file: String,
+        tasks: Vec<RawTask>,
+    ) -> RawInstance {
+        RawInstance {
+            version: 1,
+            name: Some(name),
+            description: Some(description),
+            dnn: RawDnnRef::File { file: dnn_file },
+            network: RawNetwork {
+                nodes: self.nodes.clone(),
+                links: self.links.clone(),
+            },
+            tasks,
+            relevance_file: None,
+            quantization: None,
+            objective: Some(self.objective.clone()),
+            constraints: None,
+            delay_model: Some("sequential".into()),
+            placement_rules: Vec::new(),
+            min_width: Vec::new(),
+            custom_constraints: Vec::new(),
+        }
+    }
+
+    /// Writes and checks the DNN of `set`: image -> backbone -> one
+    /// two-layer head per task -> logits; returns its path.
+    fn write_heads_dnn(&self, set: &MtlSet) -> Result<PathBuf> {
+        let (label, stem, readme) = (self.bb.label, self.bb.stem, self.bb.readme);
+        let (n, labels) = (set.n, &set.labels);
+        let mut layers = vec![self.backbone("backbone".into(), true, false)];
+        for &((name, _, classes), _) in &set.tasks {
+            layers.push(self.fc1(name, "backbone"));
+            layers.push(self.fc2(name, classes));
+        }
         let dnn = RawDnn {
             name: Some(format!("mtl-split-{stem}-{n}heads")),
             description: Some(format!(
@@ -642,23 +782,34 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
                  FACES {labels}. Written by edgesplit scenario mtl-split (MTL-Split, Capogrosso et al., \
                  DAC'24); where every number comes from: {readme}."
             )),
-            input: image.clone(),
+            input: self.image.clone(),
             layers,
-            output: logits.clone(),
+            output: set.logits(),
             edges: Vec::new(),
         };
-        let dnn_file = format!("{stem}-{n}heads.yaml");
-        let dnn_path = p.out_dir.join(&dnn_file);
+        let dnn_path = self.p.out_dir.join(format!("{stem}-{n}heads.yaml"));
         write_yaml(&dnn, &dnn_path)?;
         load_dnn(&dnn_path)?;
-        written.push(dnn_path);
+        Ok(dnn_path)
+    }
 
-        // --- the instances: with and without the heads-on-server rule ---
-        let raw_tasks: Vec<RawTask> = tasks
+    /// Writes and checks the instances of `set` on its multi-task DNN, with
+    /// and without the heads-on-server rule; returns their paths.
+    fn write_heads_instances(&self, set: &MtlSet) -> Result<Vec<PathBuf>> {
+        let (label, stem, prefix, readme) = (
+            self.bb.label,
+            self.bb.stem,
+            self.bb.name_prefix,
+            self.bb.readme,
+        );
+        let (n, labels) = (set.n, &set.labels);
+        let gbit = self.p.bandwidth * 8.0 / 1e9;
+        let raw_tasks: Vec<RawTask> = set
+            .tasks
             .iter()
-            .zip(mtl.iter())
+            .zip(set.mtl.iter())
             .map(|(&((name, _, _), stl), &end)| {
-                task(
+                self.task(
                     name,
                     [
                         "backbone".to_string(),
@@ -670,12 +821,12 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
                 )
             })
             .collect();
+        let mut written = Vec::new();
         for free_heads in [false, true] {
             let suffix = if free_heads { "-free-heads" } else { "" };
-            let raw = RawInstance {
-                version: 1,
-                name: Some(format!("mtl-split{prefix}-{n}tasks{suffix}")),
-                description: Some(format!(
+            let mut raw = self.instance(
+                format!("mtl-split{prefix}-{n}tasks{suffix}"),
+                format!(
                     "MTL-Split (Capogrosso et al., DAC'24, Sec. 4.2), FACES {labels}: \
                      {label} backbone, a device (by default the paper's Jetson Nano, \
                      4 GB) and a remote server joined by a {gbit} Gbit/s link.{} Written by edgesplit \
@@ -686,52 +837,51 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
                     } else {
                         ""
                     }
-                )),
-                dnn: RawDnnRef::File {
-                    file: dnn_file.clone(),
-                },
-                network: RawNetwork {
-                    nodes: nodes.clone(),
-                    links: links.clone(),
-                },
-                tasks: raw_tasks.clone(),
-                relevance_file: None,
-                quantization: None,
-                objective: Some(objective.clone()),
-                constraints: free_heads.then(|| RawFamilies {
-                    rules: Some(false),
-                    ..RawFamilies::default()
-                }),
-                delay_model: Some("sequential".into()),
-                // MTL-Split's design (Sec. 3, Sec. 4 "Models details"): the
-                // task-solving heads run on the remote server.
-                placement_rules: vec![crate::instance::rules::RawRule {
-                    name: Some("heads-on-server".into()),
-                    tasks: None,
-                    atoms: Some("*_fc*".into()),
-                    level: None,
-                    group: None,
-                    only_on: None,
-                    never_on: Some(vec!["device".into()]),
-                }],
-                min_width: Vec::new(),
-                custom_constraints: Vec::new(),
-            };
-            let path = p.out_dir.join(format!("{n}tasks{suffix}.yaml"));
+                ),
+                format!("{stem}-{n}heads.yaml"),
+                raw_tasks.clone(),
+            );
+            raw.constraints = free_heads.then(|| RawFamilies {
+                rules: Some(false),
+                ..RawFamilies::default()
+            });
+            // MTL-Split's design (Sec. 3, Sec. 4 "Models details"): the
+            // task-solving heads run on the remote server.
+            raw.placement_rules = vec![crate::instance::rules::RawRule {
+                name: Some("heads-on-server".into()),
+                tasks: None,
+                atoms: Some("*_fc*".into()),
+                level: None,
+                group: None,
+                only_on: None,
+                never_on: Some(vec!["device".into()]),
+            }];
+            let path = self.p.out_dir.join(format!("{n}tasks{suffix}.yaml"));
             write_yaml(&raw, &path)?;
             crate::instance::load(&path)?;
             written.push(path);
         }
+        Ok(written)
+    }
 
-        // --- local-only computing (LoC, Sec. 4.2): one single-task network
-        // per task (its own backbone copy and head), everything on the
-        // device; each task reaches its single-task accuracy ---
+    /// Writes and checks local-only computing (LoC, Sec. 4.2) for `set`:
+    /// one single-task network per task (its own backbone copy and head),
+    /// everything on the device, each task reaching its single-task
+    /// accuracy; returns the paths of the DNN file and the instance.
+    fn write_loc(&self, set: &MtlSet) -> Result<Vec<PathBuf>> {
+        let (label, stem, prefix, readme) = (
+            self.bb.label,
+            self.bb.stem,
+            self.bb.name_prefix,
+            self.bb.readme,
+        );
+        let (n, labels) = (set.n, &set.labels);
         let mut layers = Vec::new();
-        for &((name, _, classes), _) in &tasks {
+        for &((name, _, classes), _) in &set.tasks {
             let own = format!("{name}_backbone");
-            layers.push(backbone(own.clone(), false, true));
-            layers.push(fc1(name, &own));
-            layers.push(fc2(name, classes));
+            layers.push(self.backbone(own.clone(), false, true));
+            layers.push(self.fc1(name, &own));
+            layers.push(self.fc2(name, classes));
         }
         let dnn = RawDnn {
             name: Some(format!("mtl-split-{stem}-{n}tasks-loc")),
@@ -741,69 +891,75 @@ pub fn write_mtl_split(p: &MtlSplitParams) -> Result<Vec<PathBuf>> {
                  edgesplit scenario mtl-split (MTL-Split, Capogrosso et al., DAC'24); where \
                  every number comes from: {readme}."
             )),
-            input: image.clone(),
+            input: self.image.clone(),
             layers,
-            output: logits,
+            output: set.logits(),
             edges: Vec::new(),
         };
         let dnn_file = format!("{stem}-{n}tasks-loc.yaml");
-        let dnn_path = p.out_dir.join(&dnn_file);
+        let dnn_path = self.p.out_dir.join(&dnn_file);
         write_yaml(&dnn, &dnn_path)?;
         load_dnn(&dnn_path)?;
-        written.push(dnn_path);
-        let raw = RawInstance {
-            version: 1,
-            name: Some(format!("mtl-split{prefix}-{n}tasks-loc")),
-            description: Some(format!(
+        let tasks = set
+            .tasks
+            .iter()
+            .map(|&((name, _, _), stl)| {
+                self.task(
+                    name,
+                    [
+                        format!("{name}_backbone"),
+                        format!("{name}_fc1"),
+                        format!("{name}_fc2"),
+                    ],
+                    stl,
+                    stl,
+                )
+            })
+            .collect();
+        let mut raw = self.instance(
+            format!("mtl-split{prefix}-{n}tasks-loc"),
+            format!(
                 "MTL-Split (Capogrosso et al., DAC'24, Sec. 4.2), FACES {labels}, local-only \
                  computing: one single-task network ({label} backbone + head) per task, all on \
                  the device (by default the paper's Jetson Nano, 4 GB), rule local-only. Written \
                  by edgesplit scenario mtl-split; what comes from the paper and what is \
                  assumed: {readme}."
-            )),
-            dnn: RawDnnRef::File { file: dnn_file },
-            network: RawNetwork {
-                nodes: nodes.clone(),
-                links: links.clone(),
-            },
-            tasks: tasks
-                .iter()
-                .map(|&((name, _, _), stl)| {
-                    task(
-                        name,
-                        [
-                            format!("{name}_backbone"),
-                            format!("{name}_fc1"),
-                            format!("{name}_fc2"),
-                        ],
-                        stl,
-                        stl,
-                    )
-                })
-                .collect(),
-            relevance_file: None,
-            quantization: None,
-            objective: Some(objective.clone()),
-            constraints: None,
-            delay_model: Some("sequential".into()),
-            placement_rules: vec![crate::instance::rules::RawRule {
-                name: Some("local-only".into()),
-                tasks: None,
-                atoms: Some("*".into()),
-                level: None,
-                group: None,
-                only_on: None,
-                never_on: Some(vec!["server".into()]),
-            }],
-            min_width: Vec::new(),
-            custom_constraints: Vec::new(),
-        };
-        let path = p.out_dir.join(format!("{n}tasks-loc.yaml"));
+            ),
+            dnn_file,
+            tasks,
+        );
+        raw.placement_rules = vec![crate::instance::rules::RawRule {
+            name: Some("local-only".into()),
+            tasks: None,
+            atoms: Some("*".into()),
+            level: None,
+            group: None,
+            only_on: None,
+            never_on: Some(vec!["server".into()]),
+        }];
+        let path = self.p.out_dir.join(format!("{n}tasks-loc.yaml"));
         write_yaml(&raw, &path)?;
         crate::instance::load(&path)?;
-        written.push(path);
+        Ok(vec![dnn_path, path])
     }
-    Ok(written)
+}
+
+/// The Jetson-Nano-like device and the remote server.
+fn mtl_nodes(p: &MtlSplitParams) -> Vec<RawNode> {
+    let node = |name: &str, speed: f64, memory: f64| RawNode {
+        name: name.into(),
+        speed,
+        memory,
+        power: None,
+        price: None,
+        quant_speedup: None,
+        max_utilization: None,
+        max_power: None,
+    };
+    vec![
+        node("device", p.device_speed, p.device_memory),
+        node("server", p.server_speed, p.server_memory),
+    ]
 }
 
 /// Parameters of the quantization-aware splitting scenario
@@ -841,86 +997,12 @@ pub fn write_split_quant(p: &SplitQuantParams) -> Result<Vec<PathBuf>> {
     let dnn = load_dnn(&p.dnn)?;
     let samples = crate::noise::read_samples(&p.samples)
         .map_err(|e| Error::Other(format!("scenario {s}: --samples: {e}")))?;
-    if p.degrees.is_empty() {
-        return Err(Error::Other(format!(
-            "scenario {s}: --degrees is empty: give at least one degree"
-        )));
-    }
-    for &d in &p.degrees {
-        if d == 0 || d > samples.groups.len() {
-            return Err(Error::Other(format!(
-                "scenario {s}: --degrees {d} is not allowed: expected 1 to {} (the groups in --samples)",
-                samples.groups.len()
-            )));
-        }
-    }
-    check_non_negative(s, "--ridge", p.ridge)?;
-    check_non_negative(s, "--max-noise", p.max_noise)?;
-    if p.prefix.is_empty() || p.prefix.contains(['/', '\\']) {
-        return Err(Error::Other(format!(
-            "scenario {s}: --prefix '{}' is not allowed: expected a non-empty file name part",
-            p.prefix
-        )));
-    }
-    // The groups, in the samples' column order; they must be the DNN's.
-    for g in &samples.groups {
-        if !dnn.groups.contains(g) {
-            return Err(Error::Other(format!(
-                "scenario {s}: --samples {}: column '{g}' is not a quantization group of --dnn {} (its groups: {})",
-                p.samples.display(),
-                p.dnn.display(),
-                dnn.groups.join(", ")
-            )));
-        }
-    }
-    for g in &dnn.groups {
-        if !samples.groups.contains(g) {
-            return Err(Error::Other(format!(
-                "scenario {s}: --dnn {}: group '{g}' has no column in --samples {}",
-                p.dnn.display(),
-                p.samples.display()
-            )));
-        }
-    }
+    check_split_quant(p, &dnn, &samples)?;
     create_out_dir(&p.out_dir)?;
     let dnn_ref = relative_path(&p.dnn, &p.out_dir)?;
     let samples_ref = relative_path(&p.samples, &p.out_dir)?;
 
-    // The paper's three machines (speeds, memories, powers and int8
-    // speed-ups assumed: instances/split-quant/README.md):
-    // (name, FLOP/s, bytes, W, quant_speedup).
-    let nodes: Vec<RawNode> = [
-        ("device", 2.0e10, 2.0e9, 5.0, 2.0), // c3-standard-4, docker --cpus 0.5
-        ("edge", 4.0e10, 4.0e9, 10.0, 2.0),  // c3-standard-4, docker --cpus 1.0
-        ("cloud", 1.0e12, 1.6e10, 70.0, 1.0), // n1-standard-4 + Tesla T4
-    ]
-    .iter()
-    .map(|&(name, speed, memory, power, q)| RawNode {
-        name: name.into(),
-        speed,
-        memory,
-        power: Some(power),
-        price: None,
-        quant_speedup: Some(q),
-        max_utilization: None,
-        max_power: None,
-    })
-    .collect();
-    let link = |from: &str, to: &str, bw: f64, lat: f64, symmetric: Option<bool>| RawLink {
-        from: from.into(),
-        to: to.into(),
-        bandwidth: bw,
-        latency: Some(lat),
-        power: Some(1.0),
-        price: None,
-        symmetric,
-    };
-    let links = vec![
-        link("device", "edge", 5.0e6, 0.005, None), // paper: 5 MB/s, 5 ms
-        link("edge", "device", 2.0e7, 0.005, None), // paper: 20 MB/s, 5 ms
-        link("edge", "cloud", 5.0e7, 0.010, Some(true)), // assumed: 50 MB/s, 10 ms
-    ];
-
+    let network = split_quant_network();
     let mut written = Vec::new();
     for &d in &p.degrees {
         let raw = RawInstance {
@@ -939,10 +1021,7 @@ pub fn write_split_quant(p: &SplitQuantParams) -> Result<Vec<PathBuf>> {
             dnn: RawDnnRef::File {
                 file: dnn_ref.clone(),
             },
-            network: RawNetwork {
-                nodes: nodes.clone(),
-                links: links.clone(),
-            },
+            network: network.clone(),
             tasks: vec![RawTask {
                 name: "detect".into(),
                 rate: 1.0,
@@ -989,4 +1068,98 @@ pub fn write_split_quant(p: &SplitQuantParams) -> Result<Vec<PathBuf>> {
         written.push(path);
     }
     Ok(written)
+}
+
+/// Checks the degrees, ridge, noise limit and prefix of the
+/// quantization-aware splitting scenario, and that the samples' groups are
+/// the DNN's.
+fn check_split_quant(
+    p: &SplitQuantParams,
+    dnn: &LoadedDnn,
+    samples: &crate::noise::Samples,
+) -> Result<()> {
+    let s = "split-quant";
+    if p.degrees.is_empty() {
+        return Err(Error::Other(format!(
+            "scenario {s}: --degrees is empty: give at least one degree"
+        )));
+    }
+    for &d in &p.degrees {
+        if d == 0 || d > samples.groups.len() {
+            return Err(Error::Other(format!(
+                "scenario {s}: --degrees {d} is not allowed: expected 1 to {} (the groups in --samples)",
+                samples.groups.len()
+            )));
+        }
+    }
+    check_non_negative(s, "--ridge", p.ridge)?;
+    check_non_negative(s, "--max-noise", p.max_noise)?;
+    if p.prefix.is_empty() || p.prefix.contains(['/', '\\']) {
+        return Err(Error::Other(format!(
+            "scenario {s}: --prefix '{}' is not allowed: expected a non-empty file name part",
+            p.prefix
+        )));
+    }
+    // The groups, in the samples' column order; they must be the DNN's.
+    for g in &samples.groups {
+        if !dnn.groups.contains(g) {
+            return Err(Error::Other(format!(
+                "scenario {s}: --samples {}: column '{g}' is not a quantization group of --dnn {} (its groups: {})",
+                p.samples.display(),
+                p.dnn.display(),
+                dnn.groups.join(", ")
+            )));
+        }
+    }
+    for g in &dnn.groups {
+        if !samples.groups.contains(g) {
+            return Err(Error::Other(format!(
+                "scenario {s}: --dnn {}: group '{g}' has no column in --samples {}",
+                p.dnn.display(),
+                p.samples.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The quantization-aware splitting network: device, edge and cloud and
+/// their links.
+fn split_quant_network() -> RawNetwork {
+    // The paper's three machines (speeds, memories, powers and int8
+    // speed-ups assumed: instances/split-quant/README.md):
+    // (name, FLOP/s, bytes, W, quant_speedup).
+    let nodes: Vec<RawNode> = [
+        ("device", 2.0e10, 2.0e9, 5.0, 2.0), // c3-standard-4, docker --cpus 0.5
+        ("edge", 4.0e10, 4.0e9, 10.0, 2.0),  // c3-standard-4, docker --cpus 1.0
+        ("cloud", 1.0e12, 1.6e10, 70.0, 1.0), // n1-standard-4 + Tesla T4
+    ]
+    .iter()
+    .map(|&(name, speed, memory, power, q)| RawNode {
+        name: name.into(),
+        speed,
+        memory,
+        power: Some(power),
+        price: None,
+        quant_speedup: Some(q),
+        max_utilization: None,
+        max_power: None,
+    })
+    .collect();
+    let link = |from: &str, to: &str, bw: f64, lat: f64, symmetric: Option<bool>| RawLink {
+        from: from.into(),
+        to: to.into(),
+        bandwidth: bw,
+        latency: Some(lat),
+        power: Some(1.0),
+        price: None,
+        symmetric,
+    };
+    let links = vec![
+        link("device", "edge", 5.0e6, 0.005, None), // paper: 5 MB/s, 5 ms
+        link("edge", "device", 2.0e7, 0.005, None), // paper: 20 MB/s, 5 ms
+        link("edge", "cloud", 5.0e7, 0.010, Some(true)), // assumed: 50 MB/s, 10 ms
+    ];
+
+    RawNetwork { nodes, links }
 }

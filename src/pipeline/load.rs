@@ -229,6 +229,63 @@ fn build(raw: RawInstance, file: &Path, d: &mut Diagnostics) -> PipelineInstance
         d,
         file: file.to_path_buf(),
     };
+    check_header(&raw, &mut c);
+    let edge_load = raw.edge_load.unwrap_or(EdgeLoad::Unloaded);
+    let need_loaded = edge_load == EdgeLoad::Loaded;
+    check_sizes_and_powers(&raw, &mut c);
+    let s = &raw.sizes;
+    let p = &raw.power;
+    let variants = build_variants(&raw, need_loaded, &mut c);
+    let rq = raw.requirements.unwrap_or_default();
+    check_requirements(&rq, &mut c);
+    let w = raw.objective.unwrap_or(RawWeights {
+        latency: 1.0,
+        device_energy: 0.0,
+        data: 0.0,
+    });
+    check_objective(&w, &mut c);
+
+    PipelineInstance {
+        name: raw.name,
+        description: raw.description,
+        model: raw.model,
+        requests: raw.requests,
+        edge_load,
+        data_rate: raw.data_rate,
+        sizes: Sizes {
+            sample_bytes: s.sample_bytes,
+            result_bytes: s.result_bytes,
+            dataset_bytes: s.dataset_bytes,
+            encryption_overhead_bytes: s.encryption_overhead_bytes,
+            dataset_request_bytes: s.dataset_request_bytes,
+            model_request_bytes: s.model_request_bytes,
+        },
+        encryption_s: raw.encryption_s,
+        power: Powers {
+            baseband: p.baseband,
+            tx: p.tx,
+            rx: p.rx,
+            inference: p.inference,
+            fine_tuning: p.fine_tuning,
+            encryption: p.encryption,
+        },
+        variants,
+        requirements: Requirements {
+            min_accuracy: rq.min_accuracy,
+            max_latency_s: rq.max_latency_s,
+            max_device_energy_j: rq.max_device_energy_j,
+            max_data_bytes: rq.max_data_bytes,
+        },
+        objective: Weights {
+            latency: w.latency,
+            device_energy: w.device_energy,
+            data: w.data,
+        },
+    }
+}
+
+/// Checks the version, kind, name and request count.
+fn check_header(raw: &RawInstance, c: &mut Check) {
     if raw.version != 1 {
         c.err(
             "version",
@@ -253,8 +310,10 @@ fn build(raw: RawInstance, file: &Path, d: &mut Diagnostics) -> PipelineInstance
             "value 0 is not allowed: expected Q, a whole number of inference requests ≥ 1",
         );
     }
-    let edge_load = raw.edge_load.unwrap_or(EdgeLoad::Unloaded);
-    let need_loaded = edge_load == EdgeLoad::Loaded;
+}
+
+/// Checks the data rate, the sizes, the encryption time and the powers.
+fn check_sizes_and_powers(raw: &RawInstance, c: &mut Check) {
     c.nonneg(
         "data_rate",
         raw.data_rate,
@@ -284,7 +343,11 @@ fn build(raw: RawInstance, file: &Path, d: &mut Diagnostics) -> PipelineInstance
     ] {
         c.nonneg(&format!("power.{name}"), v, false, "power in watts");
     }
+}
 
+/// Checks the full model and the pruned variants; returns the variants,
+/// the full model first and the pruned ones by pruning factor.
+fn build_variants(raw: &RawInstance, need_loaded: bool, c: &mut Check) -> Vec<Variant> {
     let f = &raw.full_model;
     c.fraction("full_model.accuracy", f.accuracy, "the accuracy");
     c.nonneg(
@@ -355,7 +418,11 @@ fn build(raw: RawInstance, file: &Path, d: &mut Diagnostics) -> PipelineInstance
     }
     variants[1..].sort_by(|a, b| a.pruning_factor.total_cmp(&b.pruning_factor));
 
-    let rq = raw.requirements.unwrap_or_default();
+    variants
+}
+
+/// Checks the requirements.
+fn check_requirements(rq: &RawRequirements, c: &mut Check) {
     c.fraction(
         "requirements.min_accuracy",
         rq.min_accuracy,
@@ -370,11 +437,10 @@ fn build(raw: RawInstance, file: &Path, d: &mut Diagnostics) -> PipelineInstance
             c.nonneg(&format!("requirements.{name}"), v, true, "limit");
         }
     }
-    let w = raw.objective.unwrap_or(RawWeights {
-        latency: 1.0,
-        device_energy: 0.0,
-        data: 0.0,
-    });
+}
+
+/// Checks the objective weights.
+fn check_objective(w: &RawWeights, c: &mut Check) {
     for (name, v) in [
         ("latency", w.latency),
         ("device_energy", w.device_energy),
@@ -384,44 +450,6 @@ fn build(raw: RawInstance, file: &Path, d: &mut Diagnostics) -> PipelineInstance
     }
     if w.latency == 0.0 && w.device_energy == 0.0 && w.data == 0.0 {
         c.err("objective", "every weight is 0: expected at least one positive weight (latency, device_energy, data)");
-    }
-
-    PipelineInstance {
-        name: raw.name,
-        description: raw.description,
-        model: raw.model,
-        requests: raw.requests,
-        edge_load,
-        data_rate: raw.data_rate,
-        sizes: Sizes {
-            sample_bytes: s.sample_bytes,
-            result_bytes: s.result_bytes,
-            dataset_bytes: s.dataset_bytes,
-            encryption_overhead_bytes: s.encryption_overhead_bytes,
-            dataset_request_bytes: s.dataset_request_bytes,
-            model_request_bytes: s.model_request_bytes,
-        },
-        encryption_s: raw.encryption_s,
-        power: Powers {
-            baseband: p.baseband,
-            tx: p.tx,
-            rx: p.rx,
-            inference: p.inference,
-            fine_tuning: p.fine_tuning,
-            encryption: p.encryption,
-        },
-        variants,
-        requirements: Requirements {
-            min_accuracy: rq.min_accuracy,
-            max_latency_s: rq.max_latency_s,
-            max_device_energy_j: rq.max_device_energy_j,
-            max_data_bytes: rq.max_data_bytes,
-        },
-        objective: Weights {
-            latency: w.latency,
-            device_energy: w.device_energy,
-            data: w.data,
-        },
     }
 }
 

@@ -228,28 +228,13 @@ async fn execute(
     cancel: &Notify,
     standby: Option<Child>,
 ) -> Result<Outcome, String> {
-    let _ = std::fs::remove_dir_all(dir);
-    let bundle: Bundle = st
-        .store
-        .bundle(&job.instance_hash)
-        .map_err(|e| format!("job store: {e}"))?
-        .ok_or("the job's instance is missing from the store")
-        .and_then(|t| serde_json::from_str(&t).map_err(|_| "the stored instance is unreadable"))?;
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create the job folder {}: {e}", dir.display()))?;
-    let opts: super::api::JobOptions = serde_json::from_str(&job.options).unwrap_or_default();
-    let method = JobMethod::parse(&job.method)?;
-    let time_limit = opts.time_limit_s.unwrap_or(st.cfg.max_time_limit);
-    let out = dir.join("result.json");
-    let spec = StandbyJob {
-        bundle,
-        method: job.method.clone(),
-        out: out.clone(),
-        time_limit: Some(time_limit),
-        gap: opts.gap,
-        threads: opts.threads,
-        limits: st.cfg.load_limits(),
-    };
+    let (spec, method) = prepare_job(st, job, dir)?;
+    let out = spec.out.clone();
+    // The server's --max-time-limit is bounded, so this is finite; a
+    // saturated deadline is still no panic.
+    let time_limit = spec.time_limit.unwrap_or_default(); // always set by prepare_job
+    let deadline = Duration::try_from_secs_f64(time_limit * method.solves() + GRACE_S)
+        .unwrap_or(Duration::from_secs(u32::MAX as u64));
     let start = Instant::now();
     let mut child = match standby {
         Some(c) => c,
@@ -270,13 +255,69 @@ async fn execute(
         let _ = stdin.write_all(&text).await;
         drop(stdin);
     }
-    // The worker's standard error: progress lines go to the job's
-    // `progress` in the store (at most once a second, and the last one);
-    // the rest is kept (up to 64 KiB) to say why a worker failed.
-    let stderr = child.stderr.take();
-    let progress_store = st.clone();
-    let progress_id = job.id.clone();
-    let err_task = tokio::spawn(async move {
+    let err_task = read_stderr(st.clone(), job.id.clone(), child.stderr.take());
+    let (end, graceful) = wait_for_end(&mut child, cancel, deadline).await?;
+    reap(child, &end).await;
+    let secs = start.elapsed().as_secs_f64();
+    let stderr = if matches!(end, End::Reported) {
+        String::new()
+    } else {
+        err_task.await.unwrap_or_default()
+    };
+    if graceful {
+        let text = read_result(&out)?;
+        return Ok((
+            JobStatus::Cancelled,
+            Some(format!(
+                "cancelled while running; the worker stopped after {secs:.2} s and its best plan is kept"
+            )),
+            Some(text),
+        ));
+    }
+    outcome(end, secs, &stderr, &out)
+}
+
+/// Reads the job's stored instance and options into a fresh job folder
+/// `dir`; returns the job for the worker and its method.
+fn prepare_job(
+    st: &AppState,
+    job: &JobRow,
+    dir: &std::path::Path,
+) -> Result<(StandbyJob, JobMethod), String> {
+    let _ = std::fs::remove_dir_all(dir);
+    let bundle: Bundle = st
+        .store
+        .bundle(&job.instance_hash)
+        .map_err(|e| format!("job store: {e}"))?
+        .ok_or("the job's instance is missing from the store")
+        .and_then(|t| serde_json::from_str(&t).map_err(|_| "the stored instance is unreadable"))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create the job folder {}: {e}", dir.display()))?;
+    let opts: super::api::JobOptions = serde_json::from_str(&job.options).unwrap_or_default();
+    let method = JobMethod::parse(&job.method)?;
+    let time_limit = opts.time_limit_s.unwrap_or(st.cfg.max_time_limit);
+    let spec = StandbyJob {
+        bundle,
+        method: job.method.clone(),
+        out: dir.join("result.json"),
+        time_limit: Some(time_limit),
+        gap: opts.gap,
+        threads: opts.threads,
+        limits: st.cfg.load_limits(),
+    };
+    Ok((spec, method))
+}
+
+/// Reads the worker's standard error in the background: progress lines go
+/// to job `id`'s `progress` in the store (at most once a second, and the
+/// last one); the task returns the rest (up to 64 KiB), which says why a
+/// worker failed.
+fn read_stderr(
+    st: Arc<AppState>,
+    id: String,
+    stderr: Option<tokio::process::ChildStderr>,
+) -> tokio::task::JoinHandle<String> {
+    tokio::spawn(async move {
         let mut kept = String::new();
         let Some(s) = stderr else { return kept };
         let mut lines = tokio::io::BufReader::new(s);
@@ -296,7 +337,7 @@ async fn execute(
                         continue;
                     };
                     if last_write.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
-                        let _ = progress_store.store.set_progress(&progress_id, &j);
+                        let _ = st.store.set_progress(&id, &j);
                         last_write = Some(Instant::now());
                         pending = None;
                     } else {
@@ -308,14 +349,21 @@ async fn execute(
             }
         }
         if let Some(j) = pending {
-            let _ = progress_store.store.set_progress(&progress_id, &j);
+            let _ = st.store.set_progress(&id, &j);
         }
         kept
-    });
-    // The server's --max-time-limit is bounded, so this is finite; a
-    // saturated deadline is still no panic.
-    let deadline = Duration::try_from_secs_f64(time_limit * method.solves() + GRACE_S)
-        .unwrap_or(Duration::from_secs(u32::MAX as u64));
+    })
+}
+
+/// Waits until the worker reports its result, exits, is cancelled or
+/// overruns `deadline`; a cancelled worker gets SIGINT and
+/// [`CANCEL_GRACE_S`] to write its best plan. Returns how it ended and
+/// whether it stopped gracefully after a cancel.
+async fn wait_for_end(
+    child: &mut Child,
+    cancel: &Notify,
+    deadline: Duration,
+) -> Result<(End, bool), String> {
     let mut stdout = child.stdout.take();
     let reported = async {
         let Some(s) = stdout.as_mut() else {
@@ -355,11 +403,16 @@ async fn execute(
             end = End::Reported;
         }
     }
+    Ok((end, graceful))
+}
+
+/// Makes sure the worker ends: one that reported is reaped in the
+/// background (and killed if it does not exit soon), one that did not is
+/// killed now.
+async fn reap(mut child: Child, end: &End) {
     match end {
         End::Exited(_) => {}
         End::Reported => {
-            // Reap it in the background; one that does not exit soon is
-            // killed.
             tokio::spawn(async move {
                 if tokio::time::timeout(Duration::from_secs(10), child.wait())
                     .await
@@ -375,25 +428,21 @@ async fn execute(
             let _ = child.wait().await;
         }
     }
-    let secs = start.elapsed().as_secs_f64();
-    let stderr = if matches!(end, End::Reported) {
-        String::new()
-    } else {
-        err_task.await.unwrap_or_default()
-    };
-    if graceful {
-        let text = std::fs::read_to_string(&out)
-            .map_err(|e| format!("the worker wrote no result: {e}"))?;
-        serde_json::from_str::<WorkerResult>(&text)
-            .map_err(|e| format!("unreadable worker result: {e}"))?;
-        return Ok((
-            JobStatus::Cancelled,
-            Some(format!(
-                "cancelled while running; the worker stopped after {secs:.2} s and its best plan is kept"
-            )),
-            Some(text),
-        ));
-    }
+}
+
+/// The worker's result file `out`, checked; returns its text.
+fn read_result(out: &std::path::Path) -> Result<String, String> {
+    let text =
+        std::fs::read_to_string(out).map_err(|e| format!("the worker wrote no result: {e}"))?;
+    serde_json::from_str::<WorkerResult>(&text)
+        .map_err(|e| format!("unreadable worker result: {e}"))?;
+    Ok(text)
+}
+
+/// How a job ended, from how its worker ended after `secs` seconds and
+/// the worker's standard error; returns the job's status, error and
+/// result.
+fn outcome(end: End, secs: f64, stderr: &str, out: &std::path::Path) -> Result<Outcome, String> {
     let last_line = stderr
         .lines()
         .rev()
@@ -430,13 +479,7 @@ async fn execute(
                 None,
             ))
         }
-        End::Exited(_) | End::Reported => {
-            let text = std::fs::read_to_string(&out)
-                .map_err(|e| format!("the worker wrote no result: {e}"))?;
-            serde_json::from_str::<WorkerResult>(&text)
-                .map_err(|e| format!("unreadable worker result: {e}"))?;
-            Ok((JobStatus::Done, None, Some(text)))
-        }
+        End::Exited(_) | End::Reported => Ok((JobStatus::Done, None, Some(read_result(out)?))),
     }
 }
 

@@ -63,59 +63,10 @@ pub fn solve_isolated(
         }
     };
     let out = dir.path().join("report.json");
-    let mut cmd = Command::new(exe);
-    cmd.arg("worker")
-        .arg(path)
-        .arg("--solver")
-        .arg(kind.name())
-        .arg("--out")
-        .arg(&out);
-    if let Some(t) = opts.time_limit {
-        cmd.arg("--time-limit").arg(t.to_string());
-    }
-    if let Some(g) = opts.rel_gap {
-        cmd.arg("--gap").arg(g.to_string());
-    }
-    if let Some(t) = opts.threads {
-        cmd.arg("--threads").arg(t.to_string());
-    }
-    if let Some(s) = opts.seed {
-        cmd.arg("--seed").arg(s.to_string());
-    }
-    if opts.verbose {
-        cmd.arg("--verbose");
-    }
-    // The worker reloads the file: hand it the strengthenings in force.
-    cmd.arg("--strengthen").arg(inst.families.strengthen_list());
-    // The worker reads the warm start back from a plan file.
-    if let Some(plan) = &opts.initial {
-        let p = dir.path().join("start.yaml");
-        if let Err(e) = plan.save(&p, inst, Some("warm start")) {
-            return failed(inst, kind, format!("cannot write the warm start: {e}"), 0.0);
-        }
-        cmd.arg("--warm-start").arg(p);
-    }
-    // Progress comes back as lines on the worker's standard error.
-    cmd.arg("--progress-lines");
-    // An instance read from standard input (`-`) is handed on the same
-    // way: the worker reads it from its own standard input.
-    let piped = crate::instance::source::is_stdin(path);
-    cmd.stdin(if piped { Stdio::piped() } else { Stdio::null() });
-    cmd.stderr(Stdio::piped());
-    // The worker leads its own process group (a terminal's Ctrl-C reaches
-    // this process only, which passes it on: see crate::interrupt) and is
-    // killed if this process dies.
-    {
-        use std::os::unix::process::CommandExt;
-        cmd.process_group(0);
-        // SAFETY: prctl is async-signal-safe.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
-    }
+    let mut cmd = match worker_command(exe, path, inst, kind, opts, dir.path(), &out) {
+        Ok(c) => c,
+        Err(e) => return failed(inst, kind, e, 0.0),
+    };
     let start = Instant::now();
     let mut child = match cmd.spawn() {
         Ok(c) => c,
@@ -152,32 +103,9 @@ pub fn solve_isolated(
     let deadline = opts
         .time_limit
         .and_then(|t| Duration::try_from_secs_f64(t * solves + GRACE_S).ok());
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(st)) => break st,
-            Ok(None) => {}
-            Err(e) => {
-                return failed(
-                    inst,
-                    kind,
-                    format!("lost the worker: {e}"),
-                    start.elapsed().as_secs_f64(),
-                )
-            }
-        }
-        if deadline.is_some_and(|d| start.elapsed() > d) {
-            kill_group(pid);
-            let _ = child.kill();
-            let _ = child.wait();
-            let secs = start.elapsed().as_secs_f64();
-            return failed(
-                inst,
-                kind,
-                format!("the solver overran its time limit by more than {GRACE_S} s and was killed after {secs:.1} s"),
-                secs,
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let status = match wait_worker(&mut child, start, deadline) {
+        Ok(s) => s,
+        Err((message, secs)) => return failed(inst, kind, message, secs),
     };
     if let Some(r) = relay {
         let _ = r.join();
@@ -196,7 +124,114 @@ pub fn solve_isolated(
             secs,
         );
     }
-    let parsed: Result<WorkerOutput, String> = std::fs::read_to_string(&out)
+    read_worker_report(inst, kind, &out, secs)
+}
+
+/// The `worker` command for solving `path` with `kind` and `opts`, writing
+/// its report to `out`; a warm start goes to a plan file in `dir`.
+/// Returns the command, or why the warm start could not be written.
+fn worker_command(
+    exe: &Path,
+    path: &Path,
+    inst: &Instance,
+    kind: BackendKind,
+    opts: &SolveOptions,
+    dir: &Path,
+    out: &Path,
+) -> Result<Command, String> {
+    let mut cmd = Command::new(exe);
+    cmd.arg("worker")
+        .arg(path)
+        .arg("--solver")
+        .arg(kind.name())
+        .arg("--out")
+        .arg(out);
+    if let Some(t) = opts.time_limit {
+        cmd.arg("--time-limit").arg(t.to_string());
+    }
+    if let Some(g) = opts.rel_gap {
+        cmd.arg("--gap").arg(g.to_string());
+    }
+    if let Some(t) = opts.threads {
+        cmd.arg("--threads").arg(t.to_string());
+    }
+    if let Some(s) = opts.seed {
+        cmd.arg("--seed").arg(s.to_string());
+    }
+    if opts.verbose {
+        cmd.arg("--verbose");
+    }
+    // The worker reloads the file: hand it the strengthenings in force.
+    cmd.arg("--strengthen").arg(inst.families.strengthen_list());
+    // The worker reads the warm start back from a plan file.
+    if let Some(plan) = &opts.initial {
+        let p = dir.join("start.yaml");
+        if let Err(e) = plan.save(&p, inst, Some("warm start")) {
+            return Err(format!("cannot write the warm start: {e}"));
+        }
+        cmd.arg("--warm-start").arg(p);
+    }
+    // Progress comes back as lines on the worker's standard error.
+    cmd.arg("--progress-lines");
+    // An instance read from standard input (`-`) is handed on the same
+    // way: the worker reads it from its own standard input.
+    let piped = crate::instance::source::is_stdin(path);
+    cmd.stdin(if piped { Stdio::piped() } else { Stdio::null() });
+    cmd.stderr(Stdio::piped());
+    // The worker leads its own process group (a terminal's Ctrl-C reaches
+    // this process only, which passes it on: see crate::interrupt) and is
+    // killed if this process dies.
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+        // SAFETY: prctl is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+    }
+    Ok(cmd)
+}
+
+/// Waits for the worker started at `start`, killing its process group
+/// once it passes `deadline`; returns its exit status, or what went wrong
+/// and the seconds elapsed.
+fn wait_worker(
+    child: &mut std::process::Child,
+    start: Instant,
+    deadline: Option<Duration>,
+) -> Result<std::process::ExitStatus, (String, f64)> {
+    loop {
+        match child.try_wait() {
+            Ok(Some(st)) => return Ok(st),
+            Ok(None) => {}
+            Err(e) => {
+                return Err((
+                    format!("lost the worker: {e}"),
+                    start.elapsed().as_secs_f64(),
+                ))
+            }
+        }
+        if deadline.is_some_and(|d| start.elapsed() > d) {
+            kill_group(child.id());
+            let _ = child.kill();
+            let _ = child.wait();
+            let secs = start.elapsed().as_secs_f64();
+            return Err((
+                format!("the solver overran its time limit by more than {GRACE_S} s and was killed after {secs:.1} s"),
+                secs,
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The report the worker wrote to `out` after `secs` seconds, with its plan
+/// attached to `inst`; a failed report if it is unreadable.
+fn read_worker_report(inst: &Instance, kind: BackendKind, out: &Path, secs: f64) -> SolveReport {
+    let parsed: Result<WorkerOutput, String> = std::fs::read_to_string(out)
         .map_err(|e| e.to_string())
         .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()));
     let w = match parsed {
@@ -207,7 +242,7 @@ pub fn solve_isolated(
     report.evaluation = None;
     report.evaluated_objective = None;
     if let Some(pf) = w.plan {
-        match Plan::from_file(&pf, inst, &out) {
+        match Plan::from_file(&pf, inst, out) {
             Ok(plan) => attach_plan(inst, &mut report, plan),
             Err(e) => {
                 report.status = Status::Error;
