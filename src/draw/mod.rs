@@ -375,101 +375,8 @@ fn draw_network(
         "Network",
     );
     y += 24.0;
-    let bar_w = NET_W - 30.0;
-    for (n, node) in net.nodes.iter().enumerate() {
-        let _ = writeln!(out, r#"<g class="node" data-node="{}">"#, esc(&node.name));
-        let rows = evs.len() * 2;
-        let h = 24.0 + rows as f64 * 22.0;
-        let _ = writeln!(
-            out,
-            r##"<rect x="{x:.1}" y="{y:.1}" width="{NET_W}" height="{h:.1}" rx="4" fill="#fafafa" stroke="{}" stroke-width="2"/>"##,
-            node_color(n)
-        );
-        let _ = writeln!(
-            out,
-            r#"<rect x="{:.1}" y="{:.1}" width="12" height="12" fill="{}"/>"#,
-            x + 8.0,
-            y + 6.0,
-            node_color(n)
-        );
-        let deployed: Vec<String> = evs
-            .iter()
-            .map(|(tag, ev)| {
-                let r = &ev.nodes[n];
-                let p = format!("{} atoms, {} W", r.atoms_deployed, sig(r.power_w));
-                if tag.is_empty() {
-                    p
-                } else {
-                    format!("{tag}: {p}")
-                }
-            })
-            .collect();
-        text(
-            out,
-            x + 26.0,
-            y + 16.0,
-            12.0,
-            r#"font-weight="bold" font-family="sans-serif""#,
-            &format!("{}  ·  {}", node.name, deployed.join("  ·  ")),
-        );
-        let mut yy = y + 24.0;
-        for (tag, ev) in evs {
-            let r = &ev.nodes[n];
-            let pre = if tag.is_empty() {
-                String::new()
-            } else {
-                format!("{tag}: ")
-            };
-            let mem_over = r.memory_bytes > r.memory_limit * (1.0 + 1e-9);
-            text(
-                out,
-                x + 8.0,
-                yy + 9.0,
-                10.0,
-                r#"font-family="sans-serif""#,
-                &format!(
-                    "{pre}memory {} of {}{}",
-                    bytes(r.memory_bytes),
-                    bytes(r.memory_limit),
-                    pct(r.memory_bytes, r.memory_limit)
-                ),
-            );
-            bar(
-                out,
-                x + 8.0,
-                yy + 12.0,
-                bar_w,
-                Some(r.memory_bytes / r.memory_limit),
-                mem_over,
-            );
-            yy += 22.0;
-            let max = node.max_utilization;
-            let util_over = max.is_some_and(|m| r.utilization > m * (1.0 + 1e-9));
-            text(
-                out,
-                x + 8.0,
-                yy + 9.0,
-                10.0,
-                r#"font-family="sans-serif""#,
-                &format!(
-                    "{pre}utilization {}{}",
-                    sig(r.utilization),
-                    max.map(|m| format!(" of max {}", sig(m)))
-                        .unwrap_or_default()
-                ),
-            );
-            bar(
-                out,
-                x + 8.0,
-                yy + 12.0,
-                bar_w,
-                Some(r.utilization / max.unwrap_or(1.0)),
-                util_over,
-            );
-            yy += 22.0;
-        }
-        out.push_str("</g>\n");
-        y += h + 8.0;
+    for n in 0..net.nodes.len() {
+        y += draw_node_card(out, inst, evs, n, x, y) + 8.0;
     }
     y += 6.0;
     text(
@@ -481,6 +388,128 @@ fn draw_network(
         "Links (load per second against bandwidth)",
     );
     y += 20.0;
+    y = draw_links(out, inst, evs, x, y);
+    y - top
+}
+
+/// Node `n`'s card at (`x`, `y`): memory and utilization against their
+/// limits, per evaluation; returns its height.
+fn draw_node_card(
+    out: &mut String,
+    inst: &Instance,
+    evs: &[(&str, &Evaluation)],
+    n: usize,
+    x: f64,
+    y: f64,
+) -> f64 {
+    let node = &inst.network.nodes[n];
+    let bar_w = NET_W - 30.0;
+    let _ = writeln!(out, r#"<g class="node" data-node="{}">"#, esc(&node.name));
+    let rows = evs.len() * 2;
+    let h = 24.0 + rows as f64 * 22.0;
+    let _ = writeln!(
+        out,
+        r##"<rect x="{x:.1}" y="{y:.1}" width="{NET_W}" height="{h:.1}" rx="4" fill="#fafafa" stroke="{}" stroke-width="2"/>"##,
+        node_color(n)
+    );
+    let _ = writeln!(
+        out,
+        r#"<rect x="{:.1}" y="{:.1}" width="12" height="12" fill="{}"/>"#,
+        x + 8.0,
+        y + 6.0,
+        node_color(n)
+    );
+    let deployed: Vec<String> = evs
+        .iter()
+        .map(|(tag, ev)| {
+            let r = &ev.nodes[n];
+            let p = format!("{} atoms, {} W", r.atoms_deployed, sig(r.power_w));
+            if tag.is_empty() {
+                p
+            } else {
+                format!("{tag}: {p}")
+            }
+        })
+        .collect();
+    text(
+        out,
+        x + 26.0,
+        y + 16.0,
+        12.0,
+        r#"font-weight="bold" font-family="sans-serif""#,
+        &format!("{}  ·  {}", node.name, deployed.join("  ·  ")),
+    );
+    let mut yy = y + 24.0;
+    for (tag, ev) in evs {
+        let r = &ev.nodes[n];
+        let pre = if tag.is_empty() {
+            String::new()
+        } else {
+            format!("{tag}: ")
+        };
+        let mem_over = r.memory_bytes > r.memory_limit * (1.0 + 1e-9);
+        text(
+            out,
+            x + 8.0,
+            yy + 9.0,
+            10.0,
+            r#"font-family="sans-serif""#,
+            &format!(
+                "{pre}memory {} of {}{}",
+                bytes(r.memory_bytes),
+                bytes(r.memory_limit),
+                pct(r.memory_bytes, r.memory_limit)
+            ),
+        );
+        bar(
+            out,
+            x + 8.0,
+            yy + 12.0,
+            bar_w,
+            Some(r.memory_bytes / r.memory_limit),
+            mem_over,
+        );
+        yy += 22.0;
+        let max = node.max_utilization;
+        let util_over = max.is_some_and(|m| r.utilization > m * (1.0 + 1e-9));
+        text(
+            out,
+            x + 8.0,
+            yy + 9.0,
+            10.0,
+            r#"font-family="sans-serif""#,
+            &format!(
+                "{pre}utilization {}{}",
+                sig(r.utilization),
+                max.map(|m| format!(" of max {}", sig(m)))
+                    .unwrap_or_default()
+            ),
+        );
+        bar(
+            out,
+            x + 8.0,
+            yy + 12.0,
+            bar_w,
+            Some(r.utilization / max.unwrap_or(1.0)),
+            util_over,
+        );
+        yy += 22.0;
+    }
+    out.push_str("</g>\n");
+    h
+}
+
+/// The links from `y` down, each load against its bandwidth per
+/// evaluation; returns the `y` below them.
+fn draw_links(
+    out: &mut String,
+    inst: &Instance,
+    evs: &[(&str, &Evaluation)],
+    x: f64,
+    mut y: f64,
+) -> f64 {
+    let net = &inst.network;
+    let bar_w = NET_W - 30.0;
     for (l, link) in net.links.iter().enumerate() {
         let _ = writeln!(
             out,
@@ -523,7 +552,7 @@ fn draw_network(
         }
         out.push_str("</g>\n");
     }
-    y - top
+    y
 }
 
 fn summary(ev: &Evaluation) -> String {
