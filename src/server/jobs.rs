@@ -495,6 +495,36 @@ pub(super) async fn cancel(
     Ok(Json(job_view(&st, &r, false)))
 }
 
+/// The plan stored with a job that is done (or was cancelled while
+/// running: it keeps the best plan it had); 409 before, 404 without one.
+pub(super) fn stored_plan(id: &str, r: &JobRow) -> Result<serde_json::Value, ApiError> {
+    let kept = r.status == JobStatus::Cancelled && r.result.is_some();
+    if r.status != JobStatus::Done && !kept {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("job {id} is {}", r.status.name()),
+            vec![Detail::field(
+                "status",
+                "a plan exists only for a job that is done",
+            )],
+        ));
+    }
+    r.result
+        .as_deref()
+        .and_then(|t| serde_json::from_str::<WorkerResult>(t).ok())
+        .and_then(|w| w.plan)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("job {id} found no plan"),
+                vec![Detail::field(
+                    "plan",
+                    "the method returned no plan; see the report",
+                )],
+            )
+        })
+}
+
 /// The plan of a job that is done, as JSON or, by `Accept`, YAML.
 #[utoipa::path(get, path = "/v1/jobs/{id}/plan", tag = "jobs",
     params(("id" = String, Path, description = "job id")),
@@ -512,33 +542,7 @@ pub(super) async fn get_plan(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiError> {
     let r = visible(&st, &owner, &id)?;
-    // A job cancelled while running keeps the best plan it had.
-    let kept = r.status == JobStatus::Cancelled && r.result.is_some();
-    if r.status != JobStatus::Done && !kept {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!("job {id} is {}", r.status.name()),
-            vec![Detail::field(
-                "status",
-                "a plan exists only for a job that is done",
-            )],
-        ));
-    }
-    let plan = r
-        .result
-        .as_deref()
-        .and_then(|t| serde_json::from_str::<WorkerResult>(t).ok())
-        .and_then(|w| w.plan)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("job {id} found no plan"),
-                vec![Detail::field(
-                    "plan",
-                    "the method returned no plan; see the report",
-                )],
-            )
-        })?;
+    let plan = stored_plan(&id, &r)?;
     let yaml = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())

@@ -5,13 +5,11 @@
 use super::api::{ApiError, Detail, ErrorBody};
 use super::auth::Owner;
 use super::bundle::{Bundle, Loaded};
-use super::jobs::visible;
+use super::jobs::{stored_plan, visible};
 use super::request::blocking;
-use super::store::JobStatus;
-use super::worker::WorkerResult;
 use super::AppState;
 use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::path::Path;
@@ -56,34 +54,6 @@ pub(super) async fn index() -> Response {
         .into_response()
 }
 
-fn plan_of(id: &str, r: &super::store::JobRow) -> Result<serde_json::Value, ApiError> {
-    let kept = r.status == JobStatus::Cancelled && r.result.is_some();
-    if r.status != JobStatus::Done && !kept {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!("job {id} is {}", r.status.name()),
-            vec![Detail::field(
-                "status",
-                "a plan exists only for a job that is done",
-            )],
-        ));
-    }
-    r.result
-        .as_deref()
-        .and_then(|t| serde_json::from_str::<WorkerResult>(t).ok())
-        .and_then(|w| w.plan)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("job {id} found no plan"),
-                vec![Detail::field(
-                    "plan",
-                    "the method returned no plan; see the report",
-                )],
-            )
-        })
-}
-
 fn plan_from(
     v: serde_json::Value,
     inst: &crate::Instance,
@@ -121,7 +91,7 @@ pub(super) async fn plan_svg(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let r = visible(&st, &owner, &id)?;
-    let plan_a = plan_of(&id, &r)?;
+    let plan_a = stored_plan(&id, &r)?;
     let other = match q.get("diff") {
         Some(other) => {
             let rb = visible(&st, &owner, other)?;
@@ -134,7 +104,7 @@ pub(super) async fn plan_svg(
                     )],
                 ));
             }
-            Some((other.clone(), rb.method.clone(), plan_of(other, &rb)?))
+            Some((other.clone(), rb.method.clone(), stored_plan(other, &rb)?))
         }
         None => None,
     };
