@@ -9,6 +9,7 @@ use crate::milp::model::{Model, VarKind};
 use crate::milp::{build, ObjectiveSpec};
 use crate::solve::run::payoff_table;
 use crate::solve::{solve_instance, BackendKind, SolveOptions, Status};
+use crate::table::{self, Column};
 use std::time::Instant;
 
 /// The TIDE-sized instance of the benchmarks: 448 filter atoms in 5 conv
@@ -55,16 +56,31 @@ pub fn bench_build(repeats: usize) -> String {
         inst.network.len(),
         inst.group_count()
     );
-    out += "| rows | columns | binaries | nonzeros | build time (best of ";
-    out += &format!("{}) |\n|---:|---:|---:|---:|---:|\n", repeats.max(1));
-    out += &format!(
-        "| {} | {} | {} | {} | {:.3} s |\n\n",
-        s.rows, s.columns, s.binaries, s.nonzeros, best
+    let build_head = format!("build time (best of {})", repeats.max(1));
+    let (l, r) = (Column::left, Column::right);
+    out += &table::markdown(
+        &[
+            r("rows"),
+            r("columns"),
+            r("binaries"),
+            r("nonzeros"),
+            r(&build_head),
+        ],
+        [vec![
+            s.rows.to_string(),
+            s.columns.to_string(),
+            s.binaries.to_string(),
+            s.nonzeros.to_string(),
+            format!("{best:.3} s"),
+        ]],
     );
-    out += "| family | rows |\n|---|---:|\n";
-    for (f, r) in &b.family_rows {
-        out += &format!("| {f} | {r} |\n");
-    }
+    out += "\n";
+    out += &table::markdown(
+        &[l("family"), r("rows")],
+        b.family_rows
+            .iter()
+            .map(|(f, n)| vec![f.to_string(), n.to_string()]),
+    );
     out
 }
 
@@ -243,12 +259,8 @@ pub fn bench_solve(
             c.inst.families.apply_strengthen_list(list)?;
         }
     }
-    let mut relax = String::from(
-        "| instance | atoms | tasks | nodes | rows before → after (strengthening rows) | columns before → after | LP before | LP after | root before | root after |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
-    );
-    let mut solves = String::from(
-        "| instance | solver | result | objective | best bound |\n|---|---|---|---:|---:|\n",
-    );
+    let mut relax: Vec<Vec<String>> = Vec::new();
+    let mut solves: Vec<Vec<String>> = Vec::new();
     for case in &cases {
         let inst = &case.inst;
         let mut payoff = None;
@@ -262,13 +274,13 @@ pub fn bench_solve(
             let t0 = Instant::now();
             let r = solve_instance(inst, k, &opts);
             let wall = t0.elapsed().as_secs_f64();
-            solves += &format!(
-                "| {} | {k} | {} | {} | {} |\n",
-                case.label,
+            solves.push(vec![
+                case.label.clone(),
+                k.to_string(),
                 solve_cell(&r, wall),
                 num(r.evaluated_objective),
-                num(r.best_bound)
-            );
+                num(r.best_bound),
+            ]);
             payoff = payoff.or(r.payoff);
         }
         if inst.objective.normalization == Normalization::Payoff && payoff.is_none() {
@@ -286,23 +298,48 @@ pub fn bench_solve(
         plain.families.apply_strengthen_list("none")?;
         let before = relaxation(&plain, payoff.as_ref(), time_limit);
         let after = relaxation(inst, payoff.as_ref(), time_limit);
-        relax += &format!(
-            "| {} | {} | {} | {} | {} → {} ({}) | {} → {} | {} | {} | {} | {} |\n",
-            case.label,
-            inst.dnn.len(),
-            inst.tasks.len(),
-            inst.network.len(),
-            before.rows,
-            after.rows,
-            after.strengthening_rows,
-            before.columns,
-            after.columns,
+        relax.push(vec![
+            case.label.clone(),
+            inst.dnn.len().to_string(),
+            inst.tasks.len().to_string(),
+            inst.network.len().to_string(),
+            format!(
+                "{} → {} ({})",
+                before.rows, after.rows, after.strengthening_rows
+            ),
+            format!("{} → {}", before.columns, after.columns),
             num(before.lp),
             num(after.lp),
             num(before.root),
-            num(after.root)
-        );
+            num(after.root),
+        ]);
     }
+    let (l, r) = (Column::left, Column::right);
+    let relax = table::markdown(
+        &[
+            l("instance"),
+            r("atoms"),
+            r("tasks"),
+            r("nodes"),
+            r("rows before → after (strengthening rows)"),
+            r("columns before → after"),
+            r("LP before"),
+            r("LP after"),
+            r("root before"),
+            r("root after"),
+        ],
+        relax,
+    );
+    let solves = table::markdown(
+        &[
+            l("instance"),
+            l("solver"),
+            l("result"),
+            r("objective"),
+            r("best bound"),
+        ],
+        solves,
+    );
     Ok(format!(
         "Strengthenings in force: {}\n\n{relax}\n{solves}",
         cases

@@ -3,6 +3,7 @@
 
 use crate::eval::sig;
 use crate::instance::{Instance, Normalization};
+use crate::table::Column;
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -330,41 +331,22 @@ impl InstanceInfo {
     }
 }
 
-/// A table: the first column left-aligned, the others right-aligned but
-/// the last (left-aligned, free text), each as wide as its widest cell.
+/// A table of `info`: the first and the last column (free text)
+/// left-aligned, the others (numbers) right-aligned, two spaces apart.
 fn table(out: &mut String, head: &[&str], rows: impl Iterator<Item = Vec<String>>) {
-    let rows: Vec<Vec<String>> = rows.collect();
-    let n = head.len();
-    let mut width: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
-    for r in &rows {
-        for (w, c) in width.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |out: &mut String, cells: &[String]| {
-        let mut s = String::new();
-        for (i, (c, w)) in cells.iter().zip(&width).enumerate() {
-            let pad = w - c.chars().count();
-            if i > 0 {
-                s.push_str("  ");
-            }
-            if i == 0 || i == n - 1 {
-                s.push_str(c);
-                if i < n - 1 {
-                    s.push_str(&" ".repeat(pad));
-                }
+    let last = head.len().saturating_sub(1);
+    let cols: Vec<Column> = head
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            if i == 0 || i == last {
+                Column::left(h)
             } else {
-                s.push_str(&" ".repeat(pad));
-                s.push_str(c);
+                Column::right(h)
             }
-        }
-        let _ = writeln!(out, "{}", s.trim_end());
-    };
-    let head: Vec<String> = head.iter().map(|h| h.to_string()).collect();
-    line(out, &head);
-    for r in &rows {
-        line(out, r);
-    }
+        })
+        .collect();
+    out.push_str(&crate::table::text(&cols, rows, 2));
 }
 
 #[cfg(test)]

@@ -83,7 +83,7 @@ fn watch() {
             st.stop.store(true, Ordering::SeqCst);
             if !st.quiet {
                 eprintln!(
-                    "\ninterrupted: asking the solver to stop and keep its best plan (HiGHS and SCIP stop at once; CBC and microlp run on to their time limit); again to quit at once"
+                    "\ninterrupted: asking the solver to stop and keep its best plan (CBC runs on to its time limit); again to quit at once"
                 );
             }
             let sig = LAST_SIGNAL.load(Ordering::SeqCst) as i32;
@@ -167,4 +167,49 @@ pub fn forget_child(pid: u32, temp: Option<&std::path::Path>) {
                 .retain(|p| p != t);
         }
     }
+}
+
+/// The environment variable through which a parent tells its worker its
+/// process id, and the folder the worker must remove if the parent dies.
+pub const PARENT_ENV: &str = "EDGESPLIT_PARENT";
+/// See [`PARENT_ENV`].
+pub const OWNED_DIR_ENV: &str = "EDGESPLIT_OWNED_DIR";
+
+/// In a worker process: when the parent named by [`PARENT_ENV`] is gone
+/// (killed with SIGKILL, say, so it could clean up nothing), removes the
+/// folder named by [`OWNED_DIR_ENV`] and exits at once. Checked every
+/// 100 ms, and once before this returns (the parent may be gone already).
+pub fn watch_parent() {
+    let Some(parent) = std::env::var(PARENT_ENV)
+        .ok()
+        .and_then(|p| p.parse::<libc::pid_t>().ok())
+    else {
+        return;
+    };
+    let owned = std::env::var_os(OWNED_DIR_ENV).map(PathBuf::from);
+    let orphaned = move || {
+        // SAFETY: getppid has no preconditions.
+        unsafe { libc::getppid() != parent }
+    };
+    let leave = move |owned: &Option<PathBuf>| {
+        if let Some(d) = owned {
+            let _ = std::fs::remove_dir_all(d);
+        }
+        // _exit: no destructors or exit handlers while a native solver
+        // may still be running on another thread.
+        // SAFETY: ends the process.
+        unsafe { libc::_exit(EXIT_INTERRUPTED as i32) }
+    };
+    if orphaned() {
+        leave(&owned);
+    }
+    std::thread::Builder::new()
+        .name("parent".into())
+        .spawn(move || loop {
+            std::thread::sleep(Duration::from_millis(100));
+            if orphaned() {
+                leave(&owned);
+            }
+        })
+        .expect("a thread to watch the parent");
 }

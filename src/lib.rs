@@ -29,6 +29,7 @@ pub mod scenario;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod solve;
+pub mod table;
 
 pub use error::{Diagnostics, Error, Problem, Result};
 pub use instance::{load, Instance};

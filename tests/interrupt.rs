@@ -20,8 +20,36 @@ fn bin() -> Command {
 /// `big` is the 4x16 one of docs/benchmarks.md (minutes to prove with
 /// HiGHS), otherwise a small one every backend proves in seconds.
 fn generated(dir: &Path, big: bool) -> PathBuf {
-    let path = dir.join(if big { "big.yaml" } else { "small.yaml" });
-    let shape: &[&str] = if big {
+    generated_of(dir, if big { Size::Big } else { Size::Small })
+}
+
+/// The sizes of [`generated_of`].
+#[derive(Clone, Copy)]
+enum Size {
+    Small,
+    /// 3x10 atoms: microlp finds a plan in seconds and proves it in minutes.
+    Mid,
+    Big,
+}
+
+fn generated_of(dir: &Path, size: Size) -> PathBuf {
+    let path = dir.join(match size {
+        Size::Small => "small.yaml",
+        Size::Mid => "mid.yaml",
+        Size::Big => "big.yaml",
+    });
+    let shape: &[&str] = if let Size::Mid = size {
+        &[
+            "--layers",
+            "3",
+            "--atoms-per-layer",
+            "10",
+            "--tasks",
+            "4",
+            "--nodes",
+            "4",
+        ]
+    } else if let Size::Big = size {
         &[
             "--layers",
             "4",
@@ -117,8 +145,12 @@ fn highs_reports_a_finite_incumbent_and_bound_while_it_solves_and_stops_when_ask
 /// 130, the plan file, the report with status `interrupted` and its gap,
 /// and the same report on stdout as JSON.
 fn interrupt_solve(extra: &[&str]) {
+    interrupt_solve_of(Size::Big, extra)
+}
+
+fn interrupt_solve_of(size: Size, extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
-    let inst = generated(dir.path(), true);
+    let inst = generated_of(dir.path(), size);
     // The worker's temporary folder goes here, to check it is removed.
     let tmp = dir.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
@@ -331,6 +363,11 @@ fn sigint_to_an_isolated_solve_writes_the_best_plan_and_exits_130() {
 }
 
 #[test]
+fn sigint_to_a_microlp_solve_writes_the_best_plan_and_exits_130() {
+    interrupt_solve_of(Size::Mid, &["--solver", "microlp"]);
+}
+
+#[test]
 fn sigint_to_an_in_process_solve_writes_the_best_plan_and_exits_130() {
     interrupt_solve(&["--in-process"]);
 }
@@ -488,10 +525,13 @@ fn sigint_to_compare_keeps_the_rows_of_the_instances_finished_and_exits_130() {
         let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
         s
     });
-    // The rows of the small instance are written once it is done: then
-    // the big one is being solved.
+    // Rows are written as they are done: once the small instance's last
+    // one (TIDE's) is there, the big one is being solved.
     let t0 = Instant::now();
-    while !json.exists() {
+    while !rows_of(&json)
+        .iter()
+        .any(|r| r["instance"] == "small" && r["method"] == "tide")
+    {
         if let Some(s) = child.try_wait().unwrap() {
             panic!("compare ended ({s}) before writing its rows");
         }
@@ -536,4 +576,140 @@ fn sigint_to_compare_keeps_the_rows_of_the_instances_finished_and_exits_130() {
     // The CSV has the same rows.
     let n = csv::Reader::from_path(&csv).unwrap().records().count();
     assert_eq!(n, rows.len());
+}
+
+/// The rows of a compare JSON file, none while it does not exist (it is
+/// replaced whole by a rename, so it never holds half a write).
+fn rows_of(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .map(|t| serde_json::from_str(&t).unwrap_or_else(|e| panic!("{e}: {t}")))
+        .unwrap_or_default()
+}
+
+#[test]
+fn compare_writes_each_row_when_it_is_done_and_sigint_keeps_them() {
+    // Two MILPs on one instance: HiGHS stops at its time limit and its row
+    // is written while SCIP solves; SIGINT then stops SCIP.
+    let dir = tempfile::tempdir().unwrap();
+    let big = generated(dir.path(), true);
+    let json = dir.path().join("rows.json");
+    let csv = dir.path().join("rows.csv");
+    let mut child = bin()
+        .arg("compare")
+        .arg(&big)
+        .args(["--methods", "milp:highs,milp:scip", "--time-limit", "20"])
+        .arg("--json")
+        .arg(&json)
+        .arg("--csv")
+        .arg(&csv)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
+        s
+    });
+    let t0 = Instant::now();
+    let first = loop {
+        let rows = rows_of(&json);
+        if !rows.is_empty() {
+            break rows;
+        }
+        if let Some(s) = child.try_wait().unwrap() {
+            panic!("compare ended ({s}) before writing a row");
+        }
+        assert!(t0.elapsed() < Duration::from_secs(120), "no row written");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Written before the instance is done: HiGHS's row only.
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert_eq!(first[0]["method"], "milp:highs", "{first:?}");
+    assert_eq!(csv::Reader::from_path(&csv).unwrap().records().count(), 1);
+    // SAFETY: signalling the child started above.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if t0.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("compare did not stop within 60 s of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let err = err_reader.join().unwrap();
+    assert_eq!(status.code(), Some(130), "stderr: {err}");
+    let rows = rows_of(&json);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["status"], first[0]["status"], "{rows:?}");
+    assert_eq!(rows[1]["method"], "milp:scip", "{rows:?}");
+    assert!(
+        ["interrupted", "no_solution"].contains(&rows[1]["status"].as_str().unwrap()),
+        "{rows:?}"
+    );
+    assert_eq!(csv::Reader::from_path(&csv).unwrap().records().count(), 2);
+}
+
+#[test]
+fn sigkill_to_solve_stops_its_worker_and_the_worker_removes_its_folder() {
+    // A parent killed outright can clean up nothing: its worker notices,
+    // removes the temporary folder it was given and exits.
+    let dir = tempfile::tempdir().unwrap();
+    let inst = generated(dir.path(), true);
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let mut child = bin()
+        .arg("solve")
+        .arg(&inst)
+        .args(["--time-limit", "600"])
+        .env("TMPDIR", &tmp)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let t0 = Instant::now();
+    loop {
+        let left = Duration::from_secs(300).saturating_sub(t0.elapsed());
+        match rx.recv_timeout(left) {
+            Ok(l) if l.starts_with("progress:") => break,
+            Ok(_) => {}
+            Err(_) => {
+                let _ = child.kill();
+                panic!("no progress line");
+            }
+        }
+    }
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 1);
+    assert_eq!(processes_naming(&inst).len(), 2, "solve and its worker");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let t0 = Instant::now();
+    while !processes_naming(&inst).is_empty() || std::fs::read_dir(&tmp).unwrap().count() > 0 {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "left behind: processes {:?}, folders {:?}",
+            processes_naming(&inst),
+            std::fs::read_dir(&tmp)
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

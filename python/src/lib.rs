@@ -817,7 +817,14 @@ fn compare(
                     Some(q) => with_min_quality(inst, q),
                     None => (**inst).clone(),
                 };
-                rows.extend(compare_instance(&variant, q, &methods, &base, &ws, |_| {}));
+                rows.extend(compare_instance(
+                    &variant,
+                    q,
+                    &methods,
+                    &base,
+                    &ws,
+                    |_, _| {},
+                ));
             }
         }
         rows

@@ -3,8 +3,8 @@
 use super::args::{finite_arg, time_limit_arg};
 use super::progress::{finished, progress_handle};
 use super::report::print_evaluation;
-use super::{at_most_one_stdin, load};
-use anyhow::{Context, Result};
+use super::{at_most_one_stdin, load, write_atomically};
+use anyhow::Result;
 use edgesplit::eval::sig;
 use edgesplit::heuristic::warm::WarmStart;
 use edgesplit::solve::SolveOptions;
@@ -218,19 +218,18 @@ fn run_compare(
             .expect("valid template"),
     );
     let mut rows = Vec::new();
-    // The rows so far go to the CSV and JSON files after each instance (and
-    // q_min level), so that an interrupt loses nothing finished.
+    // The rows so far go to the CSV and JSON files after each row, so that
+    // an interrupt loses nothing finished.
     let write = |rows: &[edgesplit::heuristic::compare::Row]| -> Result<()> {
         if let Some(p) = csv {
-            std::fs::write(p, edgesplit::heuristic::compare::csv(rows))
-                .with_context(|| format!("writing {}", p.display()))?;
+            write_atomically(p, edgesplit::heuristic::compare::csv(rows).as_bytes())?;
         }
         if let Some(p) = json {
-            std::fs::write(p, serde_json::to_string_pretty(rows)?)
-                .with_context(|| format!("writing {}", p.display()))?;
+            write_atomically(p, serde_json::to_string_pretty(rows)?.as_bytes())?;
         }
         Ok(())
     };
+    let mut failed: Option<anyhow::Error> = None;
     'all: for inst in &insts {
         for &q in &levels {
             if edgesplit::interrupt::requested() {
@@ -240,17 +239,21 @@ fn run_compare(
                 Some(q) => with_min_quality(inst, q),
                 None => inst.clone(),
             };
-            rows.extend(compare_instance(
-                &variant,
-                q,
-                &methods,
-                base,
-                &warm_start,
-                |what| {
+            let done = rows.len();
+            let finished_rows =
+                compare_instance(&variant, q, &methods, base, &warm_start, |what, so_far| {
                     bar.set_message(what.to_string());
                     bar.inc(1);
-                },
-            ));
+                    if failed.is_none() {
+                        let mut all = rows[..done].to_vec();
+                        all.extend_from_slice(so_far);
+                        failed = write(&all).err();
+                    }
+                });
+            if let Some(e) = failed.take() {
+                return Err(e);
+            }
+            rows.extend(finished_rows);
             write(&rows)?;
         }
     }

@@ -203,3 +203,18 @@ fn at_most_one_stdin<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<()
 fn load(path: &Path) -> Result<Instance> {
     edgesplit::instance::load_with(path, load_options()).map_err(|e| anyhow::anyhow!("{e}"))
 }
+
+/// Writes `bytes` to `path` through a temporary file beside it and a
+/// rename, so that a reader, or an interrupt in the middle of the write,
+/// sees the previous complete file or the new one, never half of one.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    use anyhow::Context;
+    // A pipe or a device (`--csv /dev/stdout`) is written as it is.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()));
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{}.part", name.unwrap_or_default()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+}

@@ -3,6 +3,7 @@
 use anyhow::Result;
 use edgesplit::eval::{sig, Evaluation};
 use edgesplit::solve::SolveReport;
+use edgesplit::table::{self, Column};
 use edgesplit::{Instance, Plan};
 use std::path::Path;
 
@@ -32,61 +33,71 @@ pub(super) fn print_evaluation(inst: &Instance, ev: &Evaluation) {
         inst.name,
         inst.delay_model.name()
     );
-    println!(
-        "{:<12} {:>6} {:>11} {:>11} {:>11} {:>11} {:>11} {:>9} {:>9} {:>9}",
-        "task",
-        "atoms",
-        "delay_s",
-        "compute_s",
-        "transfer_s",
-        "energy_J",
-        "cost",
-        "retained",
-        "accuracy",
-        "quality"
-    );
-    for t in &ev.tasks {
-        println!(
-            "{:<12} {:>6} {:>11} {:>11} {:>11} {:>11} {:>11} {:>9} {:>9} {:>9}",
-            t.name,
-            t.atoms_used,
-            sig(t.delay_s),
-            sig(t.compute_s),
-            sig(t.transfer_s),
-            sig(t.energy_j),
-            sig(t.cost),
-            sig(t.retained),
-            sig(t.accuracy),
-            sig(t.quality)
+    // Minimum widths keep the columns of every report in the same place.
+    let task_cols = [
+        Column::left("task").width(12),
+        Column::right("atoms").width(6),
+        Column::right("delay_s").width(11),
+        Column::right("compute_s").width(11),
+        Column::right("transfer_s").width(11),
+        Column::right("energy_J").width(11),
+        Column::right("cost").width(11),
+        Column::right("retained").width(9),
+        Column::right("accuracy").width(9),
+        Column::right("quality").width(9),
+    ];
+    let task_rows = ev.tasks.iter().map(|t| {
+        let mut r = vec![t.name.clone(), t.atoms_used.to_string()];
+        r.extend(
+            [
+                t.delay_s,
+                t.compute_s,
+                t.transfer_s,
+                t.energy_j,
+                t.cost,
+                t.retained,
+                t.accuracy,
+                t.quality,
+            ]
+            .map(sig),
         );
-    }
+        r
+    });
+    print!("{}", table::text(&task_cols, task_rows, 1));
     println!();
-    println!(
-        "{:<12} {:>6} {:>12} {:>12} {:>11} {:>11}",
-        "node", "atoms", "memory_B", "limit_B", "utilization", "power_W"
-    );
-    for n in &ev.nodes {
-        println!(
-            "{:<12} {:>6} {:>12} {:>12} {:>11} {:>11}",
-            n.name,
-            n.atoms_deployed,
-            sig(n.memory_bytes),
-            sig(n.memory_limit),
-            sig(n.utilization),
-            sig(n.power_w)
-        );
-    }
+    let node_cols = [
+        Column::left("node").width(12),
+        Column::right("atoms").width(6),
+        Column::right("memory_B").width(12),
+        Column::right("limit_B").width(12),
+        Column::right("utilization").width(11),
+        Column::right("power_W").width(11),
+    ];
+    let node_rows = ev.nodes.iter().map(|n| {
+        let mut r = vec![n.name.clone(), n.atoms_deployed.to_string()];
+        r.extend([n.memory_bytes, n.memory_limit, n.utilization, n.power_w].map(sig));
+        r
+    });
+    print!("{}", table::text(&node_cols, node_rows, 1));
     if ev.links.iter().any(|l| l.load_bytes_per_s > 0.0) {
         println!();
-        println!("{:<20} {:>14} {:>14}", "link", "load_B/s", "bandwidth_B/s");
-        for l in ev.links.iter().filter(|l| l.load_bytes_per_s > 0.0) {
-            println!(
-                "{:<20} {:>14} {:>14}",
-                format!("{}->{}", l.from, l.to),
-                sig(l.load_bytes_per_s),
-                sig(l.bandwidth)
-            );
-        }
+        let link_cols = [
+            Column::left("link").width(20),
+            Column::right("load_B/s").width(14),
+            Column::right("bandwidth_B/s").width(14),
+        ];
+        let link_rows = ev
+            .links
+            .iter()
+            .filter(|l| l.load_bytes_per_s > 0.0)
+            .map(|l| {
+                vec![
+                    format!("{}->{}", l.from, l.to),
+                    sig(l.load_bytes_per_s),
+                    sig(l.bandwidth),
+                ]
+            });
+        print!("{}", table::text(&link_cols, link_rows, 1));
     }
     println!();
     println!(

@@ -196,24 +196,34 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
 }
 
 pub fn solvers() -> Result<ExitCode> {
-    println!(
-        "{:<8} {:<9} {:>10} {:>7} {:>7} {:>5} {:>10} {:>6}",
-        "solver", "built-in", "time_limit", "gap", "threads", "seed", "warm_start", "bound"
-    );
-    for k in BackendKind::ALL {
+    use edgesplit::table::{self, Column};
+    let yn = |b: bool| if b { "yes" } else { "no" }.to_string();
+    let cols = [
+        Column::left("solver").width(8),
+        Column::left("built-in").width(9),
+        Column::right("time_limit").width(10),
+        Column::right("gap").width(7),
+        Column::right("threads").width(7),
+        Column::right("seed").width(5),
+        Column::right("warm_start").width(10),
+        Column::right("bound").width(6),
+    ];
+    let rows = BackendKind::ALL.iter().map(|k| {
         let c = k.capabilities();
-        let yn = |b: bool| if b { "yes" } else { "no" };
-        println!(
-            "{:<8} {:<9} {:>10} {:>7} {:>7} {:>5} {:>10} {:>6}",
-            k.name(),
-            yn(k.available()),
-            yn(c.time_limit),
-            yn(c.rel_gap),
-            yn(c.threads),
-            yn(c.seed),
-            yn(c.warm_start),
-            yn(c.bound)
+        let mut r = vec![k.name().to_string(), yn(k.available())];
+        r.extend(
+            [
+                c.time_limit,
+                c.rel_gap,
+                c.threads,
+                c.seed,
+                c.warm_start,
+                c.bound,
+            ]
+            .map(yn),
         );
-    }
+        r
+    });
+    print!("{}", table::text(&cols, rows, 1));
     Ok(ExitCode::SUCCESS)
 }

@@ -37,6 +37,9 @@ pub fn worker(args: WorkerArgs) -> Result<ExitCode> {
     // A signal (passed on by the parent) stops the solve; the
     // report of its best plan is still written.
     edgesplit::interrupt::install(true);
+    // A parent killed outright (SIGKILL) cannot remove the temporary folder
+    // it made for this worker: the worker does, and stops.
+    edgesplit::interrupt::watch_parent();
     let _ = PROGRESS.set(if progress_lines {
         edgesplit::interrupt::progress().with_sink(edgesplit::solve::progress::line_sink())
     } else {

@@ -22,7 +22,6 @@ use crate::instance::{Instance, NoiseModel, PayoffTable};
 use crate::plan::Plan;
 use crate::solve::{solve_instance, BackendKind, SolveOptions, SolveReport, Status};
 use serde::Serialize;
-use std::fmt::Write as _;
 use std::time::Instant;
 
 /// A method of the comparison.
@@ -285,7 +284,10 @@ fn starts(inst: &Instance, ws: &WarmStart) -> [(Option<Plan>, StartInfo); 2] {
     [on, off]
 }
 
-/// Every method on one instance; `progress` is called after each method.
+/// Every method on one instance; `progress` is called after each method
+/// with what was done and the rows so far (the columns that compare rows
+/// with each other, `vs_centralized` and the gap to the best, are filled
+/// only in the rows returned at the end).
 /// Every MILP runs with `base` (time limit, threads, …) and starts from
 /// `warm_start` (see [`WarmStart`]; `base.initial` is ignored).
 pub fn compare_instance(
@@ -294,7 +296,7 @@ pub fn compare_instance(
     methods: &[CompareMethod],
     base: &SolveOptions,
     warm_start: &WarmStart,
-    mut progress: impl FnMut(&str),
+    mut progress: impl FnMut(&str, &[Row]),
 ) -> Vec<Row> {
     let name = inst.name.as_str();
     let mut rows = Vec::new();
@@ -333,7 +335,7 @@ pub fn compare_instance(
             refs.push((true, row.method.clone(), reference_value(&rep)));
         }
         rows.push(row);
-        progress(&format!("{name}: milp:{}", kind.name()));
+        progress(&format!("{name}: milp:{}", kind.name()), &rows);
         if need_off {
             let off_inst = without_quantization(inst);
             let off_opts = SolveOptions {
@@ -347,7 +349,7 @@ pub fn compare_instance(
             row.wall_time_s = secs;
             refs.push((true, row.method.clone(), reference_value(&rep)));
             rows.push(row);
-            progress(&format!("{name}: milp:{} (q off)", kind.name()));
+            progress(&format!("{name}: milp:{} (q off)", kind.name()), &rows);
         }
     }
     for m in methods {
@@ -374,7 +376,7 @@ pub fn compare_instance(
             }
         }
         rows.push(row);
-        progress(&format!("{name}: {}", h.name()));
+        progress(&format!("{name}: {}", h.name()), &rows);
     }
     let central = rows
         .iter()
@@ -416,30 +418,47 @@ fn num(x: Option<f64>) -> String {
 
 /// The rows as a Markdown table.
 pub fn markdown(rows: &[Row]) -> String {
-    let mut s = String::from(
-        "| instance | q_min | method | decisions | status | objective | T (s) | E (W) | C (/s) | ÷ centralized | atoms/task mean (min–max) | union | wall (s) | gap to bound | vs | gap to best | best by | start |\n|---|---:|---|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---|---|\n",
-    );
-    for r in rows {
+    use crate::table::Column;
+    let (l, r) = (Column::left, Column::right);
+    let cols = [
+        l("instance"),
+        r("q_min"),
+        l("method"),
+        l("decisions"),
+        l("status"),
+        r("objective"),
+        r("T (s)"),
+        r("E (W)"),
+        r("C (/s)"),
+        r("÷ centralized"),
+        l("atoms/task mean (min–max)"),
+        r("union"),
+        r("wall (s)"),
+        r("gap to bound"),
+        l("vs"),
+        r("gap to best"),
+        l("best by"),
+        l("start"),
+    ];
+    let pct = |g: Option<f64>| {
+        g.map(|g| format!("{:.2}%", 100.0 * g))
+            .unwrap_or_else(|| "–".into())
+    };
+    let cells = rows.iter().map(|r| {
         let atoms = match (r.atoms_mean, r.atoms_min, r.atoms_max) {
             (Some(m), Some(a), Some(b)) => format!("{m:.1} ({a}–{b})"),
             _ => "–".into(),
-        };
-        let pct = |g: Option<f64>| {
-            g.map(|g| format!("{:.2}%", 100.0 * g))
-                .unwrap_or_else(|| "–".into())
         };
         let vs = match (&r.reference, &r.reference_kind) {
             (Some(m), Some(k)) => format!("{k} of {m}"),
             _ => "–".into(),
         };
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.3} | {} | {} | {} | {} | {} |",
-            r.instance,
+        vec![
+            r.instance.clone(),
             num(r.q_min),
-            r.method,
-            r.decisions,
-            r.status,
+            r.method.clone(),
+            r.decisions.clone(),
+            r.status.clone(),
             num(r.objective),
             num(r.time),
             num(r.energy),
@@ -447,15 +466,15 @@ pub fn markdown(rows: &[Row]) -> String {
             num(r.vs_centralized),
             atoms,
             r.atoms_union.map_or("–".into(), |u| u.to_string()),
-            r.wall_time_s,
+            format!("{:.3}", r.wall_time_s),
             pct(r.gap),
             vs,
             pct(r.gap_to_best),
-            r.best_method.as_deref().unwrap_or("–"),
-            r.start.as_deref().unwrap_or("–"),
-        );
-    }
-    s
+            r.best_method.clone().unwrap_or_else(|| "–".into()),
+            r.start.clone().unwrap_or_else(|| "–".into()),
+        ]
+    });
+    crate::table::markdown(&cols, cells)
 }
 
 /// The rows as CSV.

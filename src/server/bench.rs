@@ -161,21 +161,26 @@ pub fn bench_server(
             "server benchmark: {} with `{method}`, {workers} worker process(es)\n\n",
             instance.display()
         ));
-        s.push_str("| measure | median ms | p90 ms |\n|---|---:|---:|\n");
-        s.push_str(&format!(
-            "| submit to done seen by the client, minus the solve | {} | {} |\n",
-            ms(median(client_overhead.clone())),
-            ms(pct(client_overhead, 0.9))
-        ));
-        s.push_str(&format!(
-            "| created to finished in the store, minus the solve | {} | {} |\n",
-            ms(median(server_overhead.clone())),
-            ms(pct(server_overhead, 0.9))
-        ));
-        s.push_str(&format!(
-            "| the solve itself (worker's report) | {} | {} |\n",
-            ms(median(solve.clone())),
-            ms(pct(solve, 0.9))
+        let rows = [
+            (
+                "submit to done seen by the client, minus the solve",
+                client_overhead,
+            ),
+            (
+                "created to finished in the store, minus the solve",
+                server_overhead,
+            ),
+            ("the solve itself (worker's report)", solve),
+        ]
+        .map(|(what, xs)| vec![what.to_string(), ms(median(xs.clone())), ms(pct(xs, 0.9))]);
+        use crate::table::Column;
+        s.push_str(&crate::table::markdown(
+            &[
+                Column::left("measure"),
+                Column::right("median ms"),
+                Column::right("p90 ms"),
+            ],
+            rows,
         ));
         s.push_str(&format!(
             "\n{jobs} sequential jobs for the overhead, {pause_ms} ms apart; throughput: {clients} concurrent clients × {jobs} jobs = {} jobs in {:.2} s = {:.1} jobs/s\n",

@@ -209,7 +209,7 @@ pub fn run_loaded(
         JobMethod::Compare(methods) => {
             let t0 = std::time::Instant::now();
             let start = crate::heuristic::warm::WarmStart::default();
-            let rows = compare_instance(inst, None, methods, opts, &start, |_| {});
+            let rows = compare_instance(inst, None, methods, opts, &start, |_, _| {});
             Ok(WorkerResult {
                 status: "done".into(),
                 solve_time_s: t0.elapsed().as_secs_f64(),

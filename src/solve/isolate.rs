@@ -179,18 +179,14 @@ fn worker_command(
     cmd.stdin(if piped { Stdio::piped() } else { Stdio::null() });
     cmd.stderr(Stdio::piped());
     // The worker leads its own process group (a terminal's Ctrl-C reaches
-    // this process only, which passes it on: see crate::interrupt) and is
-    // killed if this process dies.
+    // this process only, which passes it on: see crate::interrupt). If
+    // this process dies, even by SIGKILL, the worker removes the temporary
+    // folder and exits (crate::interrupt::watch_parent).
     {
         use std::os::unix::process::CommandExt;
         cmd.process_group(0);
-        // SAFETY: prctl is async-signal-safe.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
+        cmd.env(crate::interrupt::PARENT_ENV, std::process::id().to_string());
+        cmd.env(crate::interrupt::OWNED_DIR_ENV, dir);
     }
     Ok(cmd)
 }
