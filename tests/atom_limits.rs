@@ -80,6 +80,27 @@ proptest! {
     }
 }
 
+/// The random limits bind: on a good share of the random instances the
+/// brute-force optimum with them differs from the one without (otherwise
+/// the test above would prove nothing about the rows).
+#[test]
+fn the_random_limits_bind() {
+    let mut changed = 0;
+    for seed in 0..40 {
+        let plain = tiny_instance(seed);
+        let with = load_str(&with_limits(&plain, seed), None).unwrap();
+        let plain = load_str(&plain, None).unwrap();
+        let a = brute_force(&plain, None).map(|b| b.0);
+        let b = brute_force(&with, None).map(|b| b.0);
+        let same = match (a, b) {
+            (Some(x), Some(y)) => close(x, y),
+            (x, y) => x.is_none() && y.is_none(),
+        };
+        changed += usize::from(!same);
+    }
+    assert!(changed >= 5, "only {changed} of 40 instances changed");
+}
+
 /// The bundled default instance (cats and dogs on device, edge, cloud)
 /// with `extra` appended.
 fn default_with(extra: &str) -> String {
@@ -87,6 +108,14 @@ fn default_with(extra: &str) -> String {
         .unwrap()
         .replace("../models/", "models/")
         + extra
+}
+
+/// [`default_with`], its `constraints:` switches extended by `switches`.
+fn default_switched(switches: &str, extra: &str) -> String {
+    let on = "constraints: {capacity: true, energy: true";
+    let text = default_with(extra);
+    assert!(text.contains(on));
+    text.replace(on, &format!("{on}, {switches}"))
 }
 
 fn problems(text: &str) -> String {
@@ -112,7 +141,7 @@ fn bad_atom_limits_are_refused_with_field_paths() {
         ("[{name: a, k: 1}, {name: a, k: 2}]", "atom_limits[1].name"),
         ("[{name: a, k: -1}]", "atom_limits[0].k"),
         ("[{name: a}]", "atom_limits[0]"),
-        ("[{name: a, k: 1, node: [edge]}]", "atom_limits[0]"),
+        ("[{name: a, k: 1, node: [edge]}]", "atom_limits[0].node"),
         ("{name: a, k: 1}", "atom_limits"),
     ];
     for (yaml, field) in cases {
@@ -120,7 +149,7 @@ fn bad_atom_limits_are_refused_with_field_paths() {
         assert!(msg.contains(&format!("{field}:")), "{field} not in: {msg}");
     }
     // A misspelt switch names the known ones.
-    let msg = problems(&default_with("constraints: {atom_limit: false}\n"));
+    let msg = problems(&default_switched("atom_limit: false", ""));
     assert!(msg.contains("constraints.atom_limit:"), "{msg}");
     assert!(
         msg.contains("`atom_limits`") && msg.contains("`custom`"),
@@ -210,11 +239,7 @@ fn rows_violations_switch_and_diagnosis_carry_the_name() {
     assert!(evaluate(&inst, &plan, None).feasible());
 
     // Switched off: no rows and no violations.
-    let off = load_str(
-        &default_with(&format!("{limit}constraints: {{atom_limits: false}}\n")),
-        None,
-    )
-    .unwrap();
+    let off = load_str(&default_switched("atom_limits: false", limit), None).unwrap();
     assert!(!off.families.on("atom_limits"));
     let built = build(&off, ObjectiveSpec::Instance, None);
     assert!(!built.family_rows.iter().any(|(f, _)| *f == "atom_limits"));
