@@ -145,4 +145,24 @@ mod tests {
             assert!(sections.insert(s), "two families read section {s}");
         }
     }
+
+    /// A family's section key must not be a key the loader reads itself:
+    /// it would be set aside and the loader's own field never read.
+    #[test]
+    fn sections_are_not_loader_keys() {
+        let err = serde_yaml::from_str::<crate::instance::raw::RawInstance>("zzz: 1")
+            .expect_err("zzz is no field");
+        let msg = err.to_string();
+        let fields = msg
+            .split("expected one of ")
+            .nth(1)
+            .expect("serde lists the fields");
+        assert!(fields.contains("`version`") && fields.contains("`tasks`"));
+        for s in all().filter_map(|f| f.section()) {
+            assert!(
+                !fields.contains(&format!("`{s}`")),
+                "section {s} is a loader key"
+            );
+        }
+    }
 }
