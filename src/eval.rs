@@ -7,50 +7,13 @@ use crate::instance::{DelayModel, Instance, PayoffTable, Tec};
 use crate::plan::Plan;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
-
-/// Constraint families of docs/formulation.md §5.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Family {
-    /// Input/output, mandatory atoms, connectivity.
-    Selection,
-    /// Where atoms run.
-    Placement,
-    /// Transfers between nodes.
-    Traffic,
-    /// Node memory.
-    Memory,
-    /// Task delay.
-    Delay,
-    /// Task quality.
-    Quality,
-    /// Quantization noise.
-    Noise,
-    /// Node utilization, link load.
-    Capacity,
-    /// Node average power.
-    Energy,
-    /// Placement rules.
-    Rules,
-    /// Per-layer minimum widths.
-    Width,
-    /// User constraints.
-    Custom,
-}
-
-impl fmt::Display for Family {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = serde_json::to_value(self).expect("family serializes");
-        write!(f, "{}", s.as_str().unwrap_or("?"))
-    }
-}
 
 /// A violated constraint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Violation {
-    /// The family it belongs to.
-    pub family: Family,
+    /// The name of the family it belongs to (as in `constraints:` and
+    /// `rows by family`; see [`crate::milp::families::ALL`]).
+    pub family: String,
     /// What, with the numbers (`task t3: delay 0.231 s > max_delay 0.2 s`).
     pub message: String,
 }
@@ -209,20 +172,35 @@ pub fn evaluate_with_transfers(
         check_structure(inst, plan, t, &mut tally.violations);
         tasks.push(score_task(inst, plan, t, noise, &mut tally));
     }
-    let mut v =
-        |family: Family, message: String| tally.violations.push(Violation { family, message });
-    if fam.noise {
+    let mut v = |family: &str, message: String| {
+        tally.violations.push(Violation {
+            family: family.to_string(),
+            message,
+        })
+    };
+    if fam.on("noise") {
         if let Some(max) = inst.quantization.max_noise {
             if exceeds(noise, max) {
                 v(
-                    Family::Noise,
+                    "noise",
                     format!("noise {} > max_noise {}", sig(noise), sig(max)),
                 );
             }
         }
     }
-    if fam.custom {
+    if fam.on("custom") {
         check_custom(inst, plan, &tally.deployed, &mut tally.violations);
+    }
+    // The families that carry their own check.
+    for f in crate::milp::families::all().filter(|f| fam.on(f.name())) {
+        let mut found = Vec::new();
+        f.check(inst, plan, &mut found);
+        tally
+            .violations
+            .extend(found.into_iter().map(|message| Violation {
+                family: f.name().to_string(),
+                message,
+            }));
     }
     let nodes = score_nodes(inst, plan, &mut tally);
     let links = score_links(inst, &mut tally);
@@ -299,17 +277,22 @@ fn check_structure(inst: &Instance, plan: &Plan, t: usize, violations: &mut Vec<
     let place = &plan.placement[t];
     let used = |a: usize| place[a].is_some();
     let tn = &task.name;
-    let mut v = |family: Family, message: String| violations.push(Violation { family, message });
+    let mut v = |family: &str, message: String| {
+        violations.push(Violation {
+            family: family.to_string(),
+            message,
+        })
+    };
     match place[dnn.input] {
         None => v(
-            Family::Placement,
+            "placement",
             format!(
                 "task {tn}: input atom '{}' is not used",
                 dnn.atoms[dnn.input].id
             ),
         ),
         Some(n) if n != task.source => v(
-            Family::Placement,
+            "placement",
             format!(
                 "task {tn}: input atom '{}' on {} instead of its source {}",
                 dnn.atoms[dnn.input].id, net.nodes[n].name, net.nodes[task.source].name
@@ -319,14 +302,14 @@ fn check_structure(inst: &Instance, plan: &Plan, t: usize, violations: &mut Vec<
     }
     match place[dnn.output] {
         None => v(
-            Family::Placement,
+            "placement",
             format!(
                 "task {tn}: output atom '{}' is not used",
                 dnn.atoms[dnn.output].id
             ),
         ),
         Some(n) if n != task.sink => v(
-            Family::Placement,
+            "placement",
             format!(
                 "task {tn}: output atom '{}' on {} instead of its sink {}",
                 dnn.atoms[dnn.output].id, net.nodes[n].name, net.nodes[task.sink].name
@@ -340,18 +323,18 @@ fn check_structure(inst: &Instance, plan: &Plan, t: usize, violations: &mut Vec<
         .collect();
     if !missing.is_empty() {
         v(
-            Family::Selection,
+            "selection",
             format!("task {tn}: mandatory atoms not used: {}", list(&missing)),
         );
     }
-    if fam.selection {
+    if fam.on("selection") {
         let no_pred: Vec<&str> = (0..dnn.len())
             .filter(|&a| a != dnn.input && used(a) && !dnn.preds[a].iter().any(|&b| used(b)))
             .map(|a| dnn.atoms[a].id.as_str())
             .collect();
         if !no_pred.is_empty() {
             v(
-                Family::Selection,
+                "selection",
                 format!(
                     "task {tn}: used atoms with no used predecessor: {}",
                     list(&no_pred)
@@ -364,7 +347,7 @@ fn check_structure(inst: &Instance, plan: &Plan, t: usize, violations: &mut Vec<
             .collect();
         if !no_succ.is_empty() {
             v(
-                Family::Selection,
+                "selection",
                 format!(
                     "task {tn}: used atoms with no used successor: {}",
                     list(&no_succ)
@@ -373,12 +356,12 @@ fn check_structure(inst: &Instance, plan: &Plan, t: usize, violations: &mut Vec<
         }
     }
 
-    if fam.width {
+    if fam.on("width") {
         for w in inst.min_width.iter().filter(|w| w.tasks.contains(&t)) {
             let kept = w.atoms.iter().filter(|&&a| used(a)).count();
             if kept < w.k {
                 v(
-                    Family::Width,
+                    "width",
                     format!(
                         "task {tn}: {kept} atom(s) of min_width '{}' < k {}",
                         w.name, w.k
@@ -387,12 +370,12 @@ fn check_structure(inst: &Instance, plan: &Plan, t: usize, violations: &mut Vec<
             }
         }
     }
-    if fam.rules {
+    if fam.on("rules") {
         for rule in inst.rules.iter().filter(|r| r.tasks.contains(&t)) {
             for &a in &rule.atoms {
                 if let Some(n) = place[a].filter(|&n| !rule.allowed[n]) {
                     v(
-                        Family::Rules,
+                        "rules",
                         format!(
                             "task {tn}: atom '{}' on {} breaks rule '{}'",
                             dnn.atoms[a].id, net.nodes[n].name, rule.name
@@ -425,7 +408,12 @@ fn score_task(inst: &Instance, plan: &Plan, t: usize, noise: f64, tally: &mut Ta
         transfers,
         violations,
     } = tally;
-    let mut v = |family: Family, message: String| violations.push(Violation { family, message });
+    let mut v = |family: &str, message: String| {
+        violations.push(Violation {
+            family: family.to_string(),
+            message,
+        })
+    };
     let mut compute_s = 0.0;
     let mut energy_j = 0.0;
     let mut cost = 0.0;
@@ -454,7 +442,7 @@ fn score_task(inst: &Instance, plan: &Plan, t: usize, noise: f64, tally: &mut Ta
     let mut bytes_sent = 0.0;
     let mut class_crossings: BTreeSet<(usize, usize, usize)> = BTreeSet::new();
     let mut level_link: BTreeMap<(usize, usize, usize), f64> = BTreeMap::new();
-    if fam.traffic {
+    if fam.on("traffic") {
         for a in 0..dnn.len() {
             let Some(k) = place[a] else { continue };
             let dests: BTreeSet<usize> = dnn.succs[a]
@@ -466,7 +454,7 @@ fn score_task(inst: &Instance, plan: &Plan, t: usize, noise: f64, tally: &mut Ta
             for h in dests {
                 let Some(link) = net.effective(k, h) else {
                     v(
-                        Family::Traffic,
+                        "traffic",
                         format!("task {tn}: atom '{}' on {} feeds a successor on {}, which {} cannot reach", dnn.atoms[a].id, net.nodes[k].name, net.nodes[h].name, net.nodes[k].name),
                     );
                     continue;
@@ -508,9 +496,9 @@ fn score_task(inst: &Instance, plan: &Plan, t: usize, noise: f64, tally: &mut Ta
     let retained = task.retained((0..dnn.len()).filter(|&a| used(a)));
     let accuracy = task.curve.value(retained);
     let quality = accuracy - task.noise_sensitivity * noise;
-    if fam.delay && exceeds(delay_s, task.max_delay) {
+    if fam.on("delay") && exceeds(delay_s, task.max_delay) {
         v(
-            Family::Delay,
+            "delay",
             format!(
                 "task {tn}: delay {} s > max_delay {} s",
                 sig(delay_s),
@@ -518,9 +506,9 @@ fn score_task(inst: &Instance, plan: &Plan, t: usize, noise: f64, tally: &mut Ta
             ),
         );
     }
-    if fam.quality && falls_short(quality, task.min_quality) {
+    if fam.on("quality") && falls_short(quality, task.min_quality) {
         v(
-            Family::Quality,
+            "quality",
             format!(
                 "task {tn}: quality {} < min_quality {}",
                 sig(quality),
@@ -571,7 +559,12 @@ fn check_custom(
     deployed: &[Vec<bool>],
     violations: &mut Vec<Violation>,
 ) {
-    let mut v = |family: Family, message: String| violations.push(Violation { family, message });
+    let mut v = |family: &str, message: String| {
+        violations.push(Violation {
+            family: family.to_string(),
+            message,
+        })
+    };
     use crate::instance::custom::{CustomSense, Decision};
     let value = |d: Decision| -> f64 {
         let on = match d {
@@ -595,7 +588,7 @@ fn check_custom(
         };
         if broken {
             v(
-                Family::Custom,
+                "custom",
                 format!(
                     "custom constraint {}: {} {} {} does not hold",
                     row.name,
@@ -623,16 +616,21 @@ fn score_nodes(inst: &Instance, plan: &Plan, tally: &mut Tally) -> Vec<NodeRepor
         violations,
         ..
     } = tally;
-    let mut v = |family: Family, message: String| violations.push(Violation { family, message });
+    let mut v = |family: &str, message: String| {
+        violations.push(Violation {
+            family: family.to_string(),
+            message,
+        })
+    };
     let mut nodes = Vec::with_capacity(nn);
     for (n, node) in net.nodes.iter().enumerate() {
         let memory_bytes: f64 = (0..dnn.len())
             .filter(|&a| deployed[n][a])
             .map(|a| dnn.atoms[a].param_bytes * if quantized_atom(a) { wf } else { 1.0 })
             .fold(0.0, |s, b| s + b);
-        if fam.memory && exceeds(memory_bytes, node.memory) {
+        if fam.on("memory") && exceeds(memory_bytes, node.memory) {
             v(
-                Family::Memory,
+                "memory",
                 format!(
                     "node {}: memory {} B > memory {} B",
                     node.name,
@@ -641,11 +639,11 @@ fn score_nodes(inst: &Instance, plan: &Plan, tally: &mut Tally) -> Vec<NodeRepor
                 ),
             );
         }
-        if fam.capacity {
+        if fam.on("capacity") {
             if let Some(max) = node.max_utilization {
                 if exceeds(utilization[n], max) {
                     v(
-                        Family::Capacity,
+                        "capacity",
                         format!(
                             "node {}: utilization {} > max_utilization {}",
                             node.name,
@@ -656,11 +654,11 @@ fn score_nodes(inst: &Instance, plan: &Plan, tally: &mut Tally) -> Vec<NodeRepor
                 }
             }
         }
-        if fam.energy {
+        if fam.on("energy") {
             if let Some(max) = node.max_power {
                 if exceeds(power[n], max) {
                     v(
-                        Family::Energy,
+                        "energy",
                         format!(
                             "node {}: power {} W > max_power {} W",
                             node.name,
@@ -692,13 +690,18 @@ fn score_links(inst: &Instance, tally: &mut Tally) -> Vec<LinkReport> {
         violations,
         ..
     } = tally;
-    let mut v = |family: Family, message: String| violations.push(Violation { family, message });
+    let mut v = |family: &str, message: String| {
+        violations.push(Violation {
+            family: family.to_string(),
+            message,
+        })
+    };
     let mut links = Vec::with_capacity(net.links.len());
     for (l, link) in net.links.iter().enumerate() {
         let (from, to) = (&net.nodes[link.from].name, &net.nodes[link.to].name);
-        if fam.capacity && exceeds(link_load[l], link.bandwidth) {
+        if fam.on("capacity") && exceeds(link_load[l], link.bandwidth) {
             v(
-                Family::Capacity,
+                "capacity",
                 format!(
                     "link {from}->{to}: load {} B/s > bandwidth {} B/s",
                     sig(link_load[l]),

@@ -123,7 +123,6 @@ pub fn generate(p: &GenParams) -> RawInstance {
     let quantization = gen_quantization(&group_names, &mut rng);
 
     let mut raw = RawInstance {
-        version: 1,
         name: Some(format!("synthetic-{:?}-s{}", p.family, p.seed).to_lowercase()),
         description: Some(format!(
             "SYNTHETIC instance from `edgesplit generate` (family {:?}, seed {}, {} layers of widths {:?}, {} tasks, {} nodes, {} groups, zipf {}); total {:.3e} FLOP. Not measured data.",
@@ -132,17 +131,13 @@ pub fn generate(p: &GenParams) -> RawInstance {
         dnn: RawDnnRef::Inline(dnn),
         network,
         tasks,
-        relevance_file: None,
         quantization,
         objective: Some(RawObjective {
             weights: Some(RawWeights { time: Some(1.0), energy: Some(0.0), cost: Some(0.0) }),
             normalization: None,
         }),
-        constraints: None,
         delay_model: Some(p.delay_model.clone()),
-        placement_rules: Vec::new(),
-        min_width: Vec::new(),
-        custom_constraints: Vec::new(),
+        ..RawInstance::default()
     };
     set_delay_limits(&mut raw);
     raw

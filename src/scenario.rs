@@ -283,7 +283,6 @@ impl TideKit<'_> {
         let p = self.p;
         let name = format!("tide-q{q:.2}").replace('.', "");
         let raw = RawInstance {
-            version: 1,
             name: Some(name.clone()),
             description: Some(format!(
                 "TIDE scenario (Malandrino et al., 2026, section IV-A) on {}: {} tasks, Zipf {} popularity, \
@@ -298,7 +297,6 @@ impl TideKit<'_> {
             network: self.network.clone(),
             tasks: self.tasks(q),
             relevance_file: Some("relevance.csv".into()),
-            quantization: None,
             objective: Some(RawObjective {
                 weights: Some(RawWeights {
                     time: Some(0.0),
@@ -307,11 +305,8 @@ impl TideKit<'_> {
                 }),
                 normalization: None,
             }),
-            constraints: None,
             delay_model: Some("sequential".into()),
-            placement_rules: Vec::new(),
-            min_width: Vec::new(),
-            custom_constraints: Vec::new(),
+            ..RawInstance::default()
         };
         let path = p.out_dir.join(format!("{name}.yaml"));
         write_yaml(&raw, &path)?;
@@ -745,7 +740,6 @@ impl<'a> MtlKit<'a> {
         tasks: Vec<RawTask>,
     ) -> RawInstance {
         RawInstance {
-            version: 1,
             name: Some(name),
             description: Some(description),
             dnn: RawDnnRef::File { file: dnn_file },
@@ -754,14 +748,9 @@ impl<'a> MtlKit<'a> {
                 links: self.links.clone(),
             },
             tasks,
-            relevance_file: None,
-            quantization: None,
             objective: Some(self.objective.clone()),
-            constraints: None,
             delay_model: Some("sequential".into()),
-            placement_rules: Vec::new(),
-            min_width: Vec::new(),
-            custom_constraints: Vec::new(),
+            ..RawInstance::default()
         }
     }
 
@@ -841,10 +830,7 @@ impl<'a> MtlKit<'a> {
                 format!("{stem}-{n}heads.yaml"),
                 raw_tasks.clone(),
             );
-            raw.constraints = free_heads.then(|| RawFamilies {
-                rules: Some(false),
-                ..RawFamilies::default()
-            });
+            raw.constraints = free_heads.then(|| [("rules".to_string(), false)].into());
             // MTL-Split's design (Sec. 3, Sec. 4 "Models details"): the
             // task-solving heads run on the remote server.
             raw.placement_rules = vec![crate::instance::rules::RawRule {
@@ -1006,7 +992,6 @@ pub fn write_split_quant(p: &SplitQuantParams) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for &d in &p.degrees {
         let raw = RawInstance {
-            version: 1,
             name: Some(format!("split-quant-deg{d}")),
             description: Some(format!(
                 "Quantization-aware splitting (Nicosanti 2025): one layer-level DNN \
@@ -1032,7 +1017,6 @@ pub fn write_split_quant(p: &SplitQuantParams) -> Result<Vec<PathBuf>> {
                 quality: None,
                 relevance: None,
             }],
-            relevance_file: None,
             quantization: Some(RawQuantization {
                 groups: Some(samples.groups.clone()),
                 weight_factor: Some(0.25),
@@ -1056,11 +1040,8 @@ pub fn write_split_quant(p: &SplitQuantParams) -> Result<Vec<PathBuf>> {
                 }),
                 normalization: Some(RawNormalization::Named("none".into())),
             }),
-            constraints: None,
             delay_model: Some("sequential".into()),
-            placement_rules: Vec::new(),
-            min_width: Vec::new(),
-            custom_constraints: Vec::new(),
+            ..RawInstance::default()
         };
         let path = p.out_dir.join(format!("{}-deg{d}.yaml", p.prefix));
         write_yaml(&raw, &path)?;

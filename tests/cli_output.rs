@@ -26,7 +26,7 @@ fn info_prints_tables_for_people_and_json_for_scripts() {
     }
     assert!(text.contains("sequential delay model"), "{text}");
     assert!(
-        text.contains("families on: capacity, custom, cut_sets,"),
+        text.contains("families on: atom_limits, capacity, custom, cut_sets,"),
         "{text}"
     );
     // One header and one row per task, node and ordered pair of nodes.

@@ -6,7 +6,7 @@
 mod common;
 
 use common::{brute_force, close, tiny_instance};
-use edgesplit::eval::{evaluate, Family};
+use edgesplit::eval::evaluate;
 use edgesplit::heuristic::{run, Method};
 use edgesplit::instance::load_str;
 use edgesplit::solve::{solve_instance, BackendKind, SolveOptions, Status};
@@ -60,7 +60,7 @@ fn highs_matches_brute_force_with_a_minimum_width() {
                 optimal += 1;
                 // The width changes the optimum on some instances.
                 let mut free = inst.clone();
-                free.families.width = false;
+                free.families.switch("width", false);
                 if brute_force(&free, None).is_some_and(|(o, _)| !close(o, *opt)) {
                     binding += 1;
                 }
@@ -170,7 +170,7 @@ fn widths_bind_the_milp_the_evaluator_and_both_heuristics() {
     let plan = narrow.plan.clone().unwrap();
     let ev = evaluate(&inst, &plan, None);
     assert!(
-        ev.violations.iter().any(|v| v.family == Family::Width),
+        ev.violations.iter().any(|v| v.family == "width"),
         "{:?}",
         ev.violations
     );

@@ -136,9 +136,9 @@ fn the_milp_noise_equals_the_polynomial_on_every_q() {
                 .unwrap()
                 .replace("../models/", "models/");
             let mut inst = load_str(&text, Some(Path::new("instance.yaml"))).unwrap();
-            inst.families.quality = false;
-            inst.families.delay = false;
-            inst.families.memory = false;
+            inst.families.switch("quality", false);
+            inst.families.switch("delay", false);
+            inst.families.switch("memory", false);
             inst.quantization.noise = model.clone();
             for q in all_q(g) {
                 let eta = model.eval(&q);

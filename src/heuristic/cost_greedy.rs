@@ -241,7 +241,7 @@ fn place_best<'a>(
 
 /// A task whose quality cannot be met even with every atom.
 fn quality_out_of_reach(inst: &Instance, noise: f64) -> Option<String> {
-    if !inst.families.quality {
+    if !inst.families.on("quality") {
         return None;
     }
     inst.tasks.iter().find_map(|t| {
@@ -321,10 +321,10 @@ fn relaxed_node_map(
     mult: Tec,
 ) -> (NodeMap, Vec<f64>) {
     let mut relaxed = inst.clone();
-    relaxed.families.memory = false;
-    relaxed.families.delay = false;
-    relaxed.families.capacity = false;
-    relaxed.families.energy = false;
+    relaxed.families.switch("memory", false);
+    relaxed.families.switch("delay", false);
+    relaxed.families.switch("capacity", false);
+    relaxed.families.switch("energy", false);
     match place_all(&relaxed, used, q, true, mult) {
         Some(p) => node_map(&relaxed, &p),
         None => {
@@ -377,7 +377,7 @@ impl<'a> Prices<'a> {
     /// (objective, seconds) of sending atom a's output from k to h.
     fn transfer(&self, t: usize, a: usize, k: NodeIx, h: NodeIx) -> (f64, f64) {
         let inst = self.inst;
-        if k == h || !inst.families.traffic {
+        if k == h || !inst.families.on("traffic") {
             return (0.0, 0.0);
         }
         let Some(e) = inst.network.effective(k, h) else {
@@ -438,7 +438,7 @@ impl<'a> TaskSearch<'a> {
             cost[a] = c;
             secs[a] = s;
         }
-        let limit = if inst.families.delay {
+        let limit = if inst.families.on("delay") {
             inst.tasks[t].max_delay * (1.0 - 1e-9)
         } else {
             f64::INFINITY

@@ -211,7 +211,7 @@ impl<'a> Placer<'a> {
         let nn = net.len();
         let m = self.mult;
         let share_t = task.rate / inst.total_rate();
-        let traffic = inst.families.traffic;
+        let traffic = inst.families.on("traffic");
         // (combined, cost, delay) per node of the current stage.
         let node_cost = |s: usize, n: NodeIx| {
             let ct = stages[s].ct[n];
@@ -284,7 +284,7 @@ impl<'a> Placer<'a> {
     /// LARAC: the cheapest chain within the delay limit.
     fn larac(&self, t: usize, stages: &[Stage], allowed: &[Vec<bool>]) -> Option<Path> {
         let task = &self.inst.tasks[t];
-        let limit = if self.inst.families.delay {
+        let limit = if self.inst.families.on("delay") {
             task.max_delay * (1.0 - 1e-12)
         } else {
             INF
@@ -325,7 +325,14 @@ impl<'a> Placer<'a> {
     pub fn place(&self, t: usize, used: &[bool]) -> Option<TaskPlace> {
         let inst = self.inst;
         let net = &inst.network;
-        let fam = inst.families;
+        let f = inst.families;
+        let (rules, memory, capacity, energy, traffic) = (
+            f.on("rules"),
+            f.on("memory"),
+            f.on("capacity"),
+            f.on("energy"),
+            f.on("traffic"),
+        );
         let task = &inst.tasks[t];
         let nn = net.len();
         let stages = self.stages(used);
@@ -344,7 +351,7 @@ impl<'a> Placer<'a> {
                         ok = false;
                     }
                 }
-                if ok && fam.rules {
+                if ok && rules {
                     ok = !inst.rules.iter().any(|r| {
                         !r.allowed[n]
                             && r.tasks.contains(&t)
@@ -354,16 +361,16 @@ impl<'a> Placer<'a> {
                 let node = &net.nodes[n];
                 let mb = self.new_bytes(&st.atoms, n);
                 extra_mem[s][n] = mb;
-                if ok && fam.memory && self.mem[n] + mb > node.memory * (1.0 + 1e-12) {
+                if ok && memory && self.mem[n] + mb > node.memory * (1.0 + 1e-12) {
                     ok = false;
                 }
                 let u = task.rate * st.ct[n];
-                if ok && fam.capacity {
+                if ok && capacity {
                     if let Some(mx) = node.max_utilization {
                         ok = self.util[n] + u <= mx * (1.0 - 1e-12);
                     }
                 }
-                if ok && fam.energy {
+                if ok && energy {
                     if let Some(mx) = node.max_power {
                         ok = self.power[n] + u * node.power <= mx * (1.0 - 1e-12);
                     }
@@ -381,7 +388,7 @@ impl<'a> Placer<'a> {
                 mem[n] += extra_mem[s][n];
                 util[n] += task.rate * stages[s].ct[n];
                 power[n] += task.rate * stages[s].ct[n] * net.nodes[n].power;
-                if s + 1 < stages.len() && fam.traffic {
+                if s + 1 < stages.len() && traffic {
                     let h = path.nodes[s + 1];
                     if h != n {
                         if let Some(e) = net.effective(n, h) {
@@ -392,12 +399,12 @@ impl<'a> Placer<'a> {
             }
             let over = (0..nn).find(|&n| {
                 let node = &net.nodes[n];
-                (fam.memory && self.mem[n] + mem[n] > node.memory * (1.0 + 1e-12))
-                    || (fam.capacity
+                (memory && self.mem[n] + mem[n] > node.memory * (1.0 + 1e-12))
+                    || (capacity
                         && node
                             .max_utilization
                             .is_some_and(|mx| self.util[n] + util[n] > mx * (1.0 - 1e-12)))
-                    || (fam.energy
+                    || (energy
                         && node
                             .max_power
                             .is_some_and(|mx| self.power[n] + power[n] > mx * (1.0 - 1e-12)))

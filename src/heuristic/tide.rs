@@ -53,7 +53,7 @@ impl<'a> Selection<'a> {
         let npred: Vec<u32> = dnn.preds.iter().map(|p| p.len() as u32).collect();
         let nsucc: Vec<u32> = dnn.succs.iter().map(|s| s.len() as u32).collect();
         let mut width_of = vec![Vec::new(); dnn.len()];
-        if inst.families.width {
+        if inst.families.on("width") {
             for (w, row) in inst.min_width.iter().enumerate() {
                 for &a in &row.atoms {
                     width_of[a].push(w);
@@ -157,7 +157,7 @@ impl<'a> Selection<'a> {
     /// Quality of task t if it kept `kept` relevance.
     fn quality_ok(&self, t: usize, kept: f64) -> bool {
         let inst = self.inst;
-        if !inst.families.quality {
+        if !inst.families.on("quality") {
             return true;
         }
         let task = &inst.tasks[t];
@@ -450,7 +450,7 @@ pub fn quantize(inst: &Instance, payoff: Option<&PayoffTable>, plan: Plan) -> Pl
             let mut q = cur.quantized.clone();
             q[g] = true;
             let noise = inst.quantization.noise.eval(&q);
-            if inst.families.noise && inst.quantization.max_noise.is_some_and(|m| noise > m) {
+            if inst.families.on("noise") && inst.quantization.max_noise.is_some_and(|m| noise > m) {
                 continue;
             }
             let mut same = cur.clone();

@@ -10,6 +10,7 @@ pub mod load;
 pub mod raw;
 pub mod rules;
 pub mod scale;
+pub mod section;
 pub mod source;
 pub mod width;
 
@@ -58,6 +59,9 @@ pub struct Instance {
     /// User constraints (the `custom` family), one row per entry and
     /// `for_each` index.
     pub custom: Vec<custom::CustomRow>,
+    /// The validated sections of the families that read their own (see
+    /// [`crate::milp::families::Family::section`]), by section key.
+    pub sections: section::Sections,
 }
 
 /// An inference task.
@@ -270,40 +274,14 @@ impl Objective {
     }
 }
 
-/// Constraint families on (true) or off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// Constraint families on (true) or off: one switch per family of the
+/// registry ([`crate::milp::families::ALL`]) that `constraints:` can
+/// switch, all on by default. Families that cannot be switched (placement)
+/// are always on.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Families {
-    /// Connectivity of each task's sub-DNN.
-    pub selection: bool,
-    /// Transfers cost time, energy and money.
-    pub traffic: bool,
-    /// Node memory.
-    pub memory: bool,
-    /// Task delay.
-    pub delay: bool,
-    /// Task quality.
-    pub quality: bool,
-    /// Noise bound.
-    pub noise: bool,
-    /// Node utilization and link load.
-    pub capacity: bool,
-    /// Node average power.
-    pub energy: bool,
-    /// Placement rules.
-    pub rules: bool,
-    /// Strengthening: placements whose weights cannot fit the node's
-    /// memory are fixed off (or tied to quantization).
-    pub memory_fit: bool,
-    /// Strengthening: latency cut-sets around each task's source and sink.
-    pub cut_sets: bool,
-    /// Strengthening: flow conservation of transfers (inflow, outflow).
-    pub flow: bool,
-    /// Per-layer minimum widths.
-    #[serde(default = "yes")]
-    pub width: bool,
-    /// User constraints.
-    #[serde(default = "yes")]
-    pub custom: bool,
+    /// Bit i: the family `ALL[i]` is on.
+    on: u64,
 }
 
 /// The strengthenings (valid inequalities that cut off no plan and only
@@ -311,31 +289,71 @@ pub struct Families {
 pub const STRENGTHENINGS: [&str; 3] = ["memory_fit", "cut_sets", "flow"];
 
 impl Families {
+    /// The registry index of the family called `name`.
+    fn index(name: &str) -> Option<usize> {
+        crate::milp::families::ALL
+            .iter()
+            .position(|f| f.name() == name)
+    }
+
+    /// Whether the family `name` is on. Panics when no family has that
+    /// name: the names in code are the registry's.
+    pub fn on(&self, name: &str) -> bool {
+        let i =
+            Self::index(name).unwrap_or_else(|| panic!("no constraint family is called '{name}'"));
+        self.on & (1 << i) != 0
+    }
+
+    /// Switches the family `name` on or off; an error for a name that is
+    /// not a switchable family, listing those.
+    pub fn set(&mut self, name: &str, on: bool) -> Result<(), String> {
+        match Self::index(name) {
+            Some(i) if crate::milp::families::ALL[i].switchable() => {
+                if on {
+                    self.on |= 1 << i;
+                } else {
+                    self.on &= !(1 << i);
+                }
+                Ok(())
+            }
+            _ => Err(format!(
+                "unknown constraint family `{name}`: expected one of {}",
+                crate::milp::families::switch_names()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+
+    /// [`Families::set`] for a name in code, which must be a switchable
+    /// family (panics otherwise).
+    pub fn switch(&mut self, name: &str, on: bool) {
+        if let Err(e) = self.set(name, on) {
+            panic!("{e}");
+        }
+    }
+
+    /// Each switchable family's name and whether it is on, in build order.
+    pub fn switches(&self) -> impl Iterator<Item = (&'static str, bool)> + '_ {
+        crate::milp::families::switch_names().map(|n| (n, self.on(n)))
+    }
+
     /// Switches the strengthening `name` (one of [`STRENGTHENINGS`]).
     pub fn set_strengthening(&mut self, name: &str, on: bool) -> Result<(), String> {
-        match name {
-            "memory_fit" => self.memory_fit = on,
-            "cut_sets" => self.cut_sets = on,
-            "flow" => self.flow = on,
-            other => {
-                return Err(format!(
-                    "unknown strengthening '{other}': expected one of {}",
-                    STRENGTHENINGS.join(", ")
-                ))
-            }
+        if !STRENGTHENINGS.contains(&name) {
+            return Err(format!(
+                "unknown strengthening '{name}': expected one of {}",
+                STRENGTHENINGS.join(", ")
+            ));
         }
-        Ok(())
+        self.set(name, on)
     }
 
     /// Whether the strengthening `name` is switched on (false for an
     /// unknown name).
     pub fn strengthening(&self, name: &str) -> bool {
-        match name {
-            "memory_fit" => self.memory_fit,
-            "cut_sets" => self.cut_sets,
-            "flow" => self.flow,
-            _ => false,
-        }
+        STRENGTHENINGS.contains(&name) && self.on(name)
     }
 
     /// The strengthenings switched on, as a `--strengthen` list (`none`
@@ -380,28 +398,22 @@ impl Families {
     }
 }
 
-fn yes() -> bool {
-    true
-}
-
 impl Default for Families {
     fn default() -> Self {
-        Families {
-            selection: true,
-            traffic: true,
-            memory: true,
-            delay: true,
-            quality: true,
-            noise: true,
-            capacity: true,
-            energy: true,
-            rules: true,
-            memory_fit: true,
-            cut_sets: true,
-            flow: true,
-            width: true,
-            custom: true,
-        }
+        Families { on: u64::MAX }
+    }
+}
+
+impl std::fmt::Debug for Families {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.switches()).finish()
+    }
+}
+
+/// A map of switch name to on.
+impl serde::Serialize for Families {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.switches())
     }
 }
 

@@ -7,7 +7,10 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-/// Top level of an instance file.
+/// Top level of an instance file. The sections of families that read
+/// their own (`Family::section`) are not fields: the loader sets them
+/// aside before reading this. [`Default`] is the empty version-1
+/// instance, so that code building one names only what it sets.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawInstance {
@@ -36,9 +39,10 @@ pub struct RawInstance {
     /// Objective weights and normalization.
     #[serde(default)]
     pub objective: Option<RawObjective>,
-    /// Constraint families switched on or off.
+    /// Constraint families switched on or off, by name (the names of
+    /// [`crate::milp::families::ALL`]; an unset family is on).
     #[serde(default)]
-    pub constraints: Option<RawFamilies>,
+    pub constraints: Option<IndexMap<String, bool>>,
     /// `sequential` (default) or `layered`.
     #[serde(default)]
     pub delay_model: Option<String>,
@@ -52,6 +56,27 @@ pub struct RawInstance {
     /// User constraints: named linear rows over y, z, u and q.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub custom_constraints: Vec<super::custom::RawCustom>,
+}
+
+impl Default for RawInstance {
+    fn default() -> Self {
+        RawInstance {
+            version: 1,
+            name: None,
+            description: None,
+            dnn: RawDnnRef::Inline(RawDnn::default()),
+            network: RawNetwork::default(),
+            tasks: Vec::new(),
+            relevance_file: None,
+            quantization: None,
+            objective: None,
+            constraints: None,
+            delay_model: None,
+            placement_rules: Vec::new(),
+            min_width: Vec::new(),
+            custom_constraints: Vec::new(),
+        }
+    }
 }
 
 /// The DNN inline or by reference.
@@ -68,7 +93,7 @@ pub enum RawDnnRef {
 }
 
 /// A DNN atom graph: input, layers, output, optional atom-level edges.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDnn {
     /// Model name.
@@ -90,7 +115,7 @@ pub struct RawDnn {
 }
 
 /// The input or output data atom.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawEndpoint {
     /// Atom id.
@@ -162,7 +187,7 @@ pub struct RawAtom {
 }
 
 /// Nodes and directed links.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawNetwork {
     /// Compute nodes.
@@ -360,52 +385,4 @@ pub enum RawNormalization {
         /// X_norm = X / scale.
         scales: RawWeights,
     },
-}
-
-/// Constraint families on or off.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawFamilies {
-    /// Connectivity of each task's DNN.
-    #[serde(default)]
-    pub selection: Option<bool>,
-    /// Transfers between nodes are counted.
-    #[serde(default)]
-    pub traffic: Option<bool>,
-    /// Node memory.
-    #[serde(default)]
-    pub memory: Option<bool>,
-    /// max_delay.
-    #[serde(default)]
-    pub delay: Option<bool>,
-    /// min_quality.
-    #[serde(default)]
-    pub quality: Option<bool>,
-    /// max_noise.
-    #[serde(default)]
-    pub noise: Option<bool>,
-    /// Node utilization and link load.
-    #[serde(default)]
-    pub capacity: Option<bool>,
-    /// Node max_power.
-    #[serde(default)]
-    pub energy: Option<bool>,
-    /// Placement rules.
-    #[serde(default)]
-    pub rules: Option<bool>,
-    /// Strengthening: memory fit fixing.
-    #[serde(default)]
-    pub memory_fit: Option<bool>,
-    /// Strengthening: latency cut-sets.
-    #[serde(default)]
-    pub cut_sets: Option<bool>,
-    /// Strengthening: flow conservation.
-    #[serde(default)]
-    pub flow: Option<bool>,
-    /// Per-layer minimum widths.
-    #[serde(default)]
-    pub width: Option<bool>,
-    /// User constraints (`custom_constraints:`).
-    #[serde(default)]
-    pub custom: Option<bool>,
 }

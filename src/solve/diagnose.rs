@@ -41,53 +41,27 @@ pub fn diagnose(inst: &Instance, kind: BackendKind, opts: &SolveOptions) -> Diag
     let status = status_of(inst, feasibility).status;
     let mut families_off = Vec::new();
     let f = inst.families;
-    // The strengthenings (memory_fit, cut_sets, flow) are not listed: they
-    // cut off no plan, so switching one off never changes feasibility.
-    // Each is off by itself whenever a family it rests on is switched off
-    // here (memory_fit with memory; cut_sets and flow with selection or
-    // traffic), and memory_fit stays out of the memory relaxation.
-    type Switch = (&'static str, bool, fn(&mut Instance));
-    let switches: [Switch; 11] = [
-        ("selection", f.selection, |i| i.families.selection = false),
-        ("rules", f.rules && !inst.rules.is_empty(), |i| {
-            i.families.rules = false
-        }),
-        ("width", f.width && !inst.min_width.is_empty(), |i| {
-            i.families.width = false
-        }),
-        ("custom", f.custom && !inst.custom.is_empty(), |i| {
-            i.families.custom = false
-        }),
-        ("traffic", f.traffic, |i| i.families.traffic = false),
-        ("memory", f.memory, |i| i.families.memory = false),
-        ("delay", f.delay, |i| i.families.delay = false),
-        ("quality", f.quality, |i| i.families.quality = false),
-        (
-            "noise",
-            f.noise
-                && inst.quantization.max_noise.is_some()
-                && !inst.quantization.groups.is_empty(),
-            |i| i.families.noise = false,
-        ),
-        ("capacity", f.capacity, |i| i.families.capacity = false),
-        (
-            "energy",
-            f.energy && inst.network.nodes.iter().any(|n| n.max_power.is_some()),
-            |i| i.families.energy = false,
-        ),
-    ];
-    for (name, on, off) in switches {
-        if !on {
-            continue;
-        }
+    // Each family of the registry says whether switching it off here can
+    // change feasibility. The strengthenings (memory_fit, cut_sets, flow)
+    // say no: they cut off no plan. Each is off by itself whenever a
+    // family it rests on is switched off here (memory_fit with memory;
+    // cut_sets and flow with selection or traffic), and memory_fit stays
+    // out of the memory relaxation.
+    for fam in crate::milp::families::all().filter(|fam| fam.diagnose(inst)) {
         let mut relaxed = inst.clone();
-        off(&mut relaxed);
-        families_off.push((name.to_string(), status_of(&relaxed, feasibility).status));
+        relaxed
+            .families
+            .set(fam.name(), false)
+            .expect("a family with a diagnosis switch is switchable");
+        families_off.push((
+            fam.name().to_string(),
+            status_of(&relaxed, feasibility).status,
+        ));
     }
     let relax = |which: Relax| -> Option<RelaxResult> {
         let on = match which {
-            Relax::Delay => f.delay && inst.tasks.iter().any(|t| t.max_delay.is_finite()),
-            Relax::Memory => f.memory,
+            Relax::Delay => f.on("delay") && inst.tasks.iter().any(|t| t.max_delay.is_finite()),
+            Relax::Memory => f.on("memory"),
         };
         if !on {
             return None;

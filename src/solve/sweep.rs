@@ -56,7 +56,7 @@ pub fn restrict_nodes(inst: &Instance, nodes: &[NodeIx]) -> Instance {
             .map(|n| nodes.contains(&n))
             .collect(),
     });
-    i.families.rules = true;
+    i.families.switch("rules", true);
     i
 }
 
@@ -105,7 +105,7 @@ pub fn noise_sweep_each(
             .collect::<Vec<_>>()
             .join("+");
         let mut i = restrict_nodes(inst, set);
-        i.families.noise = true;
+        i.families.switch("noise", true);
         i.quantization.max_noise = Some(limits.first().copied().unwrap_or(0.0));
         let mut built = build(&i, ObjectiveSpec::Instance, None);
         let row = built

@@ -21,7 +21,7 @@ use dnn::build_dnn;
 use network::build_network;
 use objective::build_objective;
 use parse::*;
-pub(crate) use parse::{parse_yaml, read_text, too_deep};
+pub(crate) use parse::{parse_yaml, read_text, serde_message, too_deep};
 use quantization::build_quantization;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -74,8 +74,9 @@ pub fn load_str_with(text: &str, path: Option<&Path>, opts: &LoadOptions) -> Res
     let file = path
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("<input>"));
-    let raw: RawInstance = parse_yaml(text, &file, "an instance mapping with `version: 1`")
-        .map_err(|e| explain_untagged(e, text, &file))?;
+    let split: super::section::Split =
+        parse_yaml(text, &file, "an instance mapping with `version: 1`")
+            .map_err(|e| explain_untagged(e, text, &file))?;
     let refs = Refs {
         base: path
             .and_then(Path::parent)
@@ -85,7 +86,7 @@ pub fn load_str_with(text: &str, path: Option<&Path>, opts: &LoadOptions) -> Res
         source: &opts.files,
     };
     let mut d = Diagnostics::default();
-    let inst = build(raw, &file, &refs, opts, &mut d);
+    let inst = build(split, &file, &refs, opts, &mut d);
     match inst {
         Some(i) if d.is_empty() => Ok(i),
         _ => Err(Error::Invalid { diagnostics: d }),
@@ -134,12 +135,13 @@ impl Check<'_> {
 }
 
 fn build(
-    raw: RawInstance,
+    split: super::section::Split,
     file: &Path,
     refs: &Refs,
     opts: &LoadOptions,
     d: &mut Diagnostics,
 ) -> Option<Instance> {
+    let super::section::Split { raw, sections } = split;
     let mut c = Check {
         d,
         file: file.to_path_buf(),
@@ -217,7 +219,7 @@ fn build(
     }
 
     let objective = build_objective(raw.objective.as_ref(), &mut c);
-    let families = families_of(raw.constraints.unwrap_or_default());
+    let families = families_of(raw.constraints.as_ref(), &mut c);
     let delay_model = delay_model_of(raw.delay_model.as_deref(), &mut c);
     let dnn = dnn?;
     let task_names: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
@@ -244,6 +246,14 @@ fn build(
         &quantization.groups,
         &mut c,
     );
+    let sections = load_sections(
+        &sections,
+        &dnn,
+        &network,
+        &task_names,
+        &quantization,
+        &mut c,
+    );
     let inst = Instance {
         name: raw.name.unwrap_or_else(|| {
             file.file_stem()
@@ -262,6 +272,7 @@ fn build(
         rules,
         min_width,
         custom,
+        sections,
     };
     // Derived quantities are only meaningful once every number is valid.
     if c.d.is_empty() {
@@ -290,25 +301,51 @@ fn build_tasks(raw: &[RawTask], dnn: Option<&Dnn>, network: &Network, c: &mut Ch
     tasks
 }
 
-/// The families switched on and off by `constraints:` (unnamed: default).
-fn families_of(f: RawFamilies) -> Families {
-    let dflt = Families::default();
-    Families {
-        selection: f.selection.unwrap_or(dflt.selection),
-        traffic: f.traffic.unwrap_or(dflt.traffic),
-        memory: f.memory.unwrap_or(dflt.memory),
-        delay: f.delay.unwrap_or(dflt.delay),
-        quality: f.quality.unwrap_or(dflt.quality),
-        noise: f.noise.unwrap_or(dflt.noise),
-        capacity: f.capacity.unwrap_or(dflt.capacity),
-        energy: f.energy.unwrap_or(dflt.energy),
-        rules: f.rules.unwrap_or(dflt.rules),
-        memory_fit: f.memory_fit.unwrap_or(dflt.memory_fit),
-        cut_sets: f.cut_sets.unwrap_or(dflt.cut_sets),
-        flow: f.flow.unwrap_or(dflt.flow),
-        width: f.width.unwrap_or(dflt.width),
-        custom: f.custom.unwrap_or(dflt.custom),
+/// The families switched on and off by `constraints:` (unnamed: on);
+/// a name that is not a switchable family of the registry is a problem.
+fn families_of(raw: Option<&indexmap::IndexMap<String, bool>>, c: &mut Check) -> Families {
+    let mut families = Families::default();
+    for (name, &on) in raw.into_iter().flatten() {
+        if let Err(msg) = families.set(name, on) {
+            c.err(format!("constraints.{name}"), msg);
+        }
     }
+    families
+}
+
+/// The families' own sections, each validated by its family.
+fn load_sections(
+    raw: &[(&'static str, serde_yaml::Value)],
+    dnn: &Dnn,
+    network: &Network,
+    task_names: &[String],
+    quantization: &Quantization,
+    c: &mut Check,
+) -> super::section::Sections {
+    let mut out = super::section::Sections::default();
+    let mut seen = std::collections::HashSet::new();
+    for (key, value) in raw {
+        if !seen.insert(*key) {
+            c.err(*key, format!("duplicate field `{key}`"));
+            continue;
+        }
+        let Some(fam) = crate::milp::families::all().find(|f| f.section() == Some(*key)) else {
+            continue;
+        };
+        let mut input = super::section::SectionInput {
+            key,
+            value,
+            dnn,
+            network,
+            tasks: task_names,
+            groups: &quantization.groups,
+            check: c,
+        };
+        if let Some(data) = fam.load(&mut input) {
+            out.insert(key, data);
+        }
+    }
+    out
 }
 
 /// `delay_model:` (default sequential).

@@ -61,7 +61,7 @@ pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
 /// front of some (the problem shows it already), with "a mapping" or
 /// `expected` for internal type names, and cut short when it quotes a
 /// huge value.
-pub(super) fn serde_message(mut msg: String, path: &str, expected: &str) -> String {
+pub(crate) fn serde_message(mut msg: String, path: &str, expected: &str) -> String {
     if let Some((head, rest)) = msg.split_once(": ") {
         if !head.is_empty() && !head.contains(' ') && path.starts_with(head) {
             msg = rest.to_string();

@@ -14,8 +14,8 @@ impl Family for Capacity {
     fn name(&self) -> &'static str {
         "capacity"
     }
-    fn enabled(&self, inst: &Instance) -> bool {
-        inst.families.capacity
+    fn diagnose(&self, inst: &Instance) -> bool {
+        self.enabled(inst)
     }
     fn add(&self, b: &mut Builder) {
         let inst = b.inst;
@@ -34,7 +34,7 @@ impl Family for Capacity {
             }
             b.row(format!("utilization({})", node.name), row, Sense::Le, max);
         }
-        if !inst.families.traffic {
+        if !inst.families.on("traffic") {
             return;
         }
         let mut rows = vec![Vec::new(); net.links.len()];

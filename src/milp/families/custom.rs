@@ -17,7 +17,10 @@ impl Family for Custom {
         "custom"
     }
     fn enabled(&self, inst: &Instance) -> bool {
-        inst.families.custom && !inst.custom.is_empty()
+        inst.families.on("custom") && !inst.custom.is_empty()
+    }
+    fn diagnose(&self, inst: &Instance) -> bool {
+        self.enabled(inst)
     }
     fn add(&self, b: &mut Builder) {
         let inst = b.inst;

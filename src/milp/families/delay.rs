@@ -13,8 +13,8 @@ impl Family for Delay {
     fn name(&self) -> &'static str {
         "delay"
     }
-    fn enabled(&self, inst: &Instance) -> bool {
-        inst.families.delay
+    fn diagnose(&self, inst: &Instance) -> bool {
+        self.enabled(inst)
     }
     fn add(&self, b: &mut Builder) {
         for (t, task) in b.inst.tasks.iter().enumerate() {

@@ -13,8 +13,8 @@ impl Family for Energy {
     fn name(&self) -> &'static str {
         "energy"
     }
-    fn enabled(&self, inst: &Instance) -> bool {
-        inst.families.energy
+    fn diagnose(&self, inst: &Instance) -> bool {
+        inst.families.on("energy") && inst.network.nodes.iter().any(|n| n.max_power.is_some())
     }
     fn add(&self, b: &mut Builder) {
         let inst = b.inst;

@@ -15,8 +15,8 @@ impl Family for Memory {
     fn name(&self) -> &'static str {
         "memory"
     }
-    fn enabled(&self, inst: &Instance) -> bool {
-        inst.families.memory
+    fn diagnose(&self, inst: &Instance) -> bool {
+        self.enabled(inst)
     }
     fn add(&self, b: &mut Builder) {
         let inst = b.inst;

@@ -14,9 +14,12 @@ impl Family for Noise {
         "noise"
     }
     fn enabled(&self, inst: &Instance) -> bool {
-        inst.families.noise
+        inst.families.on("noise")
             && inst.quantization.max_noise.is_some()
             && !inst.quantization.groups.is_empty()
+    }
+    fn diagnose(&self, inst: &Instance) -> bool {
+        self.enabled(inst)
     }
     fn add(&self, b: &mut Builder) {
         let max = b.inst.quantization.max_noise.expect("checked by enabled");

@@ -14,6 +14,9 @@ impl Family for Placement {
     fn name(&self) -> &'static str {
         "placement"
     }
+    fn switchable(&self) -> bool {
+        false
+    }
     fn enabled(&self, _inst: &Instance) -> bool {
         true
     }

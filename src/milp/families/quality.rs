@@ -14,8 +14,8 @@ impl Family for Quality {
     fn name(&self) -> &'static str {
         "quality"
     }
-    fn enabled(&self, inst: &Instance) -> bool {
-        inst.families.quality
+    fn diagnose(&self, inst: &Instance) -> bool {
+        self.enabled(inst)
     }
     fn add(&self, b: &mut Builder) {
         let inst = b.inst;

@@ -14,7 +14,10 @@ impl Family for Rules {
         "rules"
     }
     fn enabled(&self, inst: &Instance) -> bool {
-        inst.families.rules && !inst.rules.is_empty()
+        inst.families.on("rules") && !inst.rules.is_empty()
+    }
+    fn diagnose(&self, inst: &Instance) -> bool {
+        self.enabled(inst)
     }
     fn add(&self, b: &mut Builder) {
         for rule in &b.inst.rules {

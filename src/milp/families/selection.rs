@@ -14,8 +14,8 @@ impl Family for Selection {
     fn name(&self) -> &'static str {
         "selection"
     }
-    fn enabled(&self, inst: &Instance) -> bool {
-        inst.families.selection
+    fn diagnose(&self, inst: &Instance) -> bool {
+        self.enabled(inst)
     }
     fn add(&self, b: &mut Builder) {
         let inst = b.inst;

@@ -38,8 +38,8 @@ impl Family for Traffic {
     fn name(&self) -> &'static str {
         "traffic"
     }
-    fn enabled(&self, inst: &Instance) -> bool {
-        inst.families.traffic
+    fn diagnose(&self, inst: &Instance) -> bool {
+        self.enabled(inst)
     }
     fn add(&self, b: &mut Builder) {
         let inst = b.inst;

@@ -14,7 +14,10 @@ impl Family for Width {
         "width"
     }
     fn enabled(&self, inst: &Instance) -> bool {
-        inst.families.width && !inst.min_width.is_empty()
+        inst.families.on("width") && !inst.min_width.is_empty()
+    }
+    fn diagnose(&self, inst: &Instance) -> bool {
+        self.enabled(inst)
     }
     fn add(&self, b: &mut Builder) {
         let inst = b.inst;

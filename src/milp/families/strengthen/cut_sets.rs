@@ -46,7 +46,7 @@ impl Family for CutSets {
     }
     fn enabled(&self, inst: &Instance) -> bool {
         let f = inst.families;
-        f.cut_sets && f.selection && f.traffic
+        f.on("cut_sets") && f.on("selection") && f.on("traffic")
     }
     fn add(&self, b: &mut Builder) {
         let inst = b.inst;

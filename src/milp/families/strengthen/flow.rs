@@ -40,7 +40,7 @@ impl Family for Flow {
     }
     fn enabled(&self, inst: &Instance) -> bool {
         let f = inst.families;
-        f.flow && f.selection && f.traffic
+        f.on("flow") && f.on("selection") && f.on("traffic")
     }
     fn add(&self, b: &mut Builder) {
         for t in 0..b.inst.tasks.len() {

@@ -24,7 +24,7 @@ impl Family for MemoryFit {
         "memory_fit"
     }
     fn enabled(&self, inst: &Instance) -> bool {
-        inst.families.memory_fit && inst.families.memory
+        inst.families.on("memory_fit") && inst.families.on("memory")
     }
     fn add(&self, b: &mut Builder) {
         if matches!(b.relax, Some((Relax::Memory, _))) {
