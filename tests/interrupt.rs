@@ -190,40 +190,16 @@ fn interrupt_solve_of(size: Size, extra: &[&str]) {
         all
     });
     // Wait (generously) for a progress line with an incumbent.
-    let t0 = Instant::now();
-    loop {
-        let left = Duration::from_secs(300).saturating_sub(t0.elapsed());
-        match rx.recv_timeout(left) {
-            // Both known, so that the report has a gap.
-            Ok(l)
-                if l.starts_with("progress:")
-                    && !l.contains("incumbent -")
-                    && !l.contains("bound -") =>
-            {
-                break
-            }
-            Ok(_) => {}
-            Err(_) => {
-                let _ = child.kill();
-                panic!("no progress line with an incumbent");
-            }
-        }
-    }
+    // Both known, so that the report has a gap.
+    let known = |l: &str| {
+        l.starts_with("progress:") && !l.contains("incumbent -") && !l.contains("bound -")
+    };
+    wait_line(&mut child, &rx, known, "no progress line with an incumbent");
     // SAFETY: signalling the child started above.
     unsafe {
         libc::kill(pid, libc::SIGINT);
     }
-    let t0 = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if t0.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            panic!("solve did not stop within 120 s of SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = wait_exit(&mut child, 120, "solve did not stop within 120 s of SIGINT");
     let err = err_reader.join().unwrap();
     let out = out_reader.join().unwrap();
     assert_eq!(status.code(), Some(130), "stderr: {err}");
@@ -309,18 +285,12 @@ fn a_second_sigint_quits_at_once_killing_the_worker_and_removing_its_folder() {
         all
     });
     // Once the worker is solving (a progress line), two signals.
-    let t0 = Instant::now();
-    loop {
-        let left = Duration::from_secs(300).saturating_sub(t0.elapsed());
-        match rx.recv_timeout(left) {
-            Ok(l) if l.starts_with("progress:") => break,
-            Ok(_) => {}
-            Err(_) => {
-                let _ = child.kill();
-                panic!("no progress line");
-            }
-        }
-    }
+    wait_line(
+        &mut child,
+        &rx,
+        |l| l.starts_with("progress:"),
+        "no progress line",
+    );
     assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 1);
     for _ in 0..2 {
         // SAFETY: signalling the child started above.
@@ -329,17 +299,7 @@ fn a_second_sigint_quits_at_once_killing_the_worker_and_removing_its_folder() {
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-    let t0 = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if t0.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("a second SIGINT did not end solve");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = wait_exit(&mut child, 60, "a second SIGINT did not end solve");
     let err = err_reader.join().unwrap();
     assert_eq!(status.code(), Some(130), "stderr: {err}");
     assert!(err.contains("quitting"), "{err}");
@@ -449,33 +409,13 @@ fn sigint_to_a_sweep_keeps_the_points_solved_in_its_csv_and_exits_130() {
         }
         all
     });
-    let t0 = Instant::now();
-    loop {
-        let left = Duration::from_secs(300).saturating_sub(t0.elapsed());
-        match rx.recv_timeout(left) {
-            Ok(l) if l.starts_with("progress:") && !l.contains("incumbent -") => break,
-            Ok(_) => {}
-            Err(_) => {
-                let _ = child.kill();
-                panic!("no progress line with an incumbent");
-            }
-        }
-    }
+    let found = |l: &str| l.starts_with("progress:") && !l.contains("incumbent -");
+    wait_line(&mut child, &rx, found, "no progress line with an incumbent");
     // SAFETY: signalling the child started above.
     unsafe {
         libc::kill(pid, libc::SIGINT);
     }
-    let t0 = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if t0.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            panic!("sweep did not stop within 120 s of SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = wait_exit(&mut child, 120, "sweep did not stop within 120 s of SIGINT");
     let err = err_reader.join().unwrap();
     assert_eq!(status.code(), Some(130), "stderr: {err}");
     let mut r = csv::Reader::from_path(&csv).unwrap();
@@ -542,17 +482,11 @@ fn sigint_to_compare_keeps_the_rows_of_the_instances_finished_and_exits_130() {
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
     }
-    let t0 = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if t0.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            panic!("compare did not stop within 120 s of SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = wait_exit(
+        &mut child,
+        120,
+        "compare did not stop within 120 s of SIGINT",
+    );
     let err = err_reader.join().unwrap();
     assert_eq!(status.code(), Some(130), "stderr: {err}");
     let rows: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
@@ -633,17 +567,7 @@ fn compare_writes_each_row_when_it_is_done_and_sigint_keeps_them() {
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
     }
-    let t0 = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if t0.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            panic!("compare did not stop within 60 s of SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = wait_exit(&mut child, 60, "compare did not stop within 60 s of SIGINT");
     let err = err_reader.join().unwrap();
     assert_eq!(status.code(), Some(130), "stderr: {err}");
     let rows = rows_of(&json);
@@ -682,18 +606,12 @@ fn sigkill_to_solve_stops_its_worker_and_the_worker_removes_its_folder() {
             let _ = tx.send(line);
         }
     });
-    let t0 = Instant::now();
-    loop {
-        let left = Duration::from_secs(300).saturating_sub(t0.elapsed());
-        match rx.recv_timeout(left) {
-            Ok(l) if l.starts_with("progress:") => break,
-            Ok(_) => {}
-            Err(_) => {
-                let _ = child.kill();
-                panic!("no progress line");
-            }
-        }
-    }
+    wait_line(
+        &mut child,
+        &rx,
+        |l| l.starts_with("progress:"),
+        "no progress line",
+    );
     assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 1);
     assert_eq!(processes_naming(&inst).len(), 2, "solve and its worker");
     child.kill().unwrap();
@@ -711,5 +629,43 @@ fn sigkill_to_solve_stops_its_worker_and_the_worker_removes_its_folder() {
                 .collect::<Vec<_>>()
         );
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits up to `secs` for `child` to exit, killing it and failing with
+/// `what` if it does not.
+fn wait_exit(child: &mut std::process::Child, secs: u64, what: &str) -> std::process::ExitStatus {
+    let t0 = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if t0.elapsed() > Duration::from_secs(secs) {
+            let _ = child.kill();
+            panic!("{what}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits up to 300 s for a line of `rx` that `wanted` accepts, killing
+/// `child` and failing with `what` if none comes.
+fn wait_line(
+    child: &mut std::process::Child,
+    rx: &std::sync::mpsc::Receiver<String>,
+    wanted: impl Fn(&str) -> bool,
+    what: &str,
+) {
+    let t0 = Instant::now();
+    loop {
+        let left = Duration::from_secs(300).saturating_sub(t0.elapsed());
+        match rx.recv_timeout(left) {
+            Ok(l) if wanted(&l) => return,
+            Ok(_) => {}
+            Err(_) => {
+                let _ = child.kill();
+                panic!("{what}");
+            }
+        }
     }
 }
