@@ -62,3 +62,38 @@ fn thesis_optimal_placement_is_valued_as_the_thesis_does() {
     let d_direct = evaluate(&direct, &plan, None).tasks[0].delay_s;
     assert!((d_direct - 0.3905).abs() < 1e-12, "direct delay {d_direct}");
 }
+
+/// With the sender's power during each latency (`latency_energy`), the
+/// same plan costs 3 W × 0.015 s (n0 sends the input) + 7 W × 0.015 s (n2
+/// sends the last output) = 0.15 J more.
+#[test]
+fn waiting_energy_adds_the_senders_power_times_the_latency() {
+    let inst = thesis();
+    let plan = all_on(&inst, "n2");
+    let base = evaluate(&inst, &plan, None).tasks[0].energy_j;
+    let mut waiting = inst.clone();
+    waiting.network.latency_energy = true;
+    let e = evaluate(&waiting, &plan, None).tasks[0].energy_j;
+    assert!((e - base - 0.15).abs() < 1e-12, "{base} -> {e}");
+}
+
+/// Payoff-normalized 0.5 time / 0.5 energy, solved by HiGHS on one thread:
+/// two payoff rows (cost has weight 0 and gets none), and the optimum is
+/// the thesis' placement, every layer on n2.
+#[test]
+fn weighted_optimum_is_the_thesis_placement() {
+    use edgesplit::milp::Total;
+    use edgesplit::solve::{solve_instance, BackendKind, SolveOptions, Status};
+    let inst = thesis();
+    let opts = SolveOptions {
+        threads: Some(1),
+        ..SolveOptions::default()
+    };
+    let rep = solve_instance(&inst, BackendKind::Highs, &opts);
+    assert_eq!(rep.status, Status::Optimal, "{:?}", rep.message);
+    let rows: Vec<Total> = rep.payoff_rows.iter().map(|r| r.total).collect();
+    assert_eq!(rows, [Total::Time, Total::Energy]);
+    let table = rep.payoff.unwrap();
+    assert!((table.ideal.time - 0.3905).abs() < 1e-9, "{table:?}");
+    assert_eq!(rep.plan.unwrap().placement, all_on(&inst, "n2").placement);
+}

@@ -177,7 +177,11 @@ pub(super) fn print_report(inst: &Instance, r: &SolveReport) {
                     opt(s.evaluated_objective),
                     opt(s.gap)
                 ))
-                .unwrap_or_default()
+                .unwrap_or_else(|| if row.at_every_ideal {
+                    "; the other objectives are at their ideals there already".into()
+                } else {
+                    String::new()
+                })
         );
     }
     println!(

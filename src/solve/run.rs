@@ -93,6 +93,11 @@ pub struct PayoffRow {
     /// worse of the two and `solve_time_s` their sum.
     #[serde(default)]
     pub second_stage: Option<Box<PayoffRow>>,
+    /// True when no second stage was needed because a plan already found
+    /// is at this objective's optimum and at every other objective's ideal
+    /// (then it is the row's plan).
+    #[serde(default)]
+    pub at_every_ideal: bool,
 }
 
 /// Everything `edgesplit solve` reports.
@@ -634,6 +639,7 @@ fn payoff_stage(
         message: (!msgs.is_empty()).then(|| msgs.join("; ")),
         totals: Some(ev.totals),
         second_stage: None,
+        at_every_ideal: false,
     };
     Ok((row, ev.totals, plan))
 }
@@ -642,29 +648,21 @@ fn payoff_stage(
 /// objective: `X ≤ X* + 1e-7·|X*|`, far below the default gap (1e-4).
 pub const LEXICOGRAPHIC_SLACK: f64 = 1e-7;
 
-/// Payoff row `which`, lexicographic: minimize `which` alone, then the
-/// other objectives of positive weight at that value (`which` ≤ its
-/// optimum plus [`LEXICOGRAPHIC_SLACK`]), each divided by its value at the
-/// first stage's plan; one that is 0 there (its least possible value) is
-/// held at 0 by an ε row. Each stage starts from `start` (the previous
-/// row's plan, then the first stage's) when given.
-fn payoff_row(
+/// The second stage of payoff row `which` (first stage: `row`, `totals`,
+/// `plan`): the other objectives of positive weight minimized with `which`
+/// ≤ its optimum plus [`LEXICOGRAPHIC_SLACK`], each divided by its value at
+/// the first stage's plan; one that is 0 there (its least possible value)
+/// is held at 0 by an ε row. Started from the first stage's plan (not on
+/// CBC).
+fn second_stage(
     inst: &Instance,
     kind: BackendKind,
     opts: &SolveOptions,
-    which: Total,
     active: &[Total],
-    start: Option<Plan>,
+    first: (PayoffRow, Tec, Plan),
 ) -> Result<(PayoffRow, Tec, Plan), Box<SolveOutcome>> {
-    let stage_opts = |label: &str, initial: Option<Plan>| SolveOptions {
-        progress: opts.progress.stage(format!("payoff {which:?}{label}")),
-        initial: initial.or_else(|| opts.initial.clone()),
-        ..opts.clone()
-    };
-    let warm = kind != BackendKind::Cbc;
-    let first = stage_opts("", start.filter(|_| warm));
-    let (mut row, totals, plan) =
-        payoff_stage(inst, kind, &first, which, ObjectiveSpec::Single(which), &[])?;
+    let (mut row, totals, plan) = first;
+    let which = row.total;
     let x = total_of(totals, which);
     let mut extra = vec![(which, x + LEXICOGRAPHIC_SLACK * x.abs())];
     let mut c = Tec::default();
@@ -677,28 +675,24 @@ fn payoff_row(
             (true, Total::Cost) => c.cost = 1.0 / v,
         }
     }
-    if weighted(
-        Tec {
-            time: 1.0,
-            energy: 1.0,
-            cost: 1.0,
-        },
-        c,
-    ) == 0.0
-    {
+    let ones = Tec {
+        time: 1.0,
+        energy: 1.0,
+        cost: 1.0,
+    };
+    if weighted(ones, c) == 0.0 {
         // No other objective can improve: the row is already
         // non-dominated.
         return Ok((row, totals, plan));
     }
-    let second = stage_opts(" then others", Some(plan.clone()).filter(|_| warm));
-    match payoff_stage(
-        inst,
-        kind,
-        &second,
-        which,
-        ObjectiveSpec::Weighted(c),
-        &extra,
-    ) {
+    let opts = SolveOptions {
+        progress: opts.progress.stage(format!("payoff {which:?} then others")),
+        initial: Some(plan.clone())
+            .filter(|_| kind != BackendKind::Cbc)
+            .or_else(|| opts.initial.clone()),
+        ..opts.clone()
+    };
+    match payoff_stage(inst, kind, &opts, which, ObjectiveSpec::Weighted(c), &extra) {
         Ok((r2, t2, p2)) => {
             row.solve_time_s += r2.solve_time_s;
             if r2.status != Status::Optimal {
@@ -723,8 +717,90 @@ fn payoff_row(
     }
 }
 
+/// Among `known` plans (with their totals), one that is at `which`'s
+/// optimum `x` and at the ideal of every other objective of positive
+/// weight, each within [`LEXICOGRAPHIC_SLACK`]: it solves the row's second
+/// stage, since no plan is below an ideal.
+fn at_every_ideal<'p>(
+    known: &'p [(Tec, Plan)],
+    which: Total,
+    x: f64,
+    active: &[Total],
+    ideal: &[(Total, f64)],
+) -> Option<&'p (Tec, Plan)> {
+    let within = |v: f64, best: f64| v <= best + LEXICOGRAPHIC_SLACK * best.abs();
+    known.iter().find(|(t, _)| {
+        within(total_of(*t, which), x)
+            && active.iter().filter(|&&y| y != which).all(|&y| {
+                ideal
+                    .iter()
+                    .any(|&(w, v)| w == y && within(total_of(*t, y), v))
+            })
+    })
+}
+
+/// The lexicographic payoff rows of the objectives of positive weight: X
+/// alone for each (each solve started from the previous one's plan, not on
+/// CBC), then for each row the others at X's optimum ([`second_stage`]),
+/// unless a plan found so far is already at X's optimum and every other
+/// ideal.
+fn payoff_rows(
+    inst: &Instance,
+    kind: BackendKind,
+    opts: &SolveOptions,
+    active: &[Total],
+) -> Result<Vec<(PayoffRow, Tec, Plan)>, Box<SolveOutcome>> {
+    let mut firsts = Vec::new();
+    let mut start: Option<Plan> = None;
+    for &which in active {
+        if opts.progress.interrupted() {
+            let mut o = SolveOutcome::error(
+                format!("interrupted while the payoff table was solved (before minimizing {which:?} alone)"),
+                0.0,
+            );
+            o.status = Status::NoSolution;
+            o.limit = Some("interrupt".into());
+            return Err(Box::new(o));
+        }
+        let stage = SolveOptions {
+            progress: opts.progress.stage(format!("payoff {which:?}")),
+            initial: start
+                .take()
+                .filter(|_| kind != BackendKind::Cbc)
+                .or_else(|| opts.initial.clone()),
+            ..opts.clone()
+        };
+        let first = payoff_stage(inst, kind, &stage, which, ObjectiveSpec::Single(which), &[])?;
+        start = Some(first.2.clone());
+        firsts.push(first);
+    }
+    let ideal: Vec<(Total, f64)> = firsts
+        .iter()
+        .map(|(r, t, _)| (r.total, total_of(*t, r.total)))
+        .collect();
+    let mut known: Vec<(Tec, Plan)> = firsts.iter().map(|(_, t, p)| (*t, p.clone())).collect();
+    let mut rows = Vec::new();
+    for first in firsts {
+        let which = first.0.total;
+        let x = total_of(first.1, which);
+        let done = at_every_ideal(&known, which, x, active, &ideal).cloned();
+        let row = match done {
+            Some((t, p)) => {
+                let (mut row, _, _) = first;
+                row.totals = Some(t);
+                row.at_every_ideal = active.len() > 1;
+                (row, t, p)
+            }
+            None => second_stage(inst, kind, opts, active, first)?,
+        };
+        known.push((row.1, row.2.clone()));
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
 /// Ideal and nadir of T, E and C from the lexicographic payoff rows of
-/// the objectives of positive weight ([`payoff_row`]), each stage checked
+/// the objectives of positive weight ([`payoff_rows`]), each stage checked
 /// by [`judge`]; an error outcome if one of them has no plan or a plan the
 /// evaluator contradicts. The ideal of an objective is its value at its
 /// own row's plan, its nadir the largest value at any row's plan; an
@@ -745,30 +821,13 @@ pub fn payoff_table(
     .filter(|&(_, wt)| wt > 0.0)
     .map(|(t, _)| t)
     .collect();
-    let mut rows: Vec<PayoffRow> = Vec::new();
-    let mut optima: Vec<(Total, Tec)> = Vec::new();
-    let mut time = 0.0;
-    let mut start: Option<Plan> = None;
-    for &which in &active {
-        if opts.progress.interrupted() {
-            let mut o = SolveOutcome::error(
-                format!("interrupted while the payoff table was solved (before minimizing {which:?} alone)"),
-                time,
-            );
-            o.status = Status::NoSolution;
-            o.limit = Some("interrupt".into());
-            return Err(Box::new(o));
-        }
-        let (row, totals, plan) = payoff_row(inst, kind, opts, which, &active, start.take())?;
-        time += row.solve_time_s;
-        rows.push(row);
-        optima.push((which, totals));
-        start = Some(plan);
-    }
-    let all = [Total::Time, Total::Energy, Total::Cost];
+    let solved = payoff_rows(inst, kind, opts, &active)?;
+    let time = solved.iter().map(|(r, _, _)| r.solve_time_s).sum();
+    let optima: Vec<(Total, Tec)> = solved.iter().map(|(r, t, _)| (r.total, *t)).collect();
+    let rows: Vec<PayoffRow> = solved.into_iter().map(|(r, _, _)| r).collect();
     let mut ideal = Tec::default();
     let mut nadir = Tec::default();
-    for w in all {
+    for w in [Total::Time, Total::Energy, Total::Cost] {
         let values = optima.iter().map(|&(_, t)| total_of(t, w));
         let worst = values.clone().fold(f64::NEG_INFINITY, f64::max);
         let best = optima
