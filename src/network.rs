@@ -169,11 +169,29 @@ impl Network {
                         .map(|i| along(&links, vec![i]))
                         .into_iter()
                         .collect(),
-                    Routing::MinTime => match &min_latency[k][h] {
-                        None => Vec::new(),
-                        Some(first) => envelope(n, &links, k, h, first.clone()),
-                    },
+                    Routing::MinTime => Vec::new(),
                 };
+            }
+        }
+        if routing == Routing::MinTime {
+            let out = adjacency(n, &links);
+            for (k, row) in routes.iter_mut().enumerate() {
+                // The paths of fewest seconds per byte from k, in one search.
+                let pred = fastest_tree(&out, &links, k, |l| (1.0 / l.bandwidth, l.latency));
+                for (h, cell) in row.iter_mut().enumerate().filter(|&(h, _)| h != k) {
+                    let Some(first) = &min_latency[k][h] else {
+                        continue;
+                    };
+                    let last = path_to(&pred, &links, k, h).map(|p| along(&links, p));
+                    *cell = match last {
+                        // The lowest-latency path is also the fastest per
+                        // byte: it is the whole envelope.
+                        Some(l) if l.time_per_byte < first.time_per_byte => {
+                            envelope(&out, &links, k, h, first.clone(), l)
+                        }
+                        _ => vec![first.clone()],
+                    };
+                }
             }
         }
         Network {
@@ -259,39 +277,37 @@ fn along(links: &[Link], path: Vec<usize>) -> EffectiveLink {
 
 /// The paths of the lower envelope of `latency + b × time_per_byte` over
 /// b ≥ 0 from `k` to `h`, by increasing latency, starting at `first` (the
-/// lowest-latency path, best for b → 0). Between two envelope paths L and
+/// lowest-latency path, best for b → 0) and ending at `last` (the fewest
+/// seconds per byte, best for b → ∞). Between two envelope paths L and
 /// R the fastest path at the size where their lines cross either meets
 /// both lines there (then the envelope between them is L and R: it is
 /// concave and touches each line at two points) or lies below, and is a
 /// new envelope path between them.
 fn envelope(
-    n: usize,
+    out: &[Vec<usize>],
     links: &[Link],
     k: usize,
     h: usize,
     first: EffectiveLink,
+    last: EffectiveLink,
 ) -> Vec<EffectiveLink> {
-    let last = fastest(n, links, k, h, |l| (1.0 / l.bandwidth, l.latency));
-    let Some(last) = last.map(|p| along(links, p)) else {
-        return vec![first];
-    };
-    let mut out = vec![first];
+    let mut done = vec![first];
     let mut stack = vec![last];
     while let Some(right) = stack.pop() {
-        let left = out.last().expect("starts with the first path");
+        let left = done.last().expect("starts with the first path");
         if right.time_per_byte >= left.time_per_byte || right.latency <= left.latency {
             // The same line, or one that is nowhere better than the left.
             if right.latency <= left.latency && right.time_per_byte < left.time_per_byte {
                 // Cannot happen for a lowest-latency left path; keep the
                 // faster one defensively.
-                *out.last_mut().expect("non-empty") = right;
+                *done.last_mut().expect("non-empty") = right;
             }
             continue;
         }
         let b = (right.latency - left.latency) / (left.time_per_byte - right.time_per_byte);
         let line = left.latency + b * left.time_per_byte;
-        let mid = fastest(n, links, k, h, |l| (l.latency + b / l.bandwidth, l.latency))
-            .map(|p| along(links, p));
+        let pred = fastest_tree(out, links, k, |l| (l.latency + b / l.bandwidth, l.latency));
+        let mid = path_to(&pred, links, k, h).map(|p| along(links, p));
         match mid {
             Some(m)
                 if m.latency + b * m.time_per_byte < line - 1e-12 * line.abs().max(1e-300)
@@ -301,57 +317,94 @@ fn envelope(
                 stack.push(right);
                 stack.push(m);
             }
-            _ => out.push(right),
+            _ => done.push(right),
         }
+    }
+    done
+}
+
+/// The links leaving each node.
+fn adjacency(n: usize, links: &[Link]) -> Vec<Vec<usize>> {
+    let mut out = vec![Vec::new(); n];
+    for (i, l) in links.iter().enumerate() {
+        out[l.from].push(i);
     }
     out
 }
 
-/// The path from `k` to `h` of least total `weight` (a pair compared
-/// lexicographically, both summed along the path): Dijkstra over the
-/// links with predecessor links; `None` when `h` cannot be reached.
-fn fastest(
-    n: usize,
+/// A distance for the heap: a pair of sums compared lexicographically
+/// (total order on f64).
+#[derive(PartialEq)]
+struct Dist(f64, f64);
+
+impl Eq for Dist {}
+
+impl PartialOrd for Dist {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Dist {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0
+            .total_cmp(&other.0)
+            .then_with(|| self.1.total_cmp(&other.1))
+    }
+}
+
+/// The shortest-path tree from `k` under `weight` (a pair compared
+/// lexicographically, both summed along the path): Dijkstra with a heap;
+/// for every node the link that reaches it (`None`: `k` itself or
+/// unreachable).
+fn fastest_tree(
+    out: &[Vec<usize>],
     links: &[Link],
     k: usize,
-    h: usize,
     weight: impl Fn(&Link) -> (f64, f64),
-) -> Option<Vec<usize>> {
+) -> Vec<Option<usize>> {
+    use std::cmp::Reverse;
+    let n = out.len();
     let mut dist: Vec<Option<(f64, f64)>> = vec![None; n];
     let mut pred: Vec<Option<usize>> = vec![None; n];
     let mut done = vec![false; n];
+    let mut heap = std::collections::BinaryHeap::new();
     dist[k] = Some((0.0, 0.0));
-    loop {
-        let cur = (0..n)
-            .filter(|&i| !done[i])
-            .filter_map(|i| dist[i].map(|d| (i, d)))
-            .min_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal));
-        let Some((u, du)) = cur else { break };
-        done[u] = true;
-        if u == h {
-            break;
+    heap.push(Reverse((Dist(0.0, 0.0), k)));
+    while let Some(Reverse((Dist(d0, d1), u))) = heap.pop() {
+        if done[u] {
+            continue;
         }
-        for (i, l) in links.iter().enumerate().filter(|(_, l)| l.from == u) {
+        done[u] = true;
+        for &i in &out[u] {
+            let l = &links[i];
             if done[l.to] {
                 continue;
             }
             let w = weight(l);
-            let cand = (du.0 + w.0, du.1 + w.1);
-            if dist[l.to].is_none_or(|d| cand < d) {
+            let cand = (d0 + w.0, d1 + w.1);
+            let better = dist[l.to].is_none_or(|d| Dist(cand.0, cand.1) < Dist(d.0, d.1));
+            if better {
                 dist[l.to] = Some(cand);
                 pred[l.to] = Some(i);
+                heap.push(Reverse((Dist(cand.0, cand.1), l.to)));
             }
         }
     }
-    if !done[h] {
-        return None;
-    }
+    pred
+}
+
+/// The path from `k` to `h` in the tree `pred` (`None`: unreachable).
+fn path_to(pred: &[Option<usize>], links: &[Link], k: usize, h: usize) -> Option<Vec<usize>> {
     let mut path = Vec::new();
     let mut cur = h;
     while cur != k {
         let i = pred[cur]?;
         path.push(i);
         cur = links[i].from;
+        if path.len() > pred.len() {
+            return None;
+        }
     }
     path.reverse();
     Some(path)
