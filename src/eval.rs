@@ -440,8 +440,8 @@ fn score_task(inst: &Instance, plan: &Plan, t: usize, noise: f64, tally: &mut Ta
     // used successor of a.
     let mut transfer_s = 0.0;
     let mut bytes_sent = 0.0;
-    let mut class_crossings: BTreeSet<(usize, usize, usize)> = BTreeSet::new();
-    let mut level_link: BTreeMap<(usize, usize, usize), f64> = BTreeMap::new();
+    let mut class_crossings: BTreeSet<(usize, usize, usize, usize)> = BTreeSet::new();
+    let mut level_link: BTreeMap<(usize, usize, usize, usize), f64> = BTreeMap::new();
     if fam.on("traffic") {
         for a in 0..dnn.len() {
             let Some(k) = place[a] else { continue };
@@ -452,7 +452,7 @@ fn score_task(inst: &Instance, plan: &Plan, t: usize, noise: f64, tally: &mut Ta
                 .collect();
             let bytes = dnn.atoms[a].out_bytes * if quantized_atom(a) { af } else { 1.0 };
             for h in dests {
-                let Some(link) = net.effective(k, h) else {
+                let Some((path, link)) = net.route(k, h, bytes) else {
                     v(
                         "traffic",
                         format!("task {tn}: atom '{}' on {} feeds a successor on {}, which {} cannot reach", dnn.atoms[a].id, net.nodes[k].name, net.nodes[h].name, net.nodes[k].name),
@@ -476,18 +476,28 @@ fn score_task(inst: &Instance, plan: &Plan, t: usize, noise: f64, tally: &mut Ta
                     link_load[l] += task.rate * bytes;
                 }
                 let class = dnn.class_of[a].expect("an atom with successors has a class");
-                class_crossings.insert((class, k, h));
-                *level_link.entry((dnn.atoms[a].level, k, h)).or_default() += tb;
+                class_crossings.insert((class, k, h, path));
+                *level_link
+                    .entry((dnn.atoms[a].level, k, h, path))
+                    .or_default() += tb;
             }
         }
     }
-    let latency = |k: usize, h: usize| net.effective(k, h).map_or(0.0, |e| e.latency);
-    // Each fan-out class that crosses a node pair waits for its latency
-    // once.
+    let latency = |k: usize, h: usize, p: usize| net.routes(k, h)[p].latency;
+    // Each fan-out class that crosses a node pair waits for the latency of
+    // each path its tensors take there once.
     transfer_s += class_crossings
         .iter()
-        .map(|&(_, k, h)| latency(k, h))
+        .map(|&(_, k, h, p)| latency(k, h, p))
         .sum::<f64>();
+    if net.latency_energy {
+        // The sender's power while it waits on those latencies.
+        for &(_, k, h, p) in &class_crossings {
+            let j = net.nodes[k].power * latency(k, h, p);
+            energy_j += j;
+            power[k] += task.rate * j;
+        }
+    }
     let delay_s = match inst.delay_model {
         DelayModel::Sequential => compute_s + transfer_s,
         DelayModel::Layered => layered_delay(&level_node_ct, &level_link, latency),
@@ -532,11 +542,12 @@ fn score_task(inst: &Instance, plan: &Plan, t: usize, noise: f64, tally: &mut Ta
 }
 
 /// The layered delay model's delay: per level, the slowest node's compute
-/// plus the slowest crossing's transfer and latency.
+/// plus the slowest crossing's transfer and latency (a crossing: a node
+/// pair and a path between them).
 fn layered_delay(
     level_node_ct: &BTreeMap<(usize, usize), f64>,
-    level_link: &BTreeMap<(usize, usize, usize), f64>,
-    latency: impl Fn(usize, usize) -> f64,
+    level_link: &BTreeMap<(usize, usize, usize, usize), f64>,
+    latency: impl Fn(usize, usize, usize) -> f64,
 ) -> f64 {
     let mut tau: BTreeMap<usize, f64> = BTreeMap::new();
     for (&(l, _), &ct) in level_node_ct {
@@ -544,9 +555,9 @@ fn layered_delay(
         *e = e.max(ct);
     }
     let mut chi: BTreeMap<usize, f64> = BTreeMap::new();
-    for (&(l, k, h), &tb) in level_link {
+    for (&(l, k, h, p), &tb) in level_link {
         let e = chi.entry(l).or_default();
-        *e = e.max(tb + latency(k, h));
+        *e = e.max(tb + latency(k, h, p));
     }
     tau.values().sum::<f64>() + chi.values().sum::<f64>()
 }

@@ -305,7 +305,15 @@ fn gen_network(nodes_n: usize, total_params: f64, rng: &mut ChaCha8Rng) -> (RawN
         links.push(link("edge", "cloud", 1.25e8, 0.02, 1.0, 1e-9));
         links.push(link("cloud", "edge", 1.25e8, 0.02, 1.0, 1e-9));
     }
-    (RawNetwork { nodes, links }, device_n)
+    (
+        RawNetwork {
+            nodes,
+            links,
+            routing: None,
+            latency_energy: None,
+        },
+        device_n,
+    )
 }
 
 /// The tasks, sharing some atoms and owning others, with Zipf rates and

@@ -234,7 +234,12 @@ fn tide_network(dnn: &crate::dnn::Dnn, central_time: f64) -> RawNetwork {
         link("edge1", "cloud", 125e6, 0.02, 1.0),
         link("edge2", "cloud", 125e6, 0.02, 1.0),
     ];
-    RawNetwork { nodes, links }
+    RawNetwork {
+        nodes,
+        links,
+        routing: None,
+        latency_energy: None,
+    }
 }
 
 /// What the TIDE instances share: everything but the quality target.
@@ -746,6 +751,8 @@ impl<'a> MtlKit<'a> {
             network: RawNetwork {
                 nodes: self.nodes.clone(),
                 links: self.links.clone(),
+                routing: None,
+                latency_energy: None,
             },
             tasks,
             objective: Some(self.objective.clone()),
@@ -1142,5 +1149,10 @@ fn split_quant_network() -> RawNetwork {
         link("edge", "cloud", 5.0e7, 0.010, Some(true)), // assumed: 50 MB/s, 10 ms
     ];
 
-    RawNetwork { nodes, links }
+    RawNetwork {
+        nodes,
+        links,
+        routing: None,
+        latency_energy: None,
+    }
 }

@@ -349,3 +349,47 @@ fn mtl_split_variants_differ_only_in_the_heads_rule() {
         assert_eq!(base.rules[0].atoms.len(), 2 * n);
     }
 }
+
+/// On every bundled instance (and the examples of docs/) the default
+/// `min_time` routing gives every node pair exactly the one path that
+/// `min_latency` gives it, whatever the tensor's size: the results and
+/// numbers measured before `routing` existed stand. (The thesis scale
+/// test, benches/data/, is where they differ: tests/thesis.rs.)
+#[test]
+fn default_routing_keeps_the_bundled_instances_paths() {
+    use edgesplit::network::{Network, Routing};
+    let mut files = Vec::new();
+    yaml_files(&repo().join("instances"), &mut files);
+    yaml_files(&repo().join("docs/examples"), &mut files);
+    let mut checked = 0;
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        // Pipeline instances (`kind: pipeline`) have no network of paths.
+        if kind(&text) != Some("instance") || text.lines().any(|l| l.starts_with("kind:")) {
+            continue;
+        }
+        let inst = edgesplit::load(f).unwrap();
+        let net = &inst.network;
+        assert_eq!(net.routing, Routing::MinTime, "{}", f.display());
+        let old = Network::with_routing(net.nodes.clone(), net.links.clone(), Routing::MinLatency);
+        for k in 0..net.len() {
+            for h in 0..net.len() {
+                let (new, was) = (net.routes(k, h), old.routes(k, h));
+                assert!(
+                    new.len() <= 1,
+                    "{}: {k} -> {h} has {} paths",
+                    f.display(),
+                    new.len()
+                );
+                assert_eq!(
+                    new.first().map(|e| &e.path),
+                    was.first().map(|e| &e.path),
+                    "{}: {k} -> {h}",
+                    f.display()
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 20, "only {checked} instances");
+}

@@ -4,7 +4,10 @@
 
 mod common;
 
-use common::{brute_force, close, fixed_plan_objective, for_each_plan, tiny_instance};
+use common::{
+    brute_force, close, fixed_plan_objective, for_each_plan, tiny_instance, tiny_instance_with,
+    triangle_instance,
+};
 use edgesplit::eval::evaluate;
 use edgesplit::instance::{load_str, DelayModel, Instance, Normalization};
 use edgesplit::solve::{solve_instance, BackendKind, SolveOptions, SolveReport, Status};
@@ -31,8 +34,11 @@ fn agrees(rep: &SolveReport, bf: Option<f64>, what: &str) -> Result<(), String> 
 }
 
 fn check_against_brute_force(seed: u64) -> Result<(), TestCaseError> {
-    let text = tiny_instance(seed);
-    let inst = load_str(&text, None)
+    check_text(seed, &tiny_instance(seed))
+}
+
+fn check_text(seed: u64, text: &str) -> Result<(), TestCaseError> {
+    let inst = load_str(text, None)
         .map_err(|e| TestCaseError::fail(format!("seed {seed}: {e}\n{text}")))?;
     let bf = brute_force(&inst, None).map(|b| b.0);
     for kind in BackendKind::built_in() {
@@ -61,9 +67,12 @@ proptest! {
 /// equal to its feasibility tolerance (1e-9), called this feasible
 /// instance infeasible (the exported model too, solved by SCIP from
 /// Python; with a smaller zero tolerance it finds the optimum 0.2165).
+/// The instance of that time: the one path per pair of `min_latency`
+/// routing, no waiting energy.
 #[test]
 fn seed_676854_once_called_infeasible_by_scip() {
-    check_against_brute_force(676854).unwrap_or_else(|e| panic!("{e}"));
+    let text = tiny_instance_with(676854, "min_latency", false, false);
+    check_text(676854, &text).unwrap_or_else(|e| panic!("{e}"));
 }
 
 /// Counts of what the first 200 tiny instances cover.
@@ -81,6 +90,10 @@ struct Coverage {
     tiny: usize,
     huge: usize,
     negative_pair: usize,
+    several_paths: usize,
+    size_picks_path: usize,
+    direct: usize,
+    latency_energy: usize,
 }
 
 /// A fan-out class with members on two levels.
@@ -116,6 +129,20 @@ fn coverage(seeds: std::ops::Range<u64>) -> Coverage {
             .terms
             .iter()
             .any(|(s, b)| s.len() > 1 && *b < 0.0) as usize;
+        let net = &inst.network;
+        let pairs = || (0..net.len()).flat_map(|k| (0..net.len()).map(move |h| (k, h)));
+        c.several_paths += pairs().any(|(k, h)| net.routes(k, h).len() > 1) as usize;
+        // Some tensor (full or quantized) takes another path than a tiny one.
+        let af = inst.quantization.activation_factor;
+        c.size_picks_path += pairs().any(|(k, h)| {
+            inst.dnn.atoms.iter().any(|a| {
+                [a.out_bytes, a.out_bytes * af]
+                    .iter()
+                    .any(|&b| net.route(k, h, b).is_some_and(|(p, _)| p > 0))
+            })
+        }) as usize;
+        c.direct += (net.routing == edgesplit::network::Routing::Direct) as usize;
+        c.latency_energy += net.latency_energy as usize;
         // Mandatory chain edges get the traffic family's transportation rows.
         let d = &inst.dnn;
         c.chain_edges += d.classes.iter().any(|cl| {
@@ -150,6 +177,10 @@ fn tiny_instances_cover_the_cases() {
         ("feasible with an optimum below 1e-6", c.tiny),
         ("feasible with an optimum above 1e5", c.huge),
         ("with a negative noise pair term", c.negative_pair),
+        ("with a pair of several min_time paths", c.several_paths),
+        ("with a tensor whose size picks its path", c.size_picks_path),
+        ("routed direct", c.direct),
+        ("with waiting energy", c.latency_energy),
     ] {
         assert!(n >= 10, "only {n} of 200 tiny instances are {what}: {c:?}");
     }
@@ -197,15 +228,19 @@ fn fixed_plans_cost_what_the_evaluator_says() {
     );
 }
 
-/// Payoff normalization: the ideal values are the single-objective optima
-/// of enumeration, every payoff row is optimal, and under the solver's
-/// payoff table the optimum matches. Tiny cost-only instances are among
-/// them; every built-in backend solves those (and every third seed),
-/// HiGHS all.
+/// Payoff normalization: one row per objective of positive weight; the
+/// ideal of each is the single-objective optimum of enumeration; every row
+/// is optimal and its plan is non-dominated (no feasible plan is at least
+/// as good in every objective of positive weight and better in one), and
+/// under the solver's payoff table the optimum matches. Tiny cost-only
+/// instances are among them; every built-in backend solves those (and
+/// every third seed), HiGHS all.
 #[test]
 fn payoff_normalization_matches_brute_force() {
+    use edgesplit::milp::{total_of, Total};
     let mut checked = 0;
     let mut tiny_cost = 0;
+    let mut two_stage = 0;
     for seed in 0..90u64 {
         let mut inst = load_str(&tiny_instance(seed), None).unwrap();
         inst.objective.normalization = Normalization::Payoff;
@@ -218,18 +253,36 @@ fn payoff_normalization_matches_brute_force() {
             }
             continue;
         }
-        let mut ideals = Vec::new();
-        for w in [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)] {
-            let mut single = plain.clone();
-            single.objective.weights = edgesplit::instance::Tec {
-                time: w.0,
-                energy: w.1,
-                cost: w.2,
-            };
-            ideals.push(brute_force(&single, None).expect("feasible").0);
-        }
-        let tiny = ideals[2] > 0.0 && ideals[2] < 1e-6;
+        let w = inst.objective.weights;
+        let active: Vec<Total> = [
+            (Total::Time, w.time),
+            (Total::Energy, w.energy),
+            (Total::Cost, w.cost),
+        ]
+        .into_iter()
+        .filter(|p| p.1 > 0.0)
+        .map(|p| p.0)
+        .collect();
+        // Every feasible plan's totals, for the ideals and dominance.
+        let mut feasible = Vec::new();
+        for_each_plan(&plain, |p| {
+            let ev = evaluate(&plain, p, None);
+            if ev.feasible() {
+                feasible.push(ev.totals);
+            }
+        });
+        let ideal = |x: Total| {
+            feasible
+                .iter()
+                .map(|t| total_of(*t, x))
+                .fold(f64::INFINITY, f64::min)
+        };
+        let tiny = active.contains(&Total::Cost) && {
+            let c = ideal(Total::Cost);
+            c > 0.0 && c < 1e-6
+        };
         tiny_cost += tiny as usize;
+        two_stage += (active.len() > 1) as usize;
         // Every backend on the tiny cases and every third seed, HiGHS on all.
         let kinds: Vec<BackendKind> = if tiny || seed % 3 == 0 {
             BackendKind::built_in()
@@ -244,21 +297,33 @@ fn payoff_normalization_matches_brute_force() {
                 "seed {seed} {kind}: {:?}",
                 rep.message
             );
-            assert_eq!(
-                rep.payoff_rows.len(),
-                3,
-                "seed {seed} {kind}: {:?}",
-                rep.payoff
-            );
+            let rows: Vec<Total> = rep.payoff_rows.iter().map(|r| r.total).collect();
+            assert_eq!(rows, active, "seed {seed} {kind}");
             assert!(rep.payoff_rows.iter().all(|r| r.status == Status::Optimal));
             let table = rep.payoff.expect("payoff table reported");
-            for (ideal, opt) in [table.ideal.time, table.ideal.energy, table.ideal.cost]
-                .into_iter()
-                .zip(&ideals)
-            {
+            for &x in &active {
+                let got = total_of(table.ideal, x);
+                let opt = ideal(x);
                 assert!(
-                    close(*opt, ideal),
-                    "seed {seed} {kind}: ideal {ideal:e} vs enumeration {opt:e}"
+                    close(opt, got),
+                    "seed {seed} {kind}: ideal of {x:?} {got:e} vs enumeration {opt:e}"
+                );
+            }
+            for row in &rep.payoff_rows {
+                let r = row.totals.expect("row totals");
+                let dominated = feasible.iter().any(|t| {
+                    let better = |x: Total| {
+                        total_of(*t, x) < total_of(r, x) && !close(total_of(*t, x), total_of(r, x))
+                    };
+                    let no_worse = |x: Total| {
+                        total_of(*t, x) <= total_of(r, x) || close(total_of(*t, x), total_of(r, x))
+                    };
+                    active.iter().all(|&x| no_worse(x)) && active.iter().any(|&x| better(x))
+                });
+                assert!(
+                    !dominated,
+                    "seed {seed} {kind}: row {:?} at {r:?} is dominated",
+                    row.total
                 );
             }
             let (opt, _) = brute_force(&inst, Some(&table)).expect("feasible");
@@ -274,6 +339,10 @@ fn payoff_normalization_matches_brute_force() {
     assert!(
         tiny_cost >= 5,
         "only {tiny_cost} payoff cases with a tiny cost ideal"
+    );
+    assert!(
+        two_stage >= 10,
+        "only {two_stage} cases with a second stage"
     );
 }
 
@@ -353,4 +422,77 @@ fn tiny_cost_only_dags_agree_across_backends() {
             );
         }
     }
+}
+
+/// On the triangle-breaking network of `common::triangle_instance`, in
+/// every routing, both delay models, waiting energy on and off: every
+/// backend's optimum is the enumeration's, and every feasible plan costs
+/// the MILP exactly what the evaluator says.
+#[test]
+fn triangle_breaking_network_matches_brute_force_in_every_routing() {
+    let mut optima = Vec::new();
+    for routing in ["min_time", "min_latency", "direct"] {
+        for delay_model in ["sequential", "layered"] {
+            for latency_energy in [false, true] {
+                let text = triangle_instance(routing, delay_model, latency_energy);
+                let inst = load_str(&text, None).unwrap();
+                let what = format!("{routing}, {delay_model}, latency_energy {latency_energy}");
+                let bf = brute_force(&inst, None).map(|b| b.0);
+                assert!(bf.is_some(), "{what}: feasible");
+                for kind in BackendKind::built_in() {
+                    let rep = solve_instance(&inst, kind, &SolveOptions::default());
+                    agrees(&rep, bf, &format!("{what}: {kind}")).unwrap_or_else(|e| panic!("{e}"));
+                }
+                let mut n = 0;
+                for_each_plan(&inst, |plan| {
+                    let ev = evaluate(&inst, plan, None);
+                    if !ev.feasible() {
+                        return;
+                    }
+                    n += 1;
+                    let e = ev.objective.unwrap();
+                    let m = fixed_plan_objective(&inst, plan, None, BackendKind::Highs);
+                    assert!(
+                        m.is_some_and(|m| close(m, e)),
+                        "{what}: plan {:?} {:?}: MILP {m:?} vs evaluator {e:e}",
+                        plan.placement,
+                        plan.quantized
+                    );
+                });
+                assert!(n >= 30, "{what}: only {n} feasible plans");
+                optima.push((what, bf.unwrap()));
+            }
+        }
+    }
+    // The routing changes the optimum: min_time is below min_latency (the
+    // 1 MB input goes directly) and no worse than direct, for each delay
+    // model and waiting-energy switch.
+    for i in 0..4 {
+        let (t, l, d) = (optima[i].1, optima[4 + i].1, optima[8 + i].1);
+        assert!(
+            t < l && !close(t, l) && (t <= d || close(t, d)),
+            "{optima:?}"
+        );
+    }
+}
+
+/// The paths of the triangle network: under `min_time` the 1 MB tensor
+/// goes n0 → n2 directly and the 100 kB one through n1, under
+/// `min_latency` both through n1, under `direct` both directly.
+#[test]
+fn triangle_routes_depend_on_the_bytes() {
+    let path = |routing: &str, bytes: f64| {
+        let inst = load_str(&triangle_instance(routing, "sequential", false), None).unwrap();
+        let net = &inst.network;
+        let (_, e) = net.route(0, 2, bytes).unwrap();
+        e.path
+            .iter()
+            .map(|&l| net.nodes[net.links[l].to].name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(path("min_time", 1e6), ["n2"]);
+    assert_eq!(path("min_time", 1e5), ["n1", "n2"]);
+    assert_eq!(path("min_time", 1e4), ["n1", "n2"]);
+    assert_eq!(path("min_latency", 1e6), ["n1", "n2"]);
+    assert_eq!(path("direct", 1e3), ["n2"]);
 }

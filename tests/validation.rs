@@ -908,3 +908,37 @@ fn cli_validate_default_instance_exits_0() {
     assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}");
     assert!(stdout.contains(": ok ("), "{stdout}");
 }
+
+#[test]
+fn unknown_routing() {
+    let inst = edit(
+        &default_instance(),
+        "\ntasks:",
+        "\n  routing: fastest\ntasks:",
+    );
+    let case = Case::instance(&inst);
+    let problems = case.problems();
+    expect_problem(
+        &problems,
+        &case.instance,
+        "network.routing",
+        &["'fastest'", "min_time", "min_latency", "direct"],
+    );
+}
+
+#[test]
+fn latency_energy_not_a_boolean() {
+    let inst = edit(
+        &default_instance(),
+        "\ntasks:",
+        "\n  latency_energy: sometimes\ntasks:",
+    );
+    let case = Case::instance(&inst);
+    let problems = case.problems();
+    expect_problem(
+        &problems,
+        &case.instance,
+        "network.latency_energy",
+        &["sometimes"],
+    );
+}

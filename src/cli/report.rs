@@ -169,26 +169,30 @@ pub(super) fn print_report(inst: &Instance, r: &SolveReport) {
         .collect();
     println!("rows by family: {}", fams.join(", "));
     if let Some(p) = &r.payoff {
-        println!(
-            "payoff table ({} s): ideal T {} E {} C {}; nadir T {} E {} C {}",
-            sig(r.payoff_time_s),
-            sig(p.ideal.time),
-            sig(p.ideal.energy),
-            sig(p.ideal.cost),
-            sig(p.nadir.time),
-            sig(p.nadir.energy),
-            sig(p.nadir.cost)
-        );
+        print_payoff_table(r, p);
     }
     for row in &r.payoff_rows {
         println!(
-            "payoff row {}: status {}, MILP {}, evaluator {}, bound {}, gap {}",
+            "payoff row {}: status {}, MILP {}, evaluator {}, bound {}, gap {}{}",
             row.total.name(),
             row.status,
             opt(row.milp_objective),
             opt(row.evaluated_objective),
             opt(row.best_bound),
-            opt(row.gap)
+            opt(row.gap),
+            row.second_stage
+                .as_ref()
+                .map(|s| format!(
+                    "; then the others: status {}, evaluator {}, gap {}",
+                    s.status,
+                    opt(s.evaluated_objective),
+                    opt(s.gap)
+                ))
+                .unwrap_or_else(|| if row.at_every_ideal {
+                    "; the other objectives are at their ideals there already".into()
+                } else {
+                    String::new()
+                })
         );
     }
     println!(
@@ -212,5 +216,38 @@ pub(super) fn print_report(inst: &Instance, r: &SolveReport) {
     if let Some(ev) = &r.evaluation {
         println!();
         print_evaluation(inst, ev);
+    }
+}
+
+/// The payoff table: one line per lexicographic row (T, E and C at its
+/// plan), then the ideal and the nadir.
+fn print_payoff_table(r: &SolveReport, p: &edgesplit::instance::PayoffTable) {
+    println!(
+        "payoff table ({} s; one lexicographic row per objective of positive weight):",
+        sig(r.payoff_time_s)
+    );
+    println!(
+        "  {:<14} {:>12} {:>12} {:>12}",
+        "", "T (s)", "E (W)", "C (/s)"
+    );
+    for row in &r.payoff_rows {
+        if let Some(t) = row.totals {
+            println!(
+                "  {:<14} {:>12} {:>12} {:>12}",
+                format!("min {}", row.total.name()),
+                sig(t.time),
+                sig(t.energy),
+                sig(t.cost)
+            );
+        }
+    }
+    for (label, t) in [("ideal", p.ideal), ("nadir", p.nadir)] {
+        println!(
+            "  {:<14} {:>12} {:>12} {:>12}",
+            label,
+            sig(t.time),
+            sig(t.energy),
+            sig(t.cost)
+        );
     }
 }

@@ -380,15 +380,15 @@ impl<'a> Prices<'a> {
         if k == h || !inst.families.on("traffic") {
             return (0.0, 0.0);
         }
-        let Some(e) = inst.network.effective(k, h) else {
-            return (f64::INFINITY, f64::INFINITY);
-        };
         let af = if self.quantized(a) {
             inst.quantization.activation_factor
         } else {
             1.0
         };
         let b = inst.dnn.atoms[a].out_bytes * af;
+        let Some((_, e)) = inst.network.route(k, h, b) else {
+            return (f64::INFINITY, f64::INFINITY);
+        };
         let task = &inst.tasks[t];
         let m = self.mult;
         let secs = e.time_per_byte * b;

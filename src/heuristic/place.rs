@@ -225,8 +225,8 @@ impl<'a> Placer<'a> {
             if k == h || !traffic || stages[s].bytes <= 0.0 && stages[s].crossings <= 0.0 {
                 return Some((0.0, 0.0));
             }
-            let e = net.effective(k, h)?;
             let b = stages[s].bytes;
+            let (_, e) = net.route(k, h, b)?;
             let time = e.time_per_byte * b + e.latency * stages[s].crossings;
             let cost = m.time * share_t * time
                 + m.energy * task.rate * e.energy_per_byte * b
@@ -391,7 +391,7 @@ impl<'a> Placer<'a> {
                 if s + 1 < stages.len() && traffic {
                     let h = path.nodes[s + 1];
                     if h != n {
-                        if let Some(e) = net.effective(n, h) {
+                        if let Some((_, e)) = net.route(n, h, stages[s].bytes) {
                             power[n] += task.rate * e.energy_per_byte * stages[s].bytes;
                         }
                     }

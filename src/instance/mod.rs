@@ -259,13 +259,24 @@ impl Objective {
             )),
             Normalization::Payoff => {
                 let p = payoff?;
-                // A degenerate range (nadir = ideal) means the objective
-                // does not trade off: its normalized term is 0.
+                // A degenerate range (nadir = ideal: every payoff row's
+                // plan is at the ideal, as with a single objective of
+                // positive weight) is replaced by |ideal|, or 1 when the
+                // ideal is 0, so that the objective still counts.
+                let m = |ideal: f64, nadir: f64| {
+                    if nadir - ideal > 0.0 {
+                        1.0 / (nadir - ideal)
+                    } else if ideal != 0.0 {
+                        1.0 / ideal.abs()
+                    } else {
+                        1.0
+                    }
+                };
                 Some((
                     Tec {
-                        time: inv(p.nadir.time - p.ideal.time),
-                        energy: inv(p.nadir.energy - p.ideal.energy),
-                        cost: inv(p.nadir.cost - p.ideal.cost),
+                        time: m(p.ideal.time, p.nadir.time),
+                        energy: m(p.ideal.energy, p.nadir.energy),
+                        cost: m(p.ideal.cost, p.nadir.cost),
                     },
                     p.ideal,
                 ))

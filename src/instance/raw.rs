@@ -195,6 +195,14 @@ pub struct RawNetwork {
     /// Directed links.
     #[serde(default)]
     pub links: Vec<RawLink>,
+    /// `min_time` (default), `min_latency` or `direct`: the path a transfer
+    /// takes between two nodes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<String>,
+    /// Charge the sender's power during each transfer latency (default
+    /// false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_energy: Option<bool>,
 }
 
 /// A compute node.

@@ -20,6 +20,10 @@ use std::collections::HashMap;
 /// Linear expression terms.
 pub type Terms = Vec<(Var, f64)>;
 
+/// Latency columns, each with the index of its path among the pair's
+/// routes.
+pub type LatencyColumns = Vec<(Var, usize)>;
+
 /// What to optimize: the instance's own objective, one total alone (for
 /// payoff tables and ε-constraint fronts), or the relaxation factor of a
 /// diagnosis.
@@ -29,6 +33,10 @@ pub enum ObjectiveSpec {
     Instance,
     /// Minimize T, E or C alone, unnormalized.
     Single(Total),
+    /// Minimize `time·T + energy·E + cost·C` with these (non-negative)
+    /// coefficients, unnormalized: the second stage of a lexicographic
+    /// payoff row.
+    Weighted(Tec),
     /// Minimize s, the uniform relaxation of one kind of limit.
     Relax(Relax),
 }
@@ -91,12 +99,24 @@ pub struct Builder<'a> {
     pub v_level: HashMap<(usize, usize, NodeIx, NodeIx, usize), Var>,
     /// `r(C,h,t)`, created by the traffic family.
     pub r: HashMap<(usize, NodeIx, usize), Var>,
+    /// The latency columns of class C crossing k → h for t, keyed
+    /// `(C, k, h, t)`: one per path its members' tensors may take, with the
+    /// path's index among [`crate::network::Network::routes`] (`v` itself
+    /// when they all take one path). Read by the sequential delay and the
+    /// waiting energy.
+    pub lat_class: HashMap<(usize, NodeIx, NodeIx, usize), LatencyColumns>,
+    /// The same for class C's members on level l, keyed `(C, l, k, h, t)`
+    /// (`v_level` itself when they all take one path). Read by the
+    /// layered delay.
+    pub lat_level: HashMap<(usize, usize, NodeIx, NodeIx, usize), LatencyColumns>,
     /// The relaxation factor s of a diagnosis solve.
     pub relax: Option<(Relax, Var)>,
     /// Δ(t), created on first use.
     delay: Vec<Option<Var>>,
     zq: HashMap<(AtomIx, NodeIx, usize), Var>,
     xq: HashMap<(AtomIx, NodeIx, NodeIx, usize), Var>,
+    /// The xq columns that also have their lower row xq ≥ x + q − 1.
+    xq_exact: std::collections::HashSet<(AtomIx, NodeIx, NodeIx, usize)>,
     eta: Option<Terms>,
     /// The totals the objective is made of, with their terms.
     objective_totals: Vec<(Total, Terms)>,
@@ -164,10 +184,13 @@ impl<'a> Builder<'a> {
             v: HashMap::new(),
             v_level: HashMap::new(),
             r: HashMap::new(),
+            lat_class: HashMap::new(),
+            lat_level: HashMap::new(),
             relax: None,
             delay: vec![None; inst.tasks.len()],
             zq: HashMap::new(),
             xq: HashMap::new(),
+            xq_exact: Default::default(),
             eta: None,
             objective_totals: Vec::new(),
         }
@@ -265,6 +288,97 @@ impl<'a> Builder<'a> {
         terms
     }
 
+    /// The paths a's output takes from k to h: unquantized, and quantized
+    /// when that size takes another path (index among the pair's routes).
+    pub fn atom_paths(&self, a: AtomIx, k: NodeIx, h: NodeIx) -> (usize, Option<usize>) {
+        let net = &self.inst.network;
+        let bytes = self.inst.dnn.atoms[a].out_bytes;
+        let Some((pu, _)) = net.route(k, h, bytes) else {
+            return (0, None);
+        };
+        let af = self.inst.quantization.activation_factor;
+        if self.group_of(a).is_none() || af >= 1.0 {
+            return (pu, None);
+        }
+        match net.route(k, h, bytes * af) {
+            Some((pq, _)) if pq != pu => (pu, Some(pq)),
+            _ => (pu, None),
+        }
+    }
+
+    /// xq(a,k,h,t) with its lower row `xq ≥ x + q − 1` as well, so that it
+    /// equals x·q at every integer point: needed where the quantized tensor
+    /// takes another path, since the terms of that path carry xq with a
+    /// positive coefficient.
+    fn exact_xq(&mut self, a: AtomIx, k: NodeIx, h: NodeIx, t: usize) -> Var {
+        let x = self.x[&(a, k, h, t)];
+        self.sent_bytes(a, k, h, t);
+        let xq = self.xq[&(a, k, h, t)];
+        if self.xq_exact.insert((a, k, h, t)) {
+            let g = self.group_of(a).expect("a quantizable atom");
+            let net = &self.inst.network;
+            let name = format!(
+                "xq({},{},{},{})>=x+q-1",
+                self.inst.dnn.atoms[a].id,
+                net.nodes[k].name,
+                net.nodes[h].name,
+                self.inst.tasks[t].name
+            );
+            let q = self.q[g];
+            self.row(name, vec![(xq, 1.0), (x, -1.0), (q, -1.0)], Sense::Ge, -1.0);
+        }
+        xq
+    }
+
+    /// [`Builder::sent_bytes`] split by the path the bytes take: (path
+    /// index among the pair's routes, terms). One entry unless the
+    /// quantized tensor takes another path than the full one.
+    /// Empty when there is no x or h cannot be reached from k.
+    pub fn path_bytes(&mut self, a: AtomIx, k: NodeIx, h: NodeIx, t: usize) -> Vec<(usize, Terms)> {
+        let Some(&x) = self.x.get(&(a, k, h, t)) else {
+            return Vec::new();
+        };
+        if self.inst.network.routes(k, h).is_empty() {
+            return Vec::new();
+        }
+        match self.atom_paths(a, k, h) {
+            (pu, None) => vec![(pu, self.sent_bytes(a, k, h, t))],
+            (pu, Some(pq)) => {
+                let bytes = self.inst.dnn.atoms[a].out_bytes;
+                let af = self.inst.quantization.activation_factor;
+                let xq = self.exact_xq(a, k, h, t);
+                vec![
+                    (pu, vec![(x, bytes), (xq, -bytes)]),
+                    (pq, vec![(xq, af * bytes)]),
+                ]
+            }
+        }
+    }
+
+    /// "a's output crosses k → h on path p" as terms, per path: x, or
+    /// x − xq and xq when the quantized tensor takes another path.
+    pub fn path_indicator(
+        &mut self,
+        a: AtomIx,
+        k: NodeIx,
+        h: NodeIx,
+        t: usize,
+    ) -> Vec<(usize, Terms)> {
+        let Some(&x) = self.x.get(&(a, k, h, t)) else {
+            return Vec::new();
+        };
+        if self.inst.network.routes(k, h).is_empty() {
+            return Vec::new();
+        }
+        match self.atom_paths(a, k, h) {
+            (pu, None) => vec![(pu, vec![(x, 1.0)])],
+            (pu, Some(pq)) => {
+                let xq = self.exact_xq(a, k, h, t);
+                vec![(pu, vec![(x, 1.0), (xq, -1.0)]), (pq, vec![(xq, 1.0)])]
+            }
+        }
+    }
+
     /// Node pairs (k ≠ h) that carry traffic variables.
     fn pairs(&self) -> Vec<(NodeIx, NodeIx)> {
         let n = self.inst.network.len();
@@ -293,18 +407,19 @@ impl<'a> Builder<'a> {
                     }
                 }
                 for (k, h) in self.pairs() {
-                    let Some(e) = inst.network.effective(k, h) else {
+                    let routes = inst.network.routes(k, h);
+                    if routes.is_empty() {
                         continue;
-                    };
-                    let (tb, lat) = (e.time_per_byte, e.latency);
+                    }
                     for a in 0..inst.dnn.len() {
-                        for (v, c) in self.sent_bytes(a, k, h, t) {
-                            def.push((v, c * tb));
+                        for (p, terms) in self.path_bytes(a, k, h, t) {
+                            let tb = routes[p].time_per_byte;
+                            def.extend(terms.into_iter().map(|(v, c)| (v, c * tb)));
                         }
                     }
                     for c in 0..inst.dnn.classes.len() {
-                        if let Some(&v) = self.v.get(&(c, k, h, t)) {
-                            def.push((v, lat));
+                        for &(v, p) in self.lat_class.get(&(c, k, h, t)).into_iter().flatten() {
+                            def.push((v, routes[p].latency));
                         }
                     }
                 }
@@ -340,28 +455,35 @@ impl<'a> Builder<'a> {
                         .continuous(format!("chi({l},{tn})"), 0.0, f64::INFINITY);
                     def.push((chi, 1.0));
                     for (k, h) in self.pairs() {
-                        let Some(e) = inst.network.effective(k, h) else {
+                        let routes = inst.network.routes(k, h);
+                        if routes.is_empty() {
                             continue;
-                        };
-                        let (tb, lat) = (e.time_per_byte, e.latency);
-                        let mut bytes_time = Vec::new();
+                        }
+                        // Per path: the time of level l's bytes on it.
+                        let mut bytes_time: Vec<Terms> = vec![Vec::new(); routes.len()];
                         for &a in atoms {
-                            for (v, c) in self.sent_bytes(a, k, h, t) {
-                                bytes_time.push((v, c * tb));
+                            for (p, terms) in self.path_bytes(a, k, h, t) {
+                                let tb = routes[p].time_per_byte;
+                                bytes_time[p].extend(terms.into_iter().map(|(v, c)| (v, c * tb)));
                             }
                         }
                         for &c in &classes {
-                            let Some(&v) = self.v_level.get(&(c, l, k, h, t)) else {
+                            let Some(cols) = self.lat_level.get(&(c, l, k, h, t)).cloned() else {
                                 continue;
                             };
-                            let mut row = bytes_time.clone();
-                            row.push((v, lat));
-                            row.push((chi, -1.0));
-                            let name = format!(
-                                "chi({l},{},{},{},{tn})",
-                                c, inst.network.nodes[k].name, inst.network.nodes[h].name
-                            );
-                            self.row(name, row, Sense::Le, 0.0);
+                            for (v, p) in cols {
+                                let mut row = bytes_time[p].clone();
+                                row.push((v, routes[p].latency));
+                                row.push((chi, -1.0));
+                                let (kn, hn) =
+                                    (&inst.network.nodes[k].name, &inst.network.nodes[h].name);
+                                let name = if routes.len() == 1 {
+                                    format!("chi({l},{c},{kn},{hn},{tn})")
+                                } else {
+                                    format!("chi({l},{c},{kn},{hn},#{p},{tn})")
+                                };
+                                self.row(name, row, Sense::Le, 0.0);
+                            }
                         }
                     }
                 }
@@ -396,20 +518,51 @@ impl<'a> Builder<'a> {
             if only_from.is_some_and(|f| f != k) {
                 continue;
             }
-            let Some(e) = inst.network.effective(k, h) else {
-                continue;
+            let routes = inst.network.routes(k, h);
+            let per_byte = |p: usize| {
+                if energy {
+                    routes[p].energy_per_byte
+                } else {
+                    routes[p].price_per_byte
+                }
             };
-            let per_byte = if energy {
-                e.energy_per_byte
-            } else {
-                e.price_per_byte
-            };
-            if per_byte == 0.0 {
+            if routes.is_empty() || (0..routes.len()).all(|p| per_byte(p) == 0.0) {
                 continue;
             }
             for a in 0..inst.dnn.len() {
-                for (v, c) in self.sent_bytes(a, k, h, t) {
-                    terms.push((v, c * per_byte));
+                for (p, part) in self.path_bytes(a, k, h, t) {
+                    let c = per_byte(p);
+                    if c != 0.0 {
+                        terms.extend(part.into_iter().map(|(v, b)| (v, b * c)));
+                    }
+                }
+            }
+        }
+        if energy && inst.network.latency_energy {
+            terms.extend(self.waiting_energy(t, only_from));
+        }
+        terms
+    }
+
+    /// The sender's power during each latency a transfer waits on
+    /// (`network.latency_energy`): `power(k)·lat(p)` per latency column of
+    /// a class crossing k → h on path p, the crossings the sequential delay
+    /// charges a latency for.
+    fn waiting_energy(&mut self, t: usize, only_from: Option<NodeIx>) -> Terms {
+        let inst = self.inst;
+        let mut terms = Vec::new();
+        for (k, h) in self.pairs() {
+            let power = inst.network.nodes[k].power;
+            if only_from.is_some_and(|f| f != k) || power == 0.0 {
+                continue;
+            }
+            let routes = inst.network.routes(k, h);
+            for c in 0..inst.dnn.classes.len() {
+                for &(v, p) in self.lat_class.get(&(c, k, h, t)).into_iter().flatten() {
+                    let j = power * routes[p].latency;
+                    if j != 0.0 {
+                        terms.push((v, j));
+                    }
                 }
             }
         }
@@ -518,6 +671,19 @@ impl<'a> Builder<'a> {
                 let terms = self.total(which);
                 self.model.add_objective(&terms, 1.0);
                 self.objective_totals.push((which, terms));
+            }
+            ObjectiveSpec::Weighted(c) => {
+                for (which, wt) in [
+                    (Total::Time, c.time),
+                    (Total::Energy, c.energy),
+                    (Total::Cost, c.cost),
+                ] {
+                    if wt > 0.0 {
+                        let terms = self.total(which);
+                        self.model.add_objective(&terms, wt);
+                        self.objective_totals.push((which, terms));
+                    }
+                }
             }
             ObjectiveSpec::Instance => {
                 let obj = self.inst.objective.clone();

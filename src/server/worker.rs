@@ -58,8 +58,9 @@ impl JobMethod {
     /// limit), for the hard deadline; heuristics count as one.
     pub fn solves(&self) -> f64 {
         match self {
-            // A payoff normalization adds three solves.
-            JobMethod::Milp(_) => 4.0,
+            // A payoff normalization adds up to six solves (a
+            // lexicographic row of two per objective).
+            JobMethod::Milp(_) => 7.0,
             JobMethod::Heuristic(_) => 1.0,
             JobMethod::Compare(ms) => {
                 let milps = ms
@@ -67,7 +68,7 @@ impl JobMethod {
                     .filter(|m| matches!(m, CompareMethod::Milp(_)))
                     .count();
                 // Quantization on and off, each with a payoff table.
-                (8 * milps).max(1) as f64
+                (14 * milps).max(1) as f64
             }
         }
     }

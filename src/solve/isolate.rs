@@ -94,8 +94,10 @@ pub fn solve_isolated(
         let progress = opts.progress.clone();
         std::thread::spawn(move || relay_stderr(err, &progress))
     });
+    // A payoff table adds up to two solves (a lexicographic row) per
+    // objective of positive weight.
     let solves = if inst.objective.normalization == Normalization::Payoff {
-        4.0
+        7.0
     } else {
         1.0
     };

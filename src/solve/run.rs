@@ -83,6 +83,21 @@ pub struct PayoffRow {
     pub scaling: Option<ScalingReport>,
     /// Why the row is not optimal, or what the backend said.
     pub message: Option<String>,
+    /// T, E and C at the row's plan (the evaluator's): one row of the
+    /// payoff table.
+    #[serde(default)]
+    pub totals: Option<Tec>,
+    /// The lexicographic second stage (the other objectives of positive
+    /// weight minimized with this one held at its optimum), when there is
+    /// one; the fields above are the first stage's, but `status` is the
+    /// worse of the two and `solve_time_s` their sum.
+    #[serde(default)]
+    pub second_stage: Option<Box<PayoffRow>>,
+    /// True when no second stage was needed because a plan already found
+    /// is at this objective's optimum and at every other objective's ideal
+    /// (then it is the row's plan).
+    #[serde(default)]
+    pub at_every_ideal: bool,
 }
 
 /// Everything `edgesplit solve` reports.
@@ -292,6 +307,7 @@ pub fn objective_hint(
         let ev = evaluate(inst, plan, payoff);
         match spec {
             ObjectiveSpec::Single(w) => Some(total_of(ev.totals, w)),
+            ObjectiveSpec::Weighted(c) => Some(weighted(ev.totals, c)),
             ObjectiveSpec::Instance => ev.objective.map(|o| o - constant),
             ObjectiveSpec::Relax(_) => None,
         }
@@ -550,22 +566,31 @@ fn infeasible_plan(ev: &Evaluation) -> Option<String> {
     ))
 }
 
-/// One payoff row: minimize `which` alone, evaluate the plan, judge it.
-/// `Err` with the outcome when the row has no plan or its plan is rejected.
-fn payoff_row(
+/// `c.time·T + c.energy·E + c.cost·C`.
+fn weighted(x: Tec, c: Tec) -> f64 {
+    c.time * x.time + c.energy * x.energy + c.cost * x.cost
+}
+
+/// One stage of payoff row `which`: minimize `spec` (`which` alone, or the
+/// other objectives with ε rows `extra`), evaluate the plan, judge it.
+/// `Err` with the outcome when the stage has no plan or its plan is
+/// rejected.
+fn payoff_stage(
     inst: &Instance,
     kind: BackendKind,
     opts: &SolveOptions,
     which: Total,
+    spec: ObjectiveSpec,
+    extra: &[(Total, f64)],
 ) -> Result<(PayoffRow, Tec, Plan), Box<SolveOutcome>> {
-    let opts = &SolveOptions {
-        progress: opts.progress.stage(format!("payoff {which:?}")),
-        ..opts.clone()
+    let what = match spec {
+        ObjectiveSpec::Single(_) => format!("minimizing {which:?} alone"),
+        _ => format!("minimizing the other objectives at the optimum of {which:?}"),
     };
-    let s = solve_spec(inst, kind, opts, ObjectiveSpec::Single(which), None, &[]);
+    let s = solve_spec(inst, kind, opts, spec, None, extra);
     let o = s.outcome;
     let fail = |mut o: SolveOutcome, why: String| {
-        o.message = Some(format!("payoff table: minimizing {which:?} alone {why}"));
+        o.message = Some(format!("payoff table: {what} {why}"));
         o.status = Status::Error;
         Box::new(o)
     };
@@ -579,11 +604,14 @@ fn payoff_row(
                 .unwrap_or_default()
         );
         let mut o = o;
-        o.message = Some(format!("payoff table: minimizing {which:?} alone {why}"));
+        o.message = Some(format!("payoff table: {what} {why}"));
         return Err(Box::new(o));
     };
     let ev = evaluate(inst, &plan, None);
-    let evaluated = total_of(ev.totals, which);
+    let evaluated = match spec {
+        ObjectiveSpec::Weighted(c) => weighted(ev.totals, c),
+        _ => total_of(ev.totals, which),
+    };
     let claim = Claim {
         backend_status: o.status,
         milp_objective: o.objective,
@@ -609,49 +637,209 @@ fn payoff_row(
         solve_time_s: o.solve_time_s,
         scaling: o.scaling,
         message: (!msgs.is_empty()).then(|| msgs.join("; ")),
+        totals: Some(ev.totals),
+        second_stage: None,
+        at_every_ideal: false,
     };
     Ok((row, ev.totals, plan))
 }
 
-/// Ideal and nadir of T, E and C from three single-objective solves, each
-/// checked by [`judge`]; an error outcome if one of them has no plan or a
-/// plan the evaluator contradicts.
-pub fn payoff_table(
+/// Relative slack of a lexicographic row's second stage on its first
+/// objective: `X ≤ X* + 1e-7·|X*|`, far below the default gap (1e-4).
+pub const LEXICOGRAPHIC_SLACK: f64 = 1e-7;
+
+/// The second stage of payoff row `which` (first stage: `row`, `totals`,
+/// `plan`): the other objectives of positive weight minimized with `which`
+/// ≤ its optimum plus [`LEXICOGRAPHIC_SLACK`], each divided by its value at
+/// the first stage's plan; one that is 0 there (its least possible value)
+/// is held at 0 by an ε row. Started from the first stage's plan (not on
+/// CBC).
+fn second_stage(
     inst: &Instance,
     kind: BackendKind,
     opts: &SolveOptions,
-) -> Result<(PayoffTable, f64, Vec<PayoffRow>), Box<SolveOutcome>> {
-    let mut optima: Vec<Tec> = Vec::new();
-    let mut rows = Vec::new();
-    let mut time = 0.0;
-    // Each row is solved from the caller's start only: starting a row from
-    // the previous row's plan made CBC report `optimal` with no solution
-    // on tiny payoff instances (tests/exactness.rs), so it is left out.
-    let opts = opts.clone();
-    for which in [Total::Time, Total::Energy, Total::Cost] {
+    active: &[Total],
+    first: (PayoffRow, Tec, Plan),
+) -> Result<(PayoffRow, Tec, Plan), Box<SolveOutcome>> {
+    let (mut row, totals, plan) = first;
+    let which = row.total;
+    let x = total_of(totals, which);
+    let mut extra = vec![(which, x + LEXICOGRAPHIC_SLACK * x.abs())];
+    let mut c = Tec::default();
+    for &y in active.iter().filter(|&&y| y != which) {
+        let v = total_of(totals, y);
+        match (v > 0.0, y) {
+            (false, _) => extra.push((y, 0.0)),
+            (true, Total::Time) => c.time = 1.0 / v,
+            (true, Total::Energy) => c.energy = 1.0 / v,
+            (true, Total::Cost) => c.cost = 1.0 / v,
+        }
+    }
+    let ones = Tec {
+        time: 1.0,
+        energy: 1.0,
+        cost: 1.0,
+    };
+    if weighted(ones, c) == 0.0 {
+        // No other objective can improve: the row is already
+        // non-dominated.
+        return Ok((row, totals, plan));
+    }
+    let opts = SolveOptions {
+        progress: opts.progress.stage(format!("payoff {which:?} then others")),
+        initial: Some(plan.clone())
+            .filter(|_| kind != BackendKind::Cbc)
+            .or_else(|| opts.initial.clone()),
+        ..opts.clone()
+    };
+    match payoff_stage(inst, kind, &opts, which, ObjectiveSpec::Weighted(c), &extra) {
+        Ok((r2, t2, p2)) => {
+            row.solve_time_s += r2.solve_time_s;
+            if r2.status != Status::Optimal {
+                row.status = Status::Feasible;
+            }
+            row.totals = Some(t2);
+            row.second_stage = Some(Box::new(r2));
+            Ok((row, t2, p2))
+        }
+        Err(o) if o.status == Status::Error => Err(o),
+        Err(o) => {
+            // No plan within the slack (solver tolerances): keep the first
+            // stage's plan, not proven non-dominated.
+            row.status = Status::Feasible;
+            let note = o.message.unwrap_or_default();
+            row.message = Some(match row.message.take() {
+                Some(m) => format!("{m}; {note}"),
+                None => note,
+            });
+            Ok((row, totals, plan))
+        }
+    }
+}
+
+/// Among `known` plans (with their totals), one that is at `which`'s
+/// optimum `x` and at the ideal of every other objective of positive
+/// weight, each within [`LEXICOGRAPHIC_SLACK`]: it solves the row's second
+/// stage, since no plan is below an ideal.
+fn at_every_ideal<'p>(
+    known: &'p [(Tec, Plan)],
+    which: Total,
+    x: f64,
+    active: &[Total],
+    ideal: &[(Total, f64)],
+) -> Option<&'p (Tec, Plan)> {
+    let within = |v: f64, best: f64| v <= best + LEXICOGRAPHIC_SLACK * best.abs();
+    known.iter().find(|(t, _)| {
+        within(total_of(*t, which), x)
+            && active.iter().filter(|&&y| y != which).all(|&y| {
+                ideal
+                    .iter()
+                    .any(|&(w, v)| w == y && within(total_of(*t, y), v))
+            })
+    })
+}
+
+/// The lexicographic payoff rows of the objectives of positive weight: X
+/// alone for each (each solve started from the previous one's plan, not on
+/// CBC), then for each row the others at X's optimum ([`second_stage`]),
+/// unless a plan found so far is already at X's optimum and every other
+/// ideal.
+fn payoff_rows(
+    inst: &Instance,
+    kind: BackendKind,
+    opts: &SolveOptions,
+    active: &[Total],
+) -> Result<Vec<(PayoffRow, Tec, Plan)>, Box<SolveOutcome>> {
+    let mut firsts = Vec::new();
+    let mut start: Option<Plan> = None;
+    for &which in active {
         if opts.progress.interrupted() {
             let mut o = SolveOutcome::error(
                 format!("interrupted while the payoff table was solved (before minimizing {which:?} alone)"),
-                time,
+                0.0,
             );
             o.status = Status::NoSolution;
             o.limit = Some("interrupt".into());
             return Err(Box::new(o));
         }
-        let (row, totals, _plan) = payoff_row(inst, kind, &opts, which)?;
-        time += row.solve_time_s;
-        rows.push(row);
-        optima.push(totals);
+        let stage = SolveOptions {
+            progress: opts.progress.stage(format!("payoff {which:?}")),
+            initial: start
+                .take()
+                .filter(|_| kind != BackendKind::Cbc)
+                .or_else(|| opts.initial.clone()),
+            ..opts.clone()
+        };
+        let first = payoff_stage(inst, kind, &stage, which, ObjectiveSpec::Single(which), &[])?;
+        start = Some(first.2.clone());
+        firsts.push(first);
     }
-    let pick = |w: Total, i: usize| total_of(optima[i], w);
+    let ideal: Vec<(Total, f64)> = firsts
+        .iter()
+        .map(|(r, t, _)| (r.total, total_of(*t, r.total)))
+        .collect();
+    let mut known: Vec<(Tec, Plan)> = firsts.iter().map(|(_, t, p)| (*t, p.clone())).collect();
+    let mut rows = Vec::new();
+    for first in firsts {
+        let which = first.0.total;
+        let x = total_of(first.1, which);
+        let done = at_every_ideal(&known, which, x, active, &ideal).cloned();
+        let row = match done {
+            Some((t, p)) => {
+                let (mut row, _, _) = first;
+                row.totals = Some(t);
+                row.at_every_ideal = active.len() > 1;
+                (row, t, p)
+            }
+            None => second_stage(inst, kind, opts, active, first)?,
+        };
+        known.push((row.1, row.2.clone()));
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Ideal and nadir of T, E and C from the lexicographic payoff rows of
+/// the objectives of positive weight ([`payoff_rows`]), each stage checked
+/// by [`judge`]; an error outcome if one of them has no plan or a plan the
+/// evaluator contradicts. The ideal of an objective is its value at its
+/// own row's plan, its nadir the largest value at any row's plan; an
+/// objective of weight 0 has no row, and its ideal and nadir are only the
+/// range over the other rows' plans (its term is not built).
+pub fn payoff_table(
+    inst: &Instance,
+    kind: BackendKind,
+    opts: &SolveOptions,
+) -> Result<(PayoffTable, f64, Vec<PayoffRow>), Box<SolveOutcome>> {
+    let w = inst.objective.weights;
+    let active: Vec<Total> = [
+        (Total::Time, w.time),
+        (Total::Energy, w.energy),
+        (Total::Cost, w.cost),
+    ]
+    .into_iter()
+    .filter(|&(_, wt)| wt > 0.0)
+    .map(|(t, _)| t)
+    .collect();
+    let solved = payoff_rows(inst, kind, opts, &active)?;
+    let time = solved.iter().map(|(r, _, _)| r.solve_time_s).sum();
+    let optima: Vec<(Total, Tec)> = solved.iter().map(|(r, t, _)| (r.total, *t)).collect();
+    let rows: Vec<PayoffRow> = solved.into_iter().map(|(r, _, _)| r).collect();
     let mut ideal = Tec::default();
     let mut nadir = Tec::default();
-    for (i, w) in [Total::Time, Total::Energy, Total::Cost]
-        .into_iter()
-        .enumerate()
-    {
-        let best = pick(w, i);
-        let worst = (0..3).map(|j| pick(w, j)).fold(best, f64::max);
+    for w in [Total::Time, Total::Energy, Total::Cost] {
+        let values = optima.iter().map(|&(_, t)| total_of(t, w));
+        let worst = values.clone().fold(f64::NEG_INFINITY, f64::max);
+        let best = optima
+            .iter()
+            .find(|&&(r, _)| r == w)
+            .map(|&(_, t)| total_of(t, w))
+            .unwrap_or_else(|| values.fold(f64::INFINITY, f64::min));
+        let (best, worst) = if optima.is_empty() {
+            (0.0, 0.0)
+        } else {
+            (best, worst)
+        };
         match w {
             Total::Time => (ideal.time, nadir.time) = (best, worst),
             Total::Energy => (ideal.energy, nadir.energy) = (best, worst),

@@ -17,7 +17,33 @@ use std::fmt::Write as _;
 /// prices (optimum 1e-11 to 1e-6), one in ten has tiny weights (×1e-7) and
 /// one in five huge ones (×1e8); the noise pair term's coefficient may be
 /// negative.
+///
+/// The routing (`min_time` half the time, `min_latency` and `direct` a
+/// quarter each) and the waiting energy (`latency_energy`, three in ten)
+/// are drawn from a second generator, so that the rest of the instance is
+/// what it was before those options existed.
 pub fn tiny_instance(seed: u64) -> String {
+    let mut o = ChaCha8Rng::seed_from_u64(seed ^ 0x7a3d_91c5_0b2e_6f48);
+    let routing = match o.gen_range(0..4u32) {
+        0 => "min_latency",
+        1 => "direct",
+        _ => "min_time",
+    };
+    let latency_energy = o.gen_bool(0.3);
+    let triangle = o.gen_bool(0.6);
+    tiny_instance_with(seed, routing, latency_energy, triangle)
+}
+
+/// [`tiny_instance`] with the given routing and waiting-energy switch;
+/// `triangle` gives the links n0 ↔ n2 (where drawn) 0.005 s more latency and
+/// 50 times the bandwidth, so that on three nodes the latencies break the
+/// triangle inequality and a tensor's size can pick its path.
+pub fn tiny_instance_with(
+    seed: u64,
+    routing: &str,
+    latency_energy: bool,
+    triangle: bool,
+) -> String {
     let mut r = ChaCha8Rng::seed_from_u64(seed);
     let nodes = r.gen_range(1..=3usize);
     let tasks = r.gen_range(1..=2usize);
@@ -124,11 +150,15 @@ pub fn tiny_instance(seed: u64) -> String {
         for h in 0..nodes {
             if k != h && r.gen_bool(0.75) {
                 any_link = true;
+                let mut bandwidth = r.gen_range(1e5..1e8f64).round();
+                let mut latency = r.gen_range(0.0..0.01f64);
+                if triangle && k + h == 2 && k != 1 {
+                    bandwidth *= 50.0;
+                    latency += 0.005;
+                }
                 let _ = writeln!(
                     s,
-                    "    - {{from: n{k}, to: n{h}, bandwidth: {}, latency: {}, power: {}, price: {}}}",
-                    r.gen_range(1e5..1e8f64).round(),
-                    r.gen_range(0.0..0.01f64),
+                    "    - {{from: n{k}, to: n{h}, bandwidth: {bandwidth}, latency: {latency}, power: {}, price: {}}}",
                     r.gen_range(0.0..2.0f64),
                     r.gen_range(0.0..1e-8f64) * price_scale
                 );
@@ -138,6 +168,10 @@ pub fn tiny_instance(seed: u64) -> String {
     if !any_link {
         s = s.replace("  links:\n", "  links: []\n");
     }
+    let _ = writeln!(
+        s,
+        "  routing: {routing}\n  latency_energy: {latency_energy}"
+    );
     // Tasks.
     let _ = writeln!(s, "tasks:");
     let atoms: Vec<String> = if join {
@@ -399,4 +433,56 @@ pub fn fixed_plan_objective(
         Status::Infeasible => None,
         st => panic!("fixed-plan solve ended {st}: {:?}", o.message),
     }
+}
+
+/// A network whose latencies break the triangle inequality, as the
+/// thesis' does: n0 → n2 directly has ten times the latency of n0 → n1 →
+/// n2 but twenty times its bandwidth, so under `min_time` a tensor above
+/// about 460 kB goes directly and a smaller one through n1. Atom `p` sends
+/// 1 MB (100 kB quantized: the quantization changes its path), as does the
+/// input, and the
+/// fan-out class {a, b} holds a 1 MB and a 10 kB tensor (one path each).
+pub fn triangle_instance(routing: &str, delay_model: &str, latency_energy: bool) -> String {
+    format!(
+        r#"version: 1
+name: triangle
+dnn:
+  input: {{name: in, out_bytes: 1e6}}
+  layers:
+    - {{name: p, flops: 4e7, param_bytes: 1000, out_bytes: 1e6, group: g1, inputs: [in]}}
+    - {{name: a, flops: 2e7, param_bytes: 1000, out_bytes: 1e6, inputs: [in]}}
+    - {{name: b, flops: 3e7, param_bytes: 1000, out_bytes: 1e4, group: g1, inputs: [p]}}
+  output:
+    name: out
+    inputs: [a, b]
+network:
+  nodes:
+    - {{name: n0, speed: 1e9, memory: 1e9, power: 5, price: 0.001}}
+    - {{name: n1, speed: 3e9, memory: 1e9, power: 20, price: 0.002}}
+    - {{name: n2, speed: 1e10, memory: 1e9, power: 50, price: 0.004}}
+  links:
+    - {{from: n0, to: n1, bandwidth: 1e8, latency: 0.0005, power: 1, price: 1e-9, symmetric: true}}
+    - {{from: n1, to: n2, bandwidth: 1e8, latency: 0.0005, power: 1, price: 1e-9, symmetric: true}}
+    - {{from: n0, to: n2, bandwidth: 2e9, latency: 0.01, power: 3, price: 2e-9, symmetric: true}}
+  routing: {routing}
+  latency_energy: {latency_energy}
+tasks:
+  - name: t0
+    rate: 2
+    source: n0
+    sink: n2
+    relevance: {{p: 1, a: 1, b: 1}}
+    min_quality: 0
+quantization:
+  weight_factor: 0.5
+  activation_factor: 0.1
+  noise:
+    intercept: 0.001
+    terms:
+      - {{groups: [g1], coef: 0.01}}
+objective:
+  weights: {{time: 1, energy: 0.01, cost: 10}}
+delay_model: {delay_model}
+"#
+    )
 }

@@ -3,14 +3,26 @@
 use super::Check;
 use crate::instance::raw::*;
 use crate::instance::*;
-use crate::network::{Link, Node};
+use crate::network::{Link, Node, Routing};
 use std::collections::HashMap;
 
 /// The nodes and the links between them.
 pub(super) fn build_network(raw: &RawNetwork, c: &mut Check) -> Network {
     let (nodes, names) = build_nodes(raw, c);
     let links = build_links(raw, &nodes, &names, c);
-    Network::new(nodes, links)
+    let routing = match raw.routing.as_deref() {
+        None => Routing::default(),
+        Some(s) => Routing::parse(s).unwrap_or_else(|| {
+            c.err(
+                "network.routing",
+                format!("unknown routing '{s}': expected 'min_time', 'min_latency' or 'direct'"),
+            );
+            Routing::default()
+        }),
+    };
+    let mut net = Network::with_routing(nodes, links, routing);
+    net.latency_energy = raw.latency_energy.unwrap_or(false);
+    net
 }
 
 /// The nodes, with each name's index.

@@ -1,7 +1,7 @@
 //! Capacity (docs/formulation.md §5): node utilization
 //! `Σ_t rate(t)·Σ_a ct(a,n,t) ≤ max_utilization(n)` where set, and the load
 //! of each physical link, `Σ_t rate(t)·(bytes of every transfer whose path
-//! uses the link) ≤ bandwidth`.
+//! uses the link, each tensor on the path its size takes) ≤ bandwidth`.
 
 use super::Family;
 use crate::instance::Instance;
@@ -40,14 +40,13 @@ impl Family for Capacity {
         let mut rows = vec![Vec::new(); net.links.len()];
         for k in 0..net.len() {
             for h in (0..net.len()).filter(|&h| h != k) {
-                let Some(e) = net.effective(k, h) else {
-                    continue;
-                };
+                let routes = net.routes(k, h);
                 for (t, task) in inst.tasks.iter().enumerate() {
                     for a in 0..inst.dnn.len() {
-                        let bytes = b.sent_bytes(a, k, h, t);
-                        for &l in &e.path {
-                            rows[l].extend(bytes.iter().map(|&(v, c)| (v, c * task.rate)));
+                        for (p, bytes) in b.path_bytes(a, k, h, t) {
+                            for &l in &routes[p].path {
+                                rows[l].extend(bytes.iter().map(|&(v, c)| (v, c * task.rate)));
+                            }
                         }
                     }
                 }

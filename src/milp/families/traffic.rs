@@ -10,6 +10,9 @@
 //! touches, `v(C@l,k,h,t) ≥ x(a,k,h,t)` for its members a on level l, and
 //! `v(C,k,h,t) ≥ v(C@l,k,h,t)`; a class on one level uses v(C) itself.
 //! [`Builder::v_level`] maps (class, level) to the column the delay rows use.
+//! Where the routing sends the class's tensors over several paths k → h
+//! (byte-aware routing, members or quantized sizes on different paths),
+//! the class waits once per path: [`latency_columns`].
 //! x, r, v are continuous in [0, 1]: they only appear with non-negative
 //! costs, so at an optimum they equal the max of binaries. A pair with no
 //! path gets x ≤ 0, which forbids the placement.
@@ -29,7 +32,7 @@
 use super::Family;
 use crate::instance::{DelayModel, Instance};
 use crate::milp::model::{Sense, Var};
-use crate::milp::Builder;
+use crate::milp::{Builder, Terms};
 use std::collections::BTreeMap;
 
 pub struct Traffic;
@@ -157,7 +160,112 @@ impl Family for Traffic {
                     chain_edge(b, t, c, a, succ, Link::Bound);
                 }
             }
+            for c in 0..dnn.classes.len() {
+                for k in 0..net.len() {
+                    for h in (0..net.len()).filter(|&h| h != k) {
+                        latency_columns(b, t, c, k, h);
+                    }
+                }
+            }
         }
+    }
+}
+
+/// The latency columns of class c crossing k → h for t (`lat_class`,
+/// `lat_level`). When every tensor of the class takes one path p there,
+/// they are v and the per-level columns themselves, with p. Otherwise
+/// (byte-aware routing, members of different sizes) the class waits once
+/// per path its tensors take: one column `vp(C#p,k,h,t) ≥` "member a
+/// crosses on p" for each path p, and `v ≤ Σ_p vp` keeps v tied to them;
+/// under the layered model a class on several levels gets such columns
+/// per level as well.
+fn latency_columns(b: &mut Builder, t: usize, c: usize, k: usize, h: usize) {
+    let inst = b.inst;
+    let dnn = &inst.dnn;
+    let Some(&v) = b.v.get(&(c, k, h, t)) else {
+        return;
+    };
+    let mut inds: Vec<(usize, Vec<(usize, Terms)>)> = Vec::new();
+    for &a in &dnn.classes[c].atoms {
+        let ind = b.path_indicator(a, k, h, t);
+        if !ind.is_empty() {
+            inds.push((a, ind));
+        }
+    }
+    let paths: std::collections::BTreeSet<usize> = inds
+        .iter()
+        .flat_map(|(_, ind)| ind.iter().map(|&(p, _)| p))
+        .collect();
+    let levels: std::collections::BTreeSet<usize> =
+        inds.iter().map(|&(a, _)| dnn.atoms[a].level).collect();
+    let Some(&p) = paths.first() else {
+        // Unreachable: x ≤ 0, nothing crosses.
+        return;
+    };
+    if paths.len() == 1 {
+        b.lat_class.insert((c, k, h, t), vec![(v, p)]);
+        for l in levels {
+            if let Some(&vl) = b.v_level.get(&(c, l, k, h, t)) {
+                b.lat_level.insert((c, l, k, h, t), vec![(vl, p)]);
+            }
+        }
+        return;
+    }
+    let names = |b: &Builder| {
+        let net = &b.inst.network;
+        (
+            net.nodes[k].name.clone(),
+            net.nodes[h].name.clone(),
+            b.inst.tasks[t].name.clone(),
+        )
+    };
+    let (kn, hn, tn) = names(b);
+    // One column per path over the members `on`, each bounded below by
+    // their indicators for that path.
+    let columns = |b: &mut Builder, label: &str, on: &dyn Fn(usize) -> bool| {
+        let mut cols = Vec::new();
+        for &p in &paths {
+            let col = b
+                .model
+                .continuous(format!("vp({label}#{p},{kn},{hn},{tn})"), 0.0, 1.0);
+            for (a, ind) in inds.iter().filter(|(a, _)| on(*a)) {
+                for (_, terms) in ind.iter().filter(|(q, _)| *q == p) {
+                    let mut row = vec![(col, 1.0)];
+                    row.extend(terms.iter().map(|&(x, w)| (x, -w)));
+                    let id = &b.inst.dnn.atoms[*a].id;
+                    b.row(
+                        format!("vp>=x({label}#{p},{id},{kn},{hn},{tn})"),
+                        row,
+                        Sense::Ge,
+                        0.0,
+                    );
+                }
+            }
+            cols.push((col, p));
+        }
+        cols
+    };
+    let class_cols = columns(b, &c.to_string(), &|_| true);
+    let mut tie = vec![(v, 1.0)];
+    tie.extend(class_cols.iter().map(|&(col, _)| (col, -1.0)));
+    b.row(
+        format!("v<=sum_vp({c},{kn},{hn},{tn})"),
+        tie,
+        Sense::Le,
+        0.0,
+    );
+    b.lat_class.insert((c, k, h, t), class_cols.clone());
+    if inst.delay_model != DelayModel::Layered {
+        return;
+    }
+    if levels.len() == 1 {
+        let l = *levels.first().expect("one level");
+        b.lat_level.insert((c, l, k, h, t), class_cols);
+        return;
+    }
+    for l in levels {
+        let cols = columns(b, &format!("{c}@{l}"), &|a| dnn.atoms[a].level == l);
+        b.lat_level.insert((c, l, k, h, t), cols);
     }
 }
 
