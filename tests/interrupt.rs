@@ -440,31 +440,8 @@ fn sigint_to_compare_keeps_the_rows_of_the_instances_finished_and_exits_130() {
     let big = generated(dir.path(), true);
     let json = dir.path().join("rows.json");
     let csv = dir.path().join("rows.csv");
-    let mut child = bin()
-        .arg("compare")
-        .arg(&small)
-        .arg(&big)
-        .args([
-            "--methods",
-            "tide,milp:highs",
-            "--time-limit",
-            "600",
-            "--json",
-        ])
-        .arg(&json)
-        .arg("--csv")
-        .arg(&csv)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
-        s
-    });
+    let (mut child, err_reader) =
+        start_compare(&[&small, &big], "tide,milp:highs", "600", &json, &csv);
     // Rows are written as they are done: once the small instance's last
     // one (TIDE's) is there, the big one is being solved.
     let t0 = Instant::now();
@@ -528,25 +505,7 @@ fn compare_writes_each_row_when_it_is_done_and_sigint_keeps_them() {
     let big = generated(dir.path(), true);
     let json = dir.path().join("rows.json");
     let csv = dir.path().join("rows.csv");
-    let mut child = bin()
-        .arg("compare")
-        .arg(&big)
-        .args(["--methods", "milp:highs,milp:scip", "--time-limit", "20"])
-        .arg("--json")
-        .arg(&json)
-        .arg("--csv")
-        .arg(&csv)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
-        s
-    });
+    let (mut child, err_reader) = start_compare(&[&big], "milp:highs,milp:scip", "20", &json, &csv);
     let t0 = Instant::now();
     let first = loop {
         let rows = rows_of(&json);
@@ -668,4 +627,35 @@ fn wait_line(
             }
         }
     }
+}
+
+/// Starts `compare` on `instances` writing `json` and `csv`; returns the
+/// child and a thread that collects its standard error.
+fn start_compare(
+    instances: &[&Path],
+    methods: &str,
+    time_limit: &str,
+    json: &Path,
+    csv: &Path,
+) -> (std::process::Child, std::thread::JoinHandle<String>) {
+    let mut child = bin()
+        .arg("compare")
+        .args(instances)
+        .args(["--methods", methods, "--time-limit", time_limit])
+        .arg("--json")
+        .arg(json)
+        .arg("--csv")
+        .arg(csv)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut s);
+        s
+    });
+    (child, err_reader)
 }

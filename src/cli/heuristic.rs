@@ -71,10 +71,10 @@ pub struct CompareArgs {
     /// The same as `--warm-start METHOD` (kept for older scripts).
     #[arg(long, value_name = "METHOD")]
     pub warm_start_from: Option<edgesplit::heuristic::Method>,
-    /// Write the rows as CSV here.
+    /// Write the rows as CSV here (rewritten after every row).
     #[arg(long)]
     pub csv: Option<PathBuf>,
-    /// Write the rows as JSON here.
+    /// Write the rows as JSON here (rewritten after every row).
     #[arg(long)]
     pub json: Option<PathBuf>,
 }
