@@ -421,6 +421,11 @@ fn min_latency_paths(nodes: &[Node], links: &[Link]) -> Vec<Vec<Option<Effective
     for (i, l) in links.iter().enumerate() {
         g.add_edge(NodeIndex::new(l.from), NodeIndex::new(l.to), i);
     }
+    // The links entering each node, for the path recovery below.
+    let mut incoming = vec![Vec::new(); n];
+    for (i, l) in links.iter().enumerate() {
+        incoming[l.to].push(i);
+    }
     let mut effective = vec![vec![None; n]; n];
     for (k, row) in effective.iter_mut().enumerate() {
         let dist = petgraph::algo::dijkstra(&g, NodeIndex::new(k), None, |e| {
@@ -444,9 +449,10 @@ fn min_latency_paths(nodes: &[Node], links: &[Link]) -> Vec<Vec<Option<Effective
                 let dc = dist[&NodeIndex::new(cur)];
                 // Edges into cur from a reached node not yet on the path.
                 let into = || {
-                    links.iter().enumerate().filter_map(|(i, l)| {
+                    incoming[cur].iter().filter_map(|&i| {
+                        let l = &links[i];
                         let df = dist.get(&NodeIndex::new(l.from))?;
-                        (l.to == cur && !on_path[l.from]).then(|| (i, l, *df + cost_of(l)))
+                        (!on_path[l.from]).then(|| (i, l, *df + cost_of(l)))
                     })
                 };
                 // The edge that closes the distance; with extreme numbers
