@@ -3,7 +3,7 @@
 use super::args::{finite_arg, time_limit_arg};
 use super::progress::{finished, progress_handle};
 use super::report::print_evaluation;
-use super::{at_most_one_stdin, load, write_atomically};
+use super::{at_most_one_stdin, is_stream, load, write_atomically};
 use anyhow::Result;
 use edgesplit::eval::sig;
 use edgesplit::heuristic::warm::WarmStart;
@@ -219,12 +219,12 @@ fn run_compare(
     );
     let mut rows = Vec::new();
     // The rows so far go to the CSV and JSON files after each row, so that
-    // an interrupt loses nothing finished.
-    let write = |rows: &[edgesplit::heuristic::compare::Row]| -> Result<()> {
-        if let Some(p) = csv {
+    // an interrupt loses nothing finished; a pipe gets the final rows once.
+    let write = |rows: &[edgesplit::heuristic::compare::Row], last: bool| -> Result<()> {
+        if let Some(p) = csv.filter(|p| last || !is_stream(p)) {
             write_atomically(p, edgesplit::heuristic::compare::csv(rows).as_bytes())?;
         }
-        if let Some(p) = json {
+        if let Some(p) = json.filter(|p| last || !is_stream(p)) {
             write_atomically(p, serde_json::to_string_pretty(rows)?.as_bytes())?;
         }
         Ok(())
@@ -247,18 +247,18 @@ fn run_compare(
                     if failed.is_none() {
                         let mut all = rows[..done].to_vec();
                         all.extend_from_slice(so_far);
-                        failed = write(&all).err();
+                        failed = write(&all, false).err();
                     }
                 });
             if let Some(e) = failed.take() {
                 return Err(e);
             }
             rows.extend(finished_rows);
-            write(&rows)?;
+            write(&rows, false)?;
         }
     }
     bar.finish_and_clear();
     print!("{}", edgesplit::heuristic::compare::markdown(&rows));
-    write(&rows)?;
+    write(&rows, true)?;
     Ok(finished())
 }

@@ -210,11 +210,17 @@ fn load(path: &Path) -> Result<Instance> {
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     use anyhow::Context;
     // A pipe or a device (`--csv /dev/stdout`) is written as it is.
-    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+    if is_stream(path) {
         return std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()));
     }
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
     let tmp = path.with_file_name(format!(".{}.part", name.unwrap_or_default()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", path.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Whether `path` is a pipe or a device rather than a file: rewriting it
+/// appends instead, so it should be written once.
+fn is_stream(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file())
 }

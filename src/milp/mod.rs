@@ -205,6 +205,18 @@ impl<'a> Builder<'a> {
         self.inst.dnn.atoms[a].group
     }
 
+    /// The name of the column xq(a,k,h,t): x(a,k,h,t) times its group's q.
+    fn xq_name(&self, a: AtomIx, k: NodeIx, h: NodeIx, t: usize) -> String {
+        let net = &self.inst.network;
+        format!(
+            "xq({},{},{},{})",
+            self.inst.dnn.atoms[a].id,
+            net.nodes[k].name,
+            net.nodes[h].name,
+            self.inst.tasks[t].name
+        )
+    }
+
     /// A column `name` for the product b·q_g with only its upper bounds,
     /// `p ≤ b` and `p ≤ q_g`: enough for a product that only ever lowers a
     /// ≤ row or the minimized objective (a "discount").
@@ -270,14 +282,7 @@ impl<'a> Builder<'a> {
             let xq = match self.xq.get(&(a, k, h, t)) {
                 Some(&v) => v,
                 None => {
-                    let net = &self.inst.network;
-                    let name = format!(
-                        "xq({},{},{},{})",
-                        self.inst.dnn.atoms[a].id,
-                        net.nodes[k].name,
-                        net.nodes[h].name,
-                        self.inst.tasks[t].name
-                    );
+                    let name = self.xq_name(a, k, h, t);
                     let v = self.upper_product(name, x, "x", g);
                     self.xq.insert((a, k, h, t), v);
                     v
@@ -316,14 +321,7 @@ impl<'a> Builder<'a> {
         let xq = self.xq[&(a, k, h, t)];
         if self.xq_exact.insert((a, k, h, t)) {
             let g = self.group_of(a).expect("a quantizable atom");
-            let net = &self.inst.network;
-            let name = format!(
-                "xq({},{},{},{})>=x+q-1",
-                self.inst.dnn.atoms[a].id,
-                net.nodes[k].name,
-                net.nodes[h].name,
-                self.inst.tasks[t].name
-            );
+            let name = format!("{}>=x+q-1", self.xq_name(a, k, h, t));
             let q = self.q[g];
             self.row(name, vec![(xq, 1.0), (x, -1.0), (q, -1.0)], Sense::Ge, -1.0);
         }

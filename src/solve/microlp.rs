@@ -73,7 +73,7 @@ fn slice_budget(deadline: Option<Instant>) -> Duration {
 
 /// Why a sliced search came back for good.
 enum Ended {
-    /// microlp finished: optimal, within the gap, or at its node limit.
+    /// microlp finished: optimal, or within the gap.
     Search,
     /// The user's time limit ran out.
     Time,
@@ -169,12 +169,12 @@ fn solve(
             super::stopped(values.is_some(), Status::NoSolution),
             Some("time".to_string()),
         ),
-        Ended::Search => match (res.termination_reason(), res.solution()) {
-            (TerminationReason::NodeLimit, Some(_)) => (Status::Feasible, Some("nodes".into())),
-            (TerminationReason::NodeLimit, None) => (Status::NoSolution, Some("nodes".into())),
-            (_, Some(sol)) if sol.status() == SolutionStatus::Optimal => (Status::Optimal, None),
-            (_, Some(_)) => (Status::Feasible, None),
-            (_, None) => (Status::NoSolution, None),
+        // No node limit is set, so microlp finished: proven, or within the
+        // gap (which it reports as feasible).
+        Ended::Search => match res.solution() {
+            Some(sol) if sol.status() == SolutionStatus::Optimal => (Status::Optimal, None),
+            Some(_) => (Status::Feasible, None),
+            None => (Status::NoSolution, None),
         },
     };
     done(status, limit, values, bound)
