@@ -422,12 +422,7 @@ fn score_task(inst: &Instance, plan: &Plan, t: usize, noise: f64, tally: &mut Ta
         let Some(n) = place[a] else { continue };
         deployed[n][a] = true;
         let node = &net.nodes[n];
-        let speedup = if quantized_atom(a) {
-            node.quant_speedup
-        } else {
-            1.0
-        };
-        let ct = atom.flops / node.speed / speedup;
+        let ct = inst.compute_s(a, n, quantized_atom(a));
         compute_s += ct;
         energy_j += node.power * ct;
         cost += node.price * ct;

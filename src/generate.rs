@@ -259,6 +259,7 @@ fn gen_network(nodes_n: usize, total_params: f64, rng: &mut ChaCha8Rng) -> (RawN
             format!("device{i}")
         };
         nodes.push(RawNode {
+            kind: None,
             name,
             speed: 2e9 * rng.gen_range(0.8..1.25),
             memory: (0.5 * total_params).ceil(),
@@ -272,6 +273,7 @@ fn gen_network(nodes_n: usize, total_params: f64, rng: &mut ChaCha8Rng) -> (RawN
     let mut links = Vec::new();
     if nodes_n >= 2 {
         nodes.push(RawNode {
+            kind: None,
             name: "edge".into(),
             speed: 2e10,
             memory: (2.0 * total_params).ceil(),
@@ -293,6 +295,7 @@ fn gen_network(nodes_n: usize, total_params: f64, rng: &mut ChaCha8Rng) -> (RawN
     }
     if nodes_n >= 3 {
         nodes.push(RawNode {
+            kind: None,
             name: "cloud".into(),
             speed: 2e11,
             memory: (100.0 * total_params).ceil(),

@@ -17,6 +17,9 @@ pub type NodeIx = usize;
 pub struct Node {
     /// Name.
     pub name: String,
+    /// Kind (`kind:`, default the name): what profiles may name instead of
+    /// the node.
+    pub kind: String,
     /// FLOP/s, > 0.
     pub speed: f64,
     /// Bytes for parameters.
@@ -498,6 +501,7 @@ mod tests {
     fn node(i: usize) -> Node {
         Node {
             name: format!("n{i}"),
+            kind: format!("n{i}"),
             speed: 1.0,
             memory: 1.0,
             power: 0.0,

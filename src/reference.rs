@@ -24,13 +24,22 @@ impl ReferenceMethod {
     }
 }
 
-/// The most capable node: highest speed, then most memory, then first.
+/// The most capable node: the least time to run every atom of the DNN
+/// unquantized ([`Instance::compute_s`]: profiled times where given,
+/// otherwise the highest speed), then the highest speed, then most memory,
+/// then first.
 pub fn most_capable_node(inst: &Instance) -> NodeIx {
     let nodes = &inst.network.nodes;
+    let time = |n: NodeIx| -> f64 {
+        (0..inst.dnn.len())
+            .map(|a| inst.compute_s(a, n, false))
+            .sum()
+    };
+    let times: Vec<f64> = (0..nodes.len()).map(time).collect();
     (0..nodes.len())
         .max_by(|&a, &b| {
-            (nodes[a].speed, nodes[a].memory)
-                .partial_cmp(&(nodes[b].speed, nodes[b].memory))
+            (-times[a], nodes[a].speed, nodes[a].memory)
+                .partial_cmp(&(-times[b], nodes[b].speed, nodes[b].memory))
                 .expect("validated numbers are finite")
                 .then(b.cmp(&a))
         })

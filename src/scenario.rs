@@ -207,6 +207,7 @@ fn tide_network(dnn: &crate::dnn::Dnn, central_time: f64) -> RawNetwork {
     let nodes: Vec<RawNode> = NODES
         .iter()
         .map(|&(name, speed, memory, price, power)| RawNode {
+            kind: None,
             name: name.into(),
             speed: sig4(central_speed * speed),
             memory: (total_params * memory).ceil(),
@@ -940,6 +941,7 @@ impl<'a> MtlKit<'a> {
 /// The Jetson-Nano-like device and the remote server.
 fn mtl_nodes(p: &MtlSplitParams) -> Vec<RawNode> {
     let node = |name: &str, speed: f64, memory: f64| RawNode {
+        kind: None,
         name: name.into(),
         speed,
         memory,
@@ -1124,6 +1126,7 @@ fn split_quant_network() -> RawNetwork {
     ]
     .iter()
     .map(|&(name, speed, memory, power, q)| RawNode {
+        kind: None,
         name: name.into(),
         speed,
         memory,

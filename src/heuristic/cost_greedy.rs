@@ -354,13 +354,7 @@ impl<'a> Prices<'a> {
 
     /// Seconds of atom a on node n.
     fn compute_s(&self, a: usize, n: NodeIx) -> f64 {
-        let node = &self.inst.network.nodes[n];
-        let sp = if self.quantized(a) {
-            node.quant_speedup
-        } else {
-            1.0
-        };
-        self.inst.dnn.atoms[a].flops / node.speed / sp
+        self.inst.compute_s(a, n, self.quantized(a))
     }
 
     /// Objective per second of compute of task t on n.

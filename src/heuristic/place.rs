@@ -157,16 +157,14 @@ impl<'a> Placer<'a> {
             if atoms.is_empty() {
                 continue;
             }
-            let (mut plain, mut quant) = (0.0, 0.0);
+            let mut ct = vec![0.0; net.len()];
             let mut bytes = 0.0;
             let mut crossings: f64 = 0.0;
             for &a in &atoms {
                 let atom = &dnn.atoms[a];
                 let q = self.qa(a);
-                if q {
-                    quant += atom.flops;
-                } else {
-                    plain += atom.flops;
+                for (n, c) in ct.iter_mut().enumerate() {
+                    *c += inst.compute_s(a, n, q);
                 }
                 if a != dnn.output && dnn.succs[a].iter().any(|&b| used[b]) {
                     bytes += atom.out_bytes * if q { af } else { 1.0 };
@@ -181,11 +179,6 @@ impl<'a> Placer<'a> {
             if inst.delay_model == DelayModel::Layered {
                 crossings = crossings.min(1.0);
             }
-            let ct = net
-                .nodes
-                .iter()
-                .map(|n| (plain + quant / n.quant_speedup) / n.speed)
-                .collect();
             out.push(Stage {
                 atoms,
                 ct,

@@ -7,6 +7,7 @@
 pub mod custom;
 pub mod limits;
 pub mod load;
+pub mod profile;
 pub mod raw;
 pub mod rules;
 pub mod scale;
@@ -62,6 +63,9 @@ pub struct Instance {
     /// The validated sections of the families that read their own (see
     /// [`crate::milp::families::Family::section`]), by section key.
     pub sections: section::Sections,
+    /// Measured compute times (`profiles:`), read through
+    /// [`Instance::compute_s`].
+    pub profiles: profile::Profiles,
 }
 
 /// An inference task.
@@ -462,5 +466,26 @@ impl Instance {
     /// Total request rate Σ_t rate(t).
     pub fn total_rate(&self) -> f64 {
         self.tasks.iter().map(|t| t.rate).sum()
+    }
+
+    /// ct(a,n): the seconds atom `a` takes on node `n` per inference,
+    /// quantized or not. The one definition of a compute time that the
+    /// evaluator, the MILP, the heuristics and `info` use: the profiled
+    /// time where a `profiles:` entry applies (quantized: its `time_q_s`,
+    /// or `time_s / quant_speedup(n)` without one), otherwise
+    /// `flops(a) / speed(n)`, divided by `quant_speedup(n)` when quantized.
+    pub fn compute_s(&self, a: AtomIx, n: NodeIx, quantized: bool) -> f64 {
+        let node = &self.network.nodes[n];
+        let speedup = if quantized { node.quant_speedup } else { 1.0 };
+        match self.profiles.times(a, n) {
+            Some((_, Some(tq))) if quantized => tq,
+            Some((t, _)) => t / speedup,
+            None => self.dnn.atoms[a].flops / node.speed / speedup,
+        }
+    }
+
+    /// Whether atom `a` is quantized when the groups `quantized` are.
+    pub fn atom_quantized(&self, a: AtomIx, quantized: &[bool]) -> bool {
+        self.dnn.atoms[a].group.is_some_and(|g| quantized[g])
     }
 }

@@ -56,6 +56,10 @@ pub struct RawInstance {
     /// User constraints: named linear rows over y, z, u and q.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub custom_constraints: Vec<super::custom::RawCustom>,
+    /// Measured compute times per atom or layer and node (or node kind),
+    /// used instead of `flops / speed` where given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profiles: Option<RawProfiles>,
 }
 
 impl Default for RawInstance {
@@ -75,6 +79,7 @@ impl Default for RawInstance {
             placement_rules: Vec::new(),
             min_width: Vec::new(),
             custom_constraints: Vec::new(),
+            profiles: None,
         }
     }
 }
@@ -211,6 +216,10 @@ pub struct RawNetwork {
 pub struct RawNode {
     /// Node name.
     pub name: String,
+    /// The node's kind, which profiles may name instead of the node
+    /// (default: the node's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     /// FLOP/s.
     pub speed: f64,
     /// Bytes available for parameters.
@@ -230,6 +239,36 @@ pub struct RawNode {
     /// Optional bound on average power in W (energy family).
     #[serde(default)]
     pub max_power: Option<f64>,
+}
+
+/// `profiles:`: measured compute times, inline and/or from a CSV file.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProfiles {
+    /// CSV file `layer,node,time_s[,time_q_s]` (columns in any order),
+    /// relative to the instance file; its rows come after `times`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub csv: Option<String>,
+    /// Inline entries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub times: Vec<RawProfileTime>,
+}
+
+/// One measured time: seconds per inference of an atom or a whole layer
+/// on a node or on every node of a kind.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProfileTime {
+    /// An atom id, or a layer name (its time is split over its atoms).
+    pub layer: String,
+    /// A node kind (every node of that kind) or a node name.
+    pub node: String,
+    /// Seconds per inference, not quantized.
+    pub time_s: f64,
+    /// Seconds per inference when quantized (default: `time_s /
+    /// quant_speedup` of the node).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_q_s: Option<f64>,
 }
 
 /// A directed link; `symmetric: true` adds the reverse link too.

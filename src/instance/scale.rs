@@ -183,6 +183,7 @@ pub(crate) fn check(inst: &Instance, s: &mut Scale) {
     );
     s.product("objective coefficient of T", "per s", w_time);
     check_compute(inst, s, &rate, &w_energy, &w_cost);
+    check_profiles(inst, s, &rate, &w_energy, &w_cost);
     check_links(inst, s, &rate, &w_energy, &w_cost);
     check_quality(inst, s);
 }
@@ -255,6 +256,67 @@ fn check_compute(inst: &Instance, s: &mut Scale, rate: &Factor, w_e: &[Factor], 
             "objective coefficient of C",
             "",
             with(&[rate, &flops, &speed, &price], w_c),
+        );
+    }
+}
+
+/// The compute products of the largest profiled time on each node (an
+/// atom's share of a layer's time is at most the layer's).
+fn check_profiles(inst: &Instance, s: &mut Scale, rate: &Factor, w_e: &[Factor], w_c: &[Factor]) {
+    let p = &inst.profiles;
+    let net = &inst.network;
+    // The largest time (fp32 or quantized) of an entry, with its field.
+    let largest = |i: usize| -> (f64, &'static str) {
+        let e = &p.entries[i];
+        match e.time_q_s {
+            Some(q) if q > e.time_s => (q, "time_q_s"),
+            _ => (e.time_s, "time_s"),
+        }
+    };
+    let mut best: Vec<Option<usize>> = vec![None; net.len()];
+    for i in 0..p.entries.len() {
+        for n in p.nodes_of(p.entries[i].key) {
+            if best[n].is_none_or(|j| largest(i).0 > largest(j).0) {
+                best[n] = Some(i);
+            }
+        }
+    }
+    for (n, node) in net.nodes.iter().enumerate() {
+        let Some(i) = best[n] else { continue };
+        let e = &p.entries[i];
+        let (value, field) = largest(i);
+        let time = Factor {
+            file: e.file.clone(),
+            path: e.field(field),
+            name: format!("profiled {field} of '{}' on '{}'", e.layer, node.name),
+            value,
+            exp: 1.0,
+        };
+        let power = s.f(
+            format!("network.nodes[{n}].power"),
+            format!("power of node '{}'", node.name),
+            node.power,
+            1.0,
+        );
+        let price = s.f(
+            format!("network.nodes[{n}].price"),
+            format!("price of node '{}'", node.name),
+            node.price,
+            1.0,
+        );
+        s.product("compute time", "s", with(&[&time], &[]));
+        s.product("utilization", "", with(&[rate, &time], &[]));
+        s.product("average power", "W", with(&[rate, &time, &power], &[]));
+        s.product(
+            "objective coefficient of E",
+            "",
+            with(&[rate, &time, &power], w_e),
+        );
+        s.product("cost rate", "per s", with(&[rate, &time, &price], &[]));
+        s.product(
+            "objective coefficient of C",
+            "",
+            with(&[rate, &time, &price], w_c),
         );
     }
 }

@@ -238,33 +238,50 @@ impl<'a> Builder<'a> {
         p
     }
 
-    /// `ct(a,n,t)` = flops/speed·(z − (1 − 1/quant_speedup)·zq). The product
-    /// zq = z·q only ever lowers a ≤ row or the minimized objective, so only
-    /// its upper bounds zq ≤ z, zq ≤ q are needed.
+    /// `ct(a,n,t)` = ct(a,n)·z + (ctq(a,n) − ct(a,n))·zq, with ct and ctq
+    /// the fp32 and quantized times of [`Instance::compute_s`] (profiled,
+    /// or flops/speed and flops/speed/quant_speedup). When quantizing
+    /// saves time the product zq = z·q only ever lowers a ≤ row or the
+    /// minimized objective, so its upper bounds zq ≤ z, zq ≤ q suffice;
+    /// when a profile makes the quantized atom slower, zq also gets its
+    /// lower row zq ≥ z + q − 1.
     pub fn compute_time(&mut self, a: AtomIx, n: NodeIx, t: usize) -> Terms {
-        let node = &self.inst.network.nodes[n];
-        let base = self.inst.dnn.atoms[a].flops / node.speed;
-        if base == 0.0 {
-            return Vec::new();
-        }
+        let inst = self.inst;
+        let base = inst.compute_s(a, n, false);
         let z = self.z[t][a][n];
-        let mut terms = vec![(z, base)];
-        let discount = 1.0 - 1.0 / node.quant_speedup;
-        if let (Some(g), true) = (self.group_of(a), discount > 0.0) {
-            let zq = match self.zq.get(&(a, n, t)) {
-                Some(&v) => v,
-                None => {
-                    let name = format!(
-                        "zq({},{},{})",
-                        self.inst.dnn.atoms[a].id, node.name, self.inst.tasks[t].name
-                    );
-                    let v = self.upper_product(name, z, "z", g);
-                    self.zq.insert((a, n, t), v);
-                    v
-                }
-            };
-            terms.push((zq, -base * discount));
+        let mut terms = Vec::new();
+        if base != 0.0 {
+            terms.push((z, base));
         }
+        let Some(g) = self.group_of(a) else {
+            return terms;
+        };
+        let delta = inst.compute_s(a, n, true) - base;
+        if delta == 0.0 {
+            return terms;
+        }
+        let zq = match self.zq.get(&(a, n, t)) {
+            Some(&v) => v,
+            None => {
+                let name = format!(
+                    "zq({},{},{})",
+                    inst.dnn.atoms[a].id, inst.network.nodes[n].name, inst.tasks[t].name
+                );
+                let v = self.upper_product(name.clone(), z, "z", g);
+                if delta > 0.0 {
+                    let q = self.q[g];
+                    self.row(
+                        format!("{name}>=z+q-1"),
+                        vec![(v, 1.0), (z, -1.0), (q, -1.0)],
+                        Sense::Ge,
+                        -1.0,
+                    );
+                }
+                self.zq.insert((a, n, t), v);
+                v
+            }
+        };
+        terms.push((zq, delta));
         terms
     }
 

@@ -8,6 +8,7 @@ mod dnn;
 mod network;
 mod objective;
 mod parse;
+mod profiles;
 mod quantization;
 mod tasks;
 
@@ -218,6 +219,18 @@ fn build(
         read_relevance_csv(refs, rel, dnn, &mut tasks, &mut c);
     }
 
+    let profiles = match dnn.as_ref() {
+        Some(d) => profiles::build_profiles(
+            raw.profiles.as_ref(),
+            refs,
+            d,
+            &network,
+            &quantization.groups,
+            &mut c,
+        ),
+        None => super::profile::Profiles::new(&network),
+    };
+
     let objective = build_objective(raw.objective.as_ref(), &mut c);
     let families = families_of(raw.constraints.as_ref(), &mut c);
     let delay_model = delay_model_of(raw.delay_model.as_deref(), &mut c);
@@ -273,6 +286,7 @@ fn build(
         min_width,
         custom,
         sections,
+        profiles,
     };
     // Derived quantities are only meaningful once every number is valid.
     if c.d.is_empty() {

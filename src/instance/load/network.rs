@@ -78,8 +78,15 @@ fn build_nodes<'a>(raw: &'a RawNetwork, c: &mut Check) -> (Vec<Node>, HashMap<&'
         let mp = rn
             .max_power
             .map(|v| c.num(&format!("{p}.max_power"), v, 0.0, false, "power in W"));
+        if rn.kind.as_deref().is_some_and(|k| k.trim().is_empty()) {
+            c.err(
+                format!("{p}.kind"),
+                "empty kind: expected a name (or no `kind`, which means the node's name)",
+            );
+        }
         nodes.push(Node {
             name: rn.name.clone(),
+            kind: rn.kind.clone().unwrap_or_else(|| rn.name.clone()),
             speed: if speed.is_finite() && speed > 0.0 {
                 speed
             } else {
@@ -93,7 +100,31 @@ fn build_nodes<'a>(raw: &'a RawNetwork, c: &mut Check) -> (Vec<Node>, HashMap<&'
             max_power: mp,
         });
     }
+    check_kinds(raw, &nodes, &names, c);
     (nodes, names)
+}
+
+/// A kind that is another node's name must be that node's kind too:
+/// profiles name a kind or a node, and `node: x` must not mean two
+/// different sets of nodes.
+fn check_kinds(raw: &RawNetwork, nodes: &[Node], names: &HashMap<&str, usize>, c: &mut Check) {
+    for (i, n) in nodes.iter().enumerate() {
+        if raw.nodes[i].kind.is_none() {
+            continue;
+        }
+        if let Some(&j) = names.get(n.kind.as_str()) {
+            if j != i && nodes[j].kind != n.kind {
+                c.err(
+                    format!("network.nodes[{i}].kind"),
+                    format!(
+                        "kind '{}' is the name of node '{}' (network.nodes[{j}]), whose kind is '{}': \
+                         expected a kind that is no other node's name, or give that node this kind too",
+                        n.kind, nodes[j].name, nodes[j].kind
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// The links (a symmetric one in both directions), checked against the

@@ -1,0 +1,209 @@
+//! Profiled compute times (`profiles:`): measured seconds per inference of
+//! an atom or a whole layer on a node or on every node of a kind, fp32 and
+//! optionally quantized. Where an entry applies it replaces
+//! `flops / speed` (and `quant_speedup`); [`crate::Instance::compute_s`]
+//! is the one place every consumer (evaluator, MILP, heuristics, scale
+//! checks, `info`) reads a compute time from.
+//!
+//! Which entry applies to atom `a` on node `n`: one naming the node itself
+//! before one naming its kind; under the same name, one naming the atom or
+//! one naming its layer (never both: the loader refuses that as a
+//! duplicate). A layer's time is split over its atoms in proportion to
+//! their FLOP, or equally when the layer has 0 FLOP.
+
+use crate::dnn::{AtomIx, Dnn};
+use crate::network::{Network, NodeIx};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// The columns of a profile CSV (`time_q_s` may be left out).
+pub const CSV_COLUMNS: [&str; 4] = ["layer", "node", "time_s", "time_q_s"];
+
+/// What an entry times: one atom, or every atom of a layer (index into
+/// [`Dnn::layers`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// One atom.
+    Atom(AtomIx),
+    /// Every atom of a layer, its time split over them.
+    Layer(usize),
+}
+
+/// Where an entry applies: one node, or every node of a kind (index into
+/// [`Profiles::kinds`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// One node (named by its name, when it has a kind of another name).
+    Node(NodeIx),
+    /// Every node of a kind.
+    Kind(usize),
+}
+
+/// One validated profile entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileEntry {
+    /// The atom or layer.
+    pub target: Target,
+    /// The node or kind.
+    pub key: Key,
+    /// The atom or layer name as written.
+    pub layer: String,
+    /// The node or kind name as written.
+    pub node: String,
+    /// Seconds per inference of the whole target, fp32.
+    pub time_s: f64,
+    /// Seconds per inference of the whole target, quantized (`None`:
+    /// `time_s / quant_speedup` of the node).
+    pub time_q_s: Option<f64>,
+    /// The file the entry is written in (the instance or the CSV).
+    pub file: PathBuf,
+    /// Where in it: `profiles.times[3]` or `line 4`.
+    pub at: String,
+    /// Whether it came from a CSV (then fields are `line N, column C`).
+    pub from_csv: bool,
+}
+
+impl ProfileEntry {
+    /// The path of one of its fields (`time_s`, `layer`, ...) in its file.
+    pub fn field(&self, column: &str) -> String {
+        if self.from_csv {
+            format!("{}, column {column}", self.at)
+        } else {
+            format!("{}.{column}", self.at)
+        }
+    }
+}
+
+/// The profile table of an instance (empty: every time is
+/// `flops / speed`).
+#[derive(Debug, Clone, Default)]
+pub struct Profiles {
+    /// The entries, inline ones first, then the CSV's, in file order.
+    pub entries: Vec<ProfileEntry>,
+    /// Node kinds, in order of first appearance among the nodes.
+    pub kinds: Vec<String>,
+    /// The kind of each node (index into `kinds`).
+    pub kind_of: Vec<usize>,
+    index: HashMap<(Target, Key), usize>,
+    /// Per atom: its layer (index into `Dnn::layers`); empty without entries.
+    layer_of: Vec<usize>,
+    /// Per atom: its share of its layer's time; empty without entries.
+    share: Vec<f64>,
+}
+
+impl Profiles {
+    /// An empty table for `network`'s nodes and kinds.
+    pub fn new(network: &Network) -> Profiles {
+        let mut kinds: Vec<String> = Vec::new();
+        let mut kind_of = Vec::with_capacity(network.len());
+        for node in &network.nodes {
+            let k = match kinds.iter().position(|k| *k == node.kind) {
+                Some(k) => k,
+                None => {
+                    kinds.push(node.kind.clone());
+                    kinds.len() - 1
+                }
+            };
+            kind_of.push(k);
+        }
+        Profiles {
+            kinds,
+            kind_of,
+            ..Profiles::default()
+        }
+    }
+
+    /// True when there is no entry.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The key `name` means in a profile: a kind (every node of it), else
+    /// the node of that name.
+    pub fn key_of(&self, network: &Network, name: &str) -> Option<Key> {
+        if let Some(k) = self.kinds.iter().position(|k| k == name) {
+            return Some(Key::Kind(k));
+        }
+        network.node_by_name(name).map(Key::Node)
+    }
+
+    /// The nodes an entry's key applies to (before precedence).
+    pub fn nodes_of(&self, key: Key) -> Vec<NodeIx> {
+        match key {
+            Key::Node(n) => vec![n],
+            Key::Kind(k) => (0..self.kind_of.len())
+                .filter(|&n| self.kind_of[n] == k)
+                .collect(),
+        }
+    }
+
+    /// The entry already stored under `(target, key)`, if any.
+    pub fn get(&self, target: Target, key: Key) -> Option<&ProfileEntry> {
+        self.index.get(&(target, key)).map(|&i| &self.entries[i])
+    }
+
+    /// Adds an entry; the index of the one already under its target and
+    /// key when there is one (then nothing is added).
+    pub(crate) fn insert(&mut self, e: ProfileEntry) -> Result<(), usize> {
+        let k = (e.target, e.key);
+        if let Some(&i) = self.index.get(&k) {
+            return Err(i);
+        }
+        self.index.insert(k, self.entries.len());
+        self.entries.push(e);
+        Ok(())
+    }
+
+    /// Precomputes each atom's layer and share of its layer's time; called
+    /// once the entries are in.
+    pub(crate) fn finish(&mut self, dnn: &Dnn) {
+        if self.entries.is_empty() {
+            return;
+        }
+        self.layer_of = vec![0; dnn.len()];
+        self.share = vec![1.0; dnn.len()];
+        for (l, (_, atoms)) in dnn.layers.iter().enumerate() {
+            let flops: f64 = atoms.iter().map(|&a| dnn.atoms[a].flops).sum();
+            for &a in atoms {
+                self.layer_of[a] = l;
+                self.share[a] = if flops > 0.0 {
+                    dnn.atoms[a].flops / flops
+                } else {
+                    1.0 / atoms.len() as f64
+                };
+            }
+        }
+    }
+
+    /// The entry that times atom `a` on node `n`, with `a`'s share of its
+    /// time (1 for an atom entry), or `None` (then `flops / speed`).
+    pub fn lookup(&self, a: AtomIx, n: NodeIx) -> Option<(&ProfileEntry, f64)> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        for key in [Key::Node(n), Key::Kind(self.kind_of[n])] {
+            if let Some(&i) = self.index.get(&(Target::Atom(a), key)) {
+                return Some((&self.entries[i], 1.0));
+            }
+            if let Some(&i) = self.index.get(&(Target::Layer(self.layer_of[a]), key)) {
+                return Some((&self.entries[i], self.share[a]));
+            }
+        }
+        None
+    }
+
+    /// Atom `a`'s profiled seconds on node `n`: fp32, and quantized when
+    /// the entry gives it.
+    pub fn times(&self, a: AtomIx, n: NodeIx) -> Option<(f64, Option<f64>)> {
+        self.lookup(a, n)
+            .map(|(e, share)| (e.time_s * share, e.time_q_s.map(|q| q * share)))
+    }
+
+    /// The atoms an entry's target covers.
+    pub fn atoms_of(dnn: &Dnn, target: Target) -> Vec<AtomIx> {
+        match target {
+            Target::Atom(a) => vec![a],
+            Target::Layer(l) => dnn.layers[l].1.clone(),
+        }
+    }
+}
