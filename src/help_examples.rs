@@ -70,6 +70,10 @@ pub const COMPARE: &str = "Examples:
 pub const IMPORT_ONNX: &str = "Examples:
   edgesplit import-onnx models/onnx/light_squeezenet.onnx --granularity layer -o squeezenet.yaml";
 
+pub const IMPORT_PROFILE: &str = "Examples:
+  edgesplit import-profile instances/profiled-times.csv --instance instances/profiled.yaml -o profiled-inline.yaml
+  edgesplit import-profile instances/profiled-times.csv --instance instances/profiled.yaml | edgesplit validate -";
+
 pub const SCENARIO: &str = "Examples:
   edgesplit scenario mtl-split --out-dir mtl-split";
 

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-const COMMANDS: [&str; 21] = [
+const COMMANDS: [&str; 22] = [
     "validate",
     "evaluate",
     "plan",
@@ -28,6 +28,7 @@ const COMMANDS: [&str; 21] = [
     "heuristic",
     "compare",
     "import-onnx",
+    "import-profile",
     "scenario",
 ];
 

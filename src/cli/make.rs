@@ -1,4 +1,5 @@
-//! Commands that write instances: generate, scenario, import-onnx.
+//! Commands that write instances: generate, scenario, import-onnx,
+//! import-profile.
 
 use anyhow::{Context, Result};
 use edgesplit::generate::{generate_yaml, GenParams};
@@ -120,6 +121,60 @@ pub fn import_onnx(args: ImportOnnxArgs) -> Result<ExitCode> {
     match output {
         Some(p) => std::fs::write(&p, text).with_context(|| format!("writing {}", p.display()))?,
         None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(clap::Args)]
+pub struct ImportProfileArgs {
+    /// Profile CSV: a header naming the columns layer, node, time_s and
+    /// optionally time_q_s (any order), one row per atom or layer and node
+    /// or node kind, seconds per inference (docs/instance-format.md,
+    /// "profiles").
+    pub csv: PathBuf,
+    /// The instance the times are for (`-`: standard input).
+    #[arg(long)]
+    pub instance: PathBuf,
+    /// Output instance YAML, the times inline under `profiles.times`;
+    /// default: stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+pub fn import_profile(args: ImportProfileArgs) -> Result<ExitCode> {
+    let ImportProfileArgs {
+        csv,
+        instance,
+        output,
+    } = args;
+    super::at_most_one_stdin([csv.as_path(), instance.as_path()])?;
+    // Relative references are rewritten for the output's folder; on
+    // stdout, for the working directory (where `validate -` resolves them).
+    let out_dir = output
+        .as_deref()
+        .and_then(|p| p.parent())
+        .unwrap_or(std::path::Path::new(""));
+    let imported = edgesplit::instance::profile::import_csv(
+        &instance,
+        &csv,
+        Some(out_dir),
+        super::load_options(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(r) = &imported.replaced {
+        eprintln!(
+            "replacing profiles.csv {r} by the rows of {}",
+            csv.display()
+        );
+    }
+    eprintln!(
+        "{}: {} profile row(s) written inline",
+        csv.display(),
+        imported.rows
+    );
+    match output {
+        Some(p) => super::write_atomically(&p, imported.text.as_bytes())?,
+        None => print!("{}", imported.text),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -137,6 +137,11 @@ enum Command {
     /// Import an ONNX model as a DNN atom graph (YAML in the instance format).
     #[command(after_help = help_examples::IMPORT_ONNX)]
     ImportOnnx(make::ImportOnnxArgs),
+    /// Write an instance with a profiler's CSV of measured compute times
+    /// (layer,node,time_s[,time_q_s]) inline under `profiles.times`,
+    /// every row checked against the instance first.
+    #[command(after_help = help_examples::IMPORT_PROFILE)]
+    ImportProfile(make::ImportProfileArgs),
     /// Write a paper's evaluation scenario around a DNN file (instances
     /// plus their data files); what the paper does not give is assumed by
     /// documented, seeded rules.
@@ -183,6 +188,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Heuristic(a) => heuristic::heuristic(a),
         Command::Compare(a) => heuristic::compare(a),
         Command::ImportOnnx(a) => make::import_onnx(a),
+        Command::ImportProfile(a) => make::import_profile(a),
         Command::Scenario(a) => make::scenario(a),
     }
 }

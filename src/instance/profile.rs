@@ -14,7 +14,7 @@
 use crate::dnn::{AtomIx, Dnn};
 use crate::network::{Network, NodeIx};
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The columns of a profile CSV (`time_q_s` may be left out).
 pub const CSV_COLUMNS: [&str; 4] = ["layer", "node", "time_s", "time_q_s"];
@@ -206,4 +206,187 @@ impl Profiles {
             Target::Layer(l) => dnn.layers[l].1.clone(),
         }
     }
+}
+
+/// What [`import_csv`] made: the instance text with the profile inline,
+/// and how many rows it took from the CSV.
+#[derive(Debug, Clone)]
+pub struct Imported {
+    /// The instance as YAML, `profiles.times` holding the CSV's rows after
+    /// any inline entries it had.
+    pub text: String,
+    /// Rows taken from the CSV.
+    pub rows: usize,
+    /// The `profiles.csv` reference it replaced, if it had one.
+    pub replaced: Option<String>,
+}
+
+/// `edgesplit import-profile`: the instance at `instance` with the
+/// profile CSV at `csv` checked by the loader (every problem named at the
+/// CSV's line and column) and written inline as `profiles.times`, after
+/// the entries it had; a `profiles.csv` it had is replaced. The output is
+/// the instance re-serialized (comments are not kept), for a file in the
+/// folder `out_dir`: relative references (`dnn.file`, `relevance_file`,
+/// `quantization.noise.fit.samples`) are rewritten to be relative to it
+/// when it is not the instance's folder. The result loads again, to the
+/// same compute times.
+pub fn import_csv(
+    instance: &Path,
+    csv: &Path,
+    out_dir: Option<&Path>,
+    opts: &super::LoadOptions,
+) -> crate::Result<Imported> {
+    use serde_yaml::Value;
+    let text = super::source::read_arg(instance)?;
+    let mut doc: Value = serde_yaml::from_str(&text)
+        .map_err(|e| crate::Error::invalid(instance, "", format!("not YAML: {e}")))?;
+    if doc.get("kind").is_some() {
+        return Err(crate::Error::invalid(
+            instance,
+            "kind",
+            "a `kind: pipeline` instance has no compute times to profile: expected a joint instance",
+        ));
+    }
+    let Value::Mapping(top) = &mut doc else {
+        return Err(crate::Error::invalid(
+            instance,
+            "",
+            "expected an instance mapping with `version: 1`",
+        ));
+    };
+    // The loader reads the CSV where the command line names it; its
+    // problems name it as given.
+    let abs = std::path::absolute(csv).map_err(|e| crate::Error::Io {
+        path: csv.to_path_buf(),
+        source: e,
+    })?;
+    let profiles = top
+        .entry(Value::from("profiles"))
+        .or_insert_with(|| Value::Mapping(Default::default()));
+    let Value::Mapping(pm) = profiles else {
+        return Err(crate::Error::invalid(
+            instance,
+            "profiles",
+            "expected a mapping with `csv` and/or `times`",
+        ));
+    };
+    let replaced = pm
+        .insert(Value::from("csv"), Value::from(abs.display().to_string()))
+        .and_then(|v| v.as_str().map(str::to_string));
+    let probe = serde_yaml::to_string(&doc).expect("a YAML value serializes");
+    let inst = super::load_str_with(&probe, Some(instance), opts).map_err(|e| match e {
+        crate::Error::Invalid { mut diagnostics } => {
+            for p in &mut diagnostics.problems {
+                if p.file == abs {
+                    p.file = csv.to_path_buf();
+                }
+            }
+            crate::Error::Invalid { diagnostics }
+        }
+        e => e,
+    })?;
+    let from_csv: Vec<super::raw::RawProfileTime> = inst
+        .profiles
+        .entries
+        .iter()
+        .filter(|e| e.from_csv)
+        .map(|e| super::raw::RawProfileTime {
+            layer: e.layer.clone(),
+            node: e.node.clone(),
+            time_s: e.time_s,
+            time_q_s: e.time_q_s,
+        })
+        .collect();
+    let Some(Value::Mapping(pm)) = doc.get_mut("profiles") else {
+        unreachable!("set above")
+    };
+    pm.remove("csv");
+    let times = pm
+        .entry(Value::from("times"))
+        .or_insert_with(|| Value::Sequence(Vec::new()));
+    let Value::Sequence(times) = times else {
+        return Err(crate::Error::invalid(
+            instance,
+            "profiles.times",
+            "expected a list of entries",
+        ));
+    };
+    for r in &from_csv {
+        times.push(serde_yaml::to_value(r).expect("an entry serializes"));
+    }
+    if let Some(out_dir) = out_dir {
+        rebase(&mut doc, instance, out_dir)?;
+    }
+    let mut out = format!(
+        "# {} with the profile {} written inline by `edgesplit import-profile`\n",
+        instance.display(),
+        csv.display()
+    );
+    out.push_str(&serde_yaml::to_string(&doc).expect("a YAML value serializes"));
+    Ok(Imported {
+        text: out,
+        rows: from_csv.len(),
+        replaced,
+    })
+}
+
+/// Rewrites the relative file references of an instance at `instance` so
+/// that they name the same files from the folder `out_dir`.
+fn rebase(doc: &mut serde_yaml::Value, instance: &Path, out_dir: &Path) -> crate::Result<()> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |e| crate::Error::Io { path, source: e }
+    };
+    let from = if super::source::is_stdin(instance) {
+        std::env::current_dir().map_err(io(instance))?
+    } else {
+        instance.parent().unwrap_or(Path::new("")).to_path_buf()
+    };
+    let from = std::fs::canonicalize(if from.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        &from
+    })
+    .map_err(io(&from))?;
+    let to_dir = if out_dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        out_dir
+    };
+    let to = std::fs::canonicalize(to_dir).map_err(io(to_dir))?;
+    if from == to {
+        return Ok(());
+    }
+    let slots: [&[&str]; 3] = [
+        &["dnn", "file"],
+        &["relevance_file"],
+        &["quantization", "noise", "fit", "samples"],
+    ];
+    for slot in slots {
+        let Some(v) = slot.iter().try_fold(&mut *doc, |v, key| v.get_mut(*key)) else {
+            continue;
+        };
+        let Some(rel) = v.as_str() else { continue };
+        if Path::new(rel).is_absolute() {
+            continue;
+        }
+        let target = std::fs::canonicalize(from.join(rel)).map_err(io(&from.join(rel)))?;
+        *v = serde_yaml::Value::from(relative(&target, &to).display().to_string());
+    }
+    Ok(())
+}
+
+/// The path of `target` relative to the folder `base` (both canonical).
+fn relative(target: &Path, base: &Path) -> PathBuf {
+    let t: Vec<_> = target.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = t.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &t[common..] {
+        out.push(c);
+    }
+    out
 }
