@@ -31,6 +31,33 @@ pub struct InstanceInfo {
     pub nodes: Vec<NodeInfo>,
     /// One row per ordered pair of distinct nodes.
     pub links: Vec<LinkInfo>,
+    /// `min_time`, `min_latency` or `direct`: how a transfer picks its path.
+    pub routing: &'static str,
+    /// Whether a transfer's energy includes the sender's power during its
+    /// latency.
+    pub latency_energy: bool,
+    /// The profile entries (measured compute times), in file order.
+    pub profiles: Vec<ProfileInfo>,
+}
+
+/// One profile entry as the loader resolved it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProfileInfo {
+    /// The atom or layer as written.
+    pub layer: String,
+    /// The node or node kind as written.
+    pub node: String,
+    /// How many atoms it times.
+    pub atoms: usize,
+    /// The nodes it applies to (a node's own entry takes precedence over
+    /// its kind's).
+    pub nodes: Vec<String>,
+    /// Seconds per inference of the whole atom or layer, fp32.
+    pub time_s: f64,
+    /// Quantized, when given (otherwise time_s / quant_speedup).
+    pub time_q_s: Option<f64>,
+    /// Where it is written: `profiles.times[0]` or `FILE line N`.
+    pub source: String,
 }
 
 /// The DNN's sizes.
@@ -74,6 +101,8 @@ pub struct TaskInfo {
 pub struct NodeInfo {
     /// Name.
     pub name: String,
+    /// Kind (the name unless `kind:` is set), which profiles may name.
+    pub kind: String,
     /// FLOP per second.
     pub speed: f64,
     /// Memory, bytes.
@@ -105,6 +134,30 @@ pub struct LinkInfo {
     pub price_per_byte: Option<f64>,
     /// The physical links of the path, `a->b`.
     pub path: Vec<String>,
+    /// Every path the routing may choose for the pair, by increasing
+    /// latency (the first is the one above): under `min_time` a tensor
+    /// takes the path whose byte range holds its size.
+    pub routes: Vec<RouteInfo>,
+}
+
+/// One path a pair's transfers may take, and the tensor sizes that take it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RouteInfo {
+    /// Tensors of more than this many bytes take it (0: from the
+    /// smallest; the first path also takes exactly 0 bytes).
+    pub from_bytes: f64,
+    /// Up to this many bytes (`None`: no upper end).
+    pub to_bytes: Option<f64>,
+    /// Seconds per transfer.
+    pub latency_s: f64,
+    /// Seconds per byte.
+    pub s_per_byte: f64,
+    /// Joules per byte.
+    pub j_per_byte: f64,
+    /// Price per byte.
+    pub price_per_byte: f64,
+    /// The physical links of the path, `a->b`.
+    pub path: Vec<String>,
 }
 
 /// The objective.
@@ -129,9 +182,41 @@ impl InstanceInfo {
         let net = &inst.network;
         let node = |i: usize| net.nodes[i].name.clone();
         let mut links = Vec::new();
+        let path_of = |e: &crate::network::EffectiveLink| -> Vec<String> {
+            e.path
+                .iter()
+                .map(|&l| format!("{}->{}", node(net.links[l].from), node(net.links[l].to)))
+                .collect()
+        };
         for k in 0..net.len() {
             for h in (0..net.len()).filter(|&h| h != k) {
                 let e = net.effective(k, h);
+                let cands = net.routes(k, h);
+                // Path i is taken above the size where its line
+                // latency + b·s/B crosses the one before it.
+                let from: Vec<f64> = (0..cands.len())
+                    .map(|i| {
+                        if i == 0 {
+                            0.0
+                        } else {
+                            let (a, b) = (&cands[i - 1], &cands[i]);
+                            (b.latency - a.latency) / (a.time_per_byte - b.time_per_byte)
+                        }
+                    })
+                    .collect();
+                let routes = cands
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| RouteInfo {
+                        from_bytes: from[i],
+                        to_bytes: from.get(i + 1).copied(),
+                        latency_s: c.latency,
+                        s_per_byte: c.time_per_byte,
+                        j_per_byte: c.energy_per_byte,
+                        price_per_byte: c.price_per_byte,
+                        path: path_of(c),
+                    })
+                    .collect();
                 links.push(LinkInfo {
                     from: node(k),
                     to: node(h),
@@ -140,20 +225,8 @@ impl InstanceInfo {
                     s_per_byte: e.map(|e| e.time_per_byte),
                     j_per_byte: e.map(|e| e.energy_per_byte),
                     price_per_byte: e.map(|e| e.price_per_byte),
-                    path: e
-                        .map(|e| {
-                            e.path
-                                .iter()
-                                .map(|&l| {
-                                    format!(
-                                        "{}->{}",
-                                        node(net.links[l].from),
-                                        node(net.links[l].to)
-                                    )
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default(),
+                    path: e.map(path_of).unwrap_or_default(),
+                    routes,
                 });
             }
         }
@@ -205,6 +278,7 @@ impl InstanceInfo {
                 .iter()
                 .map(|n| NodeInfo {
                     name: n.name.clone(),
+                    kind: n.kind.clone(),
                     speed: n.speed,
                     memory_bytes: n.memory,
                     power_w: n.power,
@@ -213,6 +287,9 @@ impl InstanceInfo {
                 })
                 .collect(),
             links,
+            routing: net.routing.name(),
+            latency_energy: net.latency_energy,
+            profiles: profile_rows(inst),
         }
     }
 
@@ -286,49 +363,149 @@ impl InstanceInfo {
             }),
         );
         out.push('\n');
+        let kinds = self.nodes.iter().any(|n| n.kind != n.name);
+        let mut head = vec!["node"];
+        if kinds {
+            head.push("kind");
+        }
+        head.extend(["FLOP/s", "memory_B", "power_W", "price/s", "quant_speedup"]);
         table(
             &mut out,
-            &[
-                "node",
-                "FLOP/s",
-                "memory_B",
-                "power_W",
-                "price/s",
-                "quant_speedup",
-            ],
+            &head,
             self.nodes.iter().map(|n| {
-                vec![
-                    n.name.clone(),
+                let mut row = vec![n.name.clone()];
+                if kinds {
+                    row.push(n.kind.clone());
+                }
+                row.extend([
                     sig(n.speed),
                     sig(n.memory_bytes),
                     sig(n.power_w),
                     sig(n.price),
                     sig(n.quant_speedup),
-                ]
+                ]);
+                row
             }),
         );
-        out.push('\n');
+        if !self.profiles.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nprofiles: {} measured time(s) replace flops/speed (and quant_speedup where time_q_s is given) for the atoms and nodes they name",
+                self.profiles.len()
+            );
+            table(
+                &mut out,
+                &[
+                    "profile",
+                    "node",
+                    "atoms",
+                    "time_s",
+                    "time_q_s",
+                    "applies to",
+                    "source",
+                ],
+                self.profiles.iter().map(|p| {
+                    vec![
+                        p.layer.clone(),
+                        p.node.clone(),
+                        p.atoms.to_string(),
+                        sig(p.time_s),
+                        p.time_q_s.map_or("/ quant_speedup".into(), sig),
+                        p.nodes.join(", "),
+                        p.source.clone(),
+                    ]
+                }),
+            );
+        }
+        let rule = match self.routing {
+            "min_time" => "a tensor of b bytes takes the path of least latency + b·s/B (the tensor_B column: which sizes take which path)",
+            "min_latency" => "every tensor takes the path of least latency",
+            _ => "only a pair's own physical link",
+        };
+        let _ = writeln!(
+            out,
+            "\nrouting {}: {rule}; waiting energy (latency_energy) {}",
+            self.routing,
+            if self.latency_energy { "on" } else { "off" }
+        );
         let opt = |x: Option<f64>| x.map_or("–".into(), sig);
+        let mut rows = Vec::new();
+        for l in &self.links {
+            let pair = format!("{} -> {}", l.from, l.to);
+            if !l.reachable {
+                rows.push(vec![
+                    pair,
+                    "–".into(),
+                    opt(None),
+                    opt(None),
+                    opt(None),
+                    opt(None),
+                    "unreachable".into(),
+                ]);
+                continue;
+            }
+            for r in &l.routes {
+                let sizes = match (l.routes.len(), r.to_bytes) {
+                    (1, _) => "any".to_string(),
+                    (_, Some(to)) if r.from_bytes == 0.0 => format!("≤ {}", sig(to)),
+                    (_, Some(to)) => format!("{} – {}", sig(r.from_bytes), sig(to)),
+                    (_, None) => format!("> {}", sig(r.from_bytes)),
+                };
+                rows.push(vec![
+                    pair.clone(),
+                    sizes,
+                    sig(r.latency_s),
+                    sig(r.s_per_byte),
+                    sig(r.j_per_byte),
+                    sig(r.price_per_byte),
+                    r.path.join(", "),
+                ]);
+            }
+        }
         table(
             &mut out,
-            &["link", "latency_s", "s/B", "J/B", "price/B", "path"],
-            self.links.iter().map(|l| {
-                vec![
-                    format!("{} -> {}", l.from, l.to),
-                    opt(l.latency_s),
-                    opt(l.s_per_byte),
-                    opt(l.j_per_byte),
-                    opt(l.price_per_byte),
-                    if l.reachable {
-                        l.path.join(", ")
-                    } else {
-                        "unreachable".into()
-                    },
-                ]
-            }),
+            &[
+                "link",
+                "tensor_B",
+                "latency_s",
+                "s/B",
+                "J/B",
+                "price/B",
+                "path",
+            ],
+            rows.into_iter(),
         );
         out
     }
+}
+
+/// The profile entries of `inst` as rows.
+fn profile_rows(inst: &Instance) -> Vec<ProfileInfo> {
+    let p = &inst.profiles;
+    p.entries
+        .iter()
+        .map(|e| ProfileInfo {
+            layer: e.layer.clone(),
+            node: e.node.clone(),
+            atoms: crate::instance::profile::Profiles::atoms_of(&inst.dnn, e.target).len(),
+            nodes: p
+                .nodes_of(e.key)
+                .into_iter()
+                .map(|n| inst.network.nodes[n].name.clone())
+                .collect(),
+            time_s: e.time_s,
+            time_q_s: e.time_q_s,
+            source: if e.from_csv {
+                let file = e.file.file_name().map_or_else(
+                    || e.file.display().to_string(),
+                    |f| f.to_string_lossy().into_owned(),
+                );
+                format!("{file} {}", e.at)
+            } else {
+                e.at.clone()
+            },
+        })
+        .collect()
 }
 
 /// A table of `info`: the first and the last column (free text)
