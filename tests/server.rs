@@ -1360,3 +1360,67 @@ fn a_running_job_shows_its_progress_and_a_cancel_keeps_its_best_plan() {
     assert_eq!(plan.status, 200, "{}", plan.body);
     assert!(plan.json()["tasks"].is_object(), "{}", plan.body);
 }
+
+/// A profiled instance travels with its profile CSV in `files` (found by
+/// `referenced_files`), is validated and solved by the server to the
+/// optimum the library finds; a profile CSV that names a host file, or is
+/// not among the request's files, is refused at `profiles.csv` without
+/// reading the host, and a bad row comes back with its line and column.
+#[test]
+fn a_profiled_instance_is_solved_by_the_server_with_its_csv_in_files() {
+    let dir = tmp();
+    let s = start(dir.path(), &[], &[("EDGESPLIT_LEAK_PROBE", PROBE)]);
+    let path = root().join("instances/profiled.yaml");
+    let files = edgesplit::server::referenced_files(&path).unwrap();
+    assert!(
+        files.contains_key("profiled-times.csv"),
+        "{:?}",
+        files.keys()
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let body = json!({"instance": text, "files": files});
+    let r = s.post("/v1/validate", &body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["valid"], true, "{}", r.body);
+    let mut job = body.clone();
+    job["method"] = json!("highs");
+    job["options"] = json!({"time_limit_s": 120});
+    let id = s.submit(&job);
+    let v = s.wait(&id);
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["result_status"], "optimal", "{v}");
+    let inst = edgesplit::load(&path).unwrap();
+    let local = edgesplit::solve::solve_instance(
+        &inst,
+        edgesplit::solve::BackendKind::Highs,
+        &Default::default(),
+    );
+    let (obj, want) = (
+        v["report"]["evaluated_objective"].as_f64().unwrap(),
+        local.evaluated_objective.unwrap(),
+    );
+    assert!((obj - want).abs() <= 1e-6 * want.abs(), "{obj} vs {want}");
+
+    // The host's files are never read for a profile.
+    let no_leak = |body: &str| {
+        for secret in [PROBE, "root:", "EDGESPLIT_", "PATH="] {
+            assert!(!body.contains(secret), "leaks {secret}: {body}");
+        }
+    };
+    for csv in ["/proc/self/environ", "../../../../../../../../etc/passwd"] {
+        let inst = text.replace("csv: profiled-times.csv", &format!("csv: {csv}"));
+        let p = problems(&s, &json!({"instance": inst, "files": files}));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0]["field"], "profiles.csv", "{p:?}");
+        no_leak(&json!(p).to_string());
+    }
+    // A bad row: the CSV as the request names it, its line and column.
+    let mut bad = files.clone();
+    bad.insert(
+        "profiled-times.csv".into(),
+        "layer,node,time_s\nconv1,phone,-1\n".into(),
+    );
+    let p = problems(&s, &json!({"instance": text, "files": bad}));
+    assert_eq!(p[0]["file"], "profiled-times.csv", "{p:?}");
+    assert_eq!(p[0]["field"], "line 2, column time_s", "{p:?}");
+}

@@ -193,8 +193,9 @@ pub fn validate(b: &Bundle, limits: &Limits) -> Result<Sizes, ApiError> {
     }
 }
 
-/// The files an instance at `path` refers to, relative to it (its DNN file
-/// and relevance CSVs), for clients that send an instance from disk.
+/// The files an instance at `path` refers to, relative to it (its DNN file,
+/// relevance CSV, noise samples and profile CSV), for clients that send an
+/// instance from disk.
 pub fn referenced_files(path: &Path) -> crate::Result<BTreeMap<String, String>> {
     let text = std::fs::read_to_string(path).map_err(|e| crate::Error::Io {
         path: path.to_path_buf(),
@@ -220,6 +221,13 @@ pub fn referenced_files(path: &Path) -> crate::Result<BTreeMap<String, String>> 
         }
     }
     walk(&v, &mut names);
+    if let Some(csv) = v
+        .get("profiles")
+        .and_then(|p| p.get("csv"))
+        .and_then(|c| c.as_str())
+    {
+        names.push(csv.to_string());
+    }
     let base = path.parent().unwrap_or(Path::new(""));
     let mut out = BTreeMap::new();
     for n in names {
