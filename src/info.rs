@@ -387,6 +387,13 @@ impl InstanceInfo {
                 row
             }),
         );
+        self.render_profiles(&mut out);
+        self.render_links(&mut out);
+        out
+    }
+
+    /// The profile entries, when there are any.
+    fn render_profiles(&self, out: &mut String) {
         if !self.profiles.is_empty() {
             let _ = writeln!(
                 out,
@@ -394,7 +401,7 @@ impl InstanceInfo {
                 self.profiles.len()
             );
             table(
-                &mut out,
+                out,
                 &[
                     "profile",
                     "node",
@@ -417,6 +424,10 @@ impl InstanceInfo {
                 }),
             );
         }
+    }
+
+    /// The routing rule and every path of every pair.
+    fn render_links(&self, out: &mut String) {
         let rule = match self.routing {
             "min_time" => "a tensor of b bytes takes the path of least latency + b·s/B (the tensor_B column: which sizes take which path)",
             "min_latency" => "every tensor takes the path of least latency",
@@ -463,7 +474,7 @@ impl InstanceInfo {
             }
         }
         table(
-            &mut out,
+            out,
             &[
                 "link",
                 "tensor_B",
@@ -475,7 +486,6 @@ impl InstanceInfo {
             ],
             rows.into_iter(),
         );
-        out
     }
 }
 

@@ -189,6 +189,25 @@ impl<'a> Placer<'a> {
         out
     }
 
+    /// Joules of stage `s`'s transfer from `k` over the path `e`, as the
+    /// evaluator counts them: per byte, plus (with
+    /// `network.latency_energy`) the sender's power during each latency
+    /// its crossings wait on.
+    fn transfer_joules(
+        &self,
+        s: usize,
+        stages: &[Stage],
+        k: NodeIx,
+        e: &crate::network::EffectiveLink,
+    ) -> f64 {
+        let net = &self.inst.network;
+        let mut j = e.energy_per_byte * stages[s].bytes;
+        if net.latency_energy {
+            j += net.nodes[k].power * e.latency * stages[s].crossings;
+        }
+        j
+    }
+
     /// The chain minimizing `alpha·cost + mu·delay` over allowed vertices.
     fn dp(
         &self,
@@ -222,7 +241,7 @@ impl<'a> Placer<'a> {
             let (_, e) = net.route(k, h, b)?;
             let time = e.time_per_byte * b + e.latency * stages[s].crossings;
             let cost = m.time * share_t * time
-                + m.energy * task.rate * e.energy_per_byte * b
+                + m.energy * task.rate * self.transfer_joules(s, stages, k, e)
                 + m.cost * task.rate * e.price_per_byte * b;
             Some((cost, time))
         };
@@ -385,7 +404,7 @@ impl<'a> Placer<'a> {
                     let h = path.nodes[s + 1];
                     if h != n {
                         if let Some((_, e)) = net.route(n, h, stages[s].bytes) {
-                            power[n] += task.rate * e.energy_per_byte * stages[s].bytes;
+                            power[n] += task.rate * self.transfer_joules(s, &stages, n, e);
                         }
                     }
                 }

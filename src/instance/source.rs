@@ -1,5 +1,5 @@
 //! Where the loader finds the files an instance refers to (`dnn: {file}`,
-//! `relevance_file`, `quantization.noise.fit.samples`).
+//! `relevance_file`, `quantization.noise.fit.samples`, `profiles.csv`).
 //!
 //! * [`FileSource::Disk`], the command line's: the host file system,
 //!   relative to the instance's folder, regular files only, each at most a

@@ -155,21 +155,7 @@ fn build(
     }
 
     // --- DNN (possibly in its own file) ---
-    let (raw_dnn, dnn_file, prefix) = match raw.dnn {
-        RawDnnRef::Inline(r) => (r, file.to_path_buf(), "dnn.".to_string()),
-        RawDnnRef::File { file: rel } => {
-            match refs.read(&rel, "dnn.file").and_then(|(p, t)| {
-                parse_yaml::<RawDnn>(&t, &p, "a DNN mapping (input, layers, output)")
-                    .map(|r| (r, p))
-            }) {
-                Ok((r, p)) => (r, p, String::new()),
-                Err(e) => {
-                    c.d.extend(e.diagnostics().cloned().unwrap_or_default());
-                    return None;
-                }
-            }
-        }
-    };
+    let (raw_dnn, dnn_file, prefix) = read_dnn(raw.dnn, file, refs, &mut c)?;
     // Nothing is expanded before the declared sizes are within the limits.
     let tasks = raw.tasks.len();
     let nodes = raw.network.nodes.len();
@@ -293,6 +279,32 @@ fn build(
         super::scale::check(&inst, &mut Scale::new(c.d, file, &dnn_path, &prefix));
     }
     Some(inst)
+}
+
+/// The DNN as written, the file it is in and the prefix of its field
+/// paths (`dnn.` inline, none in its own file); `None` when its file cannot
+/// be read or parsed (the problem is recorded).
+fn read_dnn(
+    dnn: RawDnnRef,
+    file: &Path,
+    refs: &Refs,
+    c: &mut Check,
+) -> Option<(RawDnn, PathBuf, String)> {
+    match dnn {
+        RawDnnRef::Inline(r) => Some((r, file.to_path_buf(), "dnn.".to_string())),
+        RawDnnRef::File { file: rel } => {
+            match refs.read(&rel, "dnn.file").and_then(|(p, t)| {
+                parse_yaml::<RawDnn>(&t, &p, "a DNN mapping (input, layers, output)")
+                    .map(|r| (r, p))
+            }) {
+                Ok((r, p)) => Some((r, p, String::new())),
+                Err(e) => {
+                    c.d.extend(e.diagnostics().cloned().unwrap_or_default());
+                    None
+                }
+            }
+        }
+    }
 }
 
 /// The tasks, each checked against the DNN and the network; names unique.
