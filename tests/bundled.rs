@@ -393,3 +393,26 @@ fn default_routing_keeps_the_bundled_instances_paths() {
     }
     assert!(checked >= 20, "only {checked} instances");
 }
+
+/// `instances/profiled.yaml` (docs/instance-format.md, "profiles") reads
+/// its CSV beside it and its inline entry, and the profile changes what
+/// the default instance's flops/speed would give.
+#[test]
+fn the_profiled_instance_reads_its_csv_and_inline_times() {
+    let inst = edgesplit::load(&repo().join("instances/profiled.yaml")).unwrap();
+    let plain = edgesplit::load(&repo().join("instances/default.yaml")).unwrap();
+    let e = &inst.profiles.entries;
+    assert_eq!(e.len(), 9);
+    assert_eq!(e.iter().filter(|e| e.from_csv).count(), 8);
+    assert!(e[1].file.ends_with("instances/profiled-times.csv"), "{e:?}");
+    assert_eq!(inst.profiles.kinds, ["phone", "jetson", "a100"]);
+    // Same DNN, network numbers and tasks: only the compute times differ,
+    // on every compute atom and node.
+    assert_eq!(inst.tasks, plain.tasks);
+    for a in 0..inst.dnn.len() {
+        for n in 0..inst.network.len() {
+            let (p, d) = (inst.compute_s(a, n, false), plain.compute_s(a, n, false));
+            assert_eq!(p == d, inst.dnn.atoms[a].flops == 0.0, "{a} {n}");
+        }
+    }
+}

@@ -259,6 +259,52 @@ fn placer_delays_match_the_evaluator_on_chain_shaped_dnns() {
     assert!(checked >= 12);
 }
 
+/// The placer's path lengths add up to the evaluator's objective on
+/// chain-shaped DNNs, with the waiting energy (`network.latency_energy`)
+/// on and energy weighted: the placer charges a latency's energy as the
+/// evaluator does.
+#[test]
+fn placer_costs_match_the_evaluator_with_waiting_energy() {
+    use edgesplit::heuristic::place::{objective_multipliers, place_all};
+    let mut checked = 0;
+    for seed in 0..12u64 {
+        let p = GenParams {
+            seed,
+            tasks: 1 + seed as usize % 3,
+            nodes: 2 + seed as usize % 3,
+            ..GenParams::default()
+        };
+        let mut v: serde_yaml::Value = serde_yaml::from_str(&generate_yaml(&p)).unwrap();
+        v["network"]["latency_energy"] = true.into();
+        v["objective"] = serde_yaml::from_str("weights: {time: 1, energy: 0.5, cost: 1}").unwrap();
+        v["constraints"] = serde_yaml::from_str("{delay: false}").unwrap();
+        let text = serde_yaml::to_string(&v).unwrap();
+        let inst = load_str(&text, None).unwrap();
+        assert!(inst.network.latency_energy);
+        let used = vec![vec![true; inst.dnn.len()]; inst.tasks.len()];
+        let q = vec![false; inst.group_count()];
+        let Some(placer) = place_all(&inst, &used, &q, true, objective_multipliers(&inst, None))
+        else {
+            continue;
+        };
+        let ev = evaluate(&inst, &placer.plan(), None);
+        let cost: f64 = placer
+            .current
+            .iter()
+            .map(|tp| tp.as_ref().unwrap().cost)
+            .sum();
+        let obj = ev.objective.unwrap();
+        assert!(
+            (cost - obj).abs() <= 1e-9 * obj.abs().max(1e-12),
+            "seed {seed}: placer {cost} vs evaluator {obj}"
+        );
+        if ev.tasks.iter().any(|t| t.transfer_s > 0.0) {
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "only {checked} plans with transfers");
+}
+
 #[test]
 fn heuristic_and_compare_commands_work_end_to_end() {
     use std::process::Command;
