@@ -500,8 +500,8 @@ fn profile_rows(inst: &Instance) -> Vec<ProfileInfo> {
             atoms: crate::instance::profile::Profiles::atoms_of(&inst.dnn, e.target).len(),
             nodes: p
                 .nodes_of(e.key)
-                .into_iter()
-                .map(|n| inst.network.nodes[n].name.clone())
+                .iter()
+                .map(|&n| inst.network.nodes[n].name.clone())
                 .collect(),
             time_s: e.time_s,
             time_q_s: e.time_q_s,

@@ -84,6 +84,10 @@ pub struct Profiles {
     pub kinds: Vec<String>,
     /// The kind of each node (index into `kinds`).
     pub kind_of: Vec<usize>,
+    /// The nodes of each kind.
+    kind_nodes: Vec<Vec<NodeIx>>,
+    /// `0..nodes`, for [`Profiles::nodes_of`] of one node.
+    node_ixs: Vec<NodeIx>,
     index: HashMap<(Target, Key), usize>,
     /// Per atom: its layer (index into `Dnn::layers`); empty without entries.
     layer_of: Vec<usize>,
@@ -106,9 +110,15 @@ impl Profiles {
             };
             kind_of.push(k);
         }
+        let mut kind_nodes = vec![Vec::new(); kinds.len()];
+        for (n, &k) in kind_of.iter().enumerate() {
+            kind_nodes[k].push(n);
+        }
         Profiles {
             kinds,
             kind_of,
+            kind_nodes,
+            node_ixs: (0..network.len()).collect(),
             ..Profiles::default()
         }
     }
@@ -128,12 +138,10 @@ impl Profiles {
     }
 
     /// The nodes an entry's key applies to (before precedence).
-    pub fn nodes_of(&self, key: Key) -> Vec<NodeIx> {
+    pub fn nodes_of(&self, key: Key) -> &[NodeIx] {
         match key {
-            Key::Node(n) => vec![n],
-            Key::Kind(k) => (0..self.kind_of.len())
-                .filter(|&n| self.kind_of[n] == k)
-                .collect(),
+            Key::Node(n) => &self.node_ixs[n..=n],
+            Key::Kind(k) => &self.kind_nodes[k],
         }
     }
 

@@ -275,7 +275,7 @@ fn check_profiles(inst: &Instance, s: &mut Scale, rate: &Factor, w_e: &[Factor],
     };
     let mut best: Vec<Option<usize>> = vec![None; net.len()];
     for i in 0..p.entries.len() {
-        for n in p.nodes_of(p.entries[i].key) {
+        for &n in p.nodes_of(p.entries[i].key) {
             if best[n].is_none_or(|j| largest(i).0 > largest(j).0) {
                 best[n] = Some(i);
             }

@@ -3,7 +3,7 @@
 
 use super::{Check, Refs};
 use crate::dnn::Dnn;
-use crate::instance::profile::{ProfileEntry, Profiles, Target, CSV_COLUMNS};
+use crate::instance::profile::{Key, ProfileEntry, Profiles, Target, CSV_COLUMNS};
 use crate::instance::raw::{RawProfileTime, RawProfiles};
 use crate::network::Network;
 use std::collections::HashMap;
@@ -86,14 +86,28 @@ pub(super) fn build_profiles(
         .enumerate()
         .map(|(l, (n, _))| (n.as_str(), l))
         .collect();
+    // What a `node` value means: a kind first, else a node's name.
+    let mut keys: HashMap<&str, Key> = network
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(n, x)| (x.name.as_str(), Key::Node(n)))
+        .collect();
+    let kinds = out.kinds.clone();
+    for (k, name) in kinds.iter().enumerate() {
+        keys.insert(name.as_str(), Key::Kind(k));
+    }
+    let names = Names {
+        atoms: &atom_ix,
+        layers: &layer_ix,
+        keys: &keys,
+    };
     for row in rows {
         let mut rc = Check {
             d: c.d,
             file: row.file.clone(),
         };
-        if let Some(e) = check_row(
-            &row, &atom_ix, &layer_ix, dnn, network, groups, &out, &mut rc,
-        ) {
+        if let Some(e) = check_row(&row, &names, dnn, network, groups, &out, &mut rc) {
             if let Err(i) = out.insert(e) {
                 let first = &out.entries[i];
                 rc.err(
@@ -113,14 +127,19 @@ pub(super) fn build_profiles(
     out
 }
 
+/// The names a row may use: atom ids, layer names, node kinds and names.
+struct Names<'a> {
+    atoms: &'a HashMap<&'a str, usize>,
+    layers: &'a HashMap<&'a str, usize>,
+    keys: &'a HashMap<&'a str, Key>,
+}
+
 /// One row checked: known atom or layer (not the input or output), known
 /// node or kind, times finite and ≥ 0, a quantized time only for atoms
 /// that can be quantized. `None` after any problem.
-#[allow(clippy::too_many_arguments)]
 fn check_row(
     row: &Row,
-    atom_ix: &HashMap<&str, usize>,
-    layer_ix: &HashMap<&str, usize>,
+    names: &Names,
     dnn: &Dnn,
     network: &Network,
     groups: &[String],
@@ -137,8 +156,8 @@ fn check_row(
     // An atom id first, then a layer name (as relevance keys); a layer of
     // one atom is that atom.
     let target = match (
-        atom_ix.get(t.layer.as_str()),
-        layer_ix.get(t.layer.as_str()),
+        names.atoms.get(t.layer.as_str()),
+        names.layers.get(t.layer.as_str()),
     ) {
         (Some(&a), _) => Some(Target::Atom(a)),
         (None, Some(&l)) if dnn.layers[l].1.len() == 1 => Some(Target::Atom(dnn.layers[l].1[0])),
@@ -166,7 +185,7 @@ fn check_row(
             );
         }
     }
-    let key = profiles.key_of(network, &t.node);
+    let key = names.keys.get(t.node.as_str()).copied();
     if key.is_none() {
         let kinds = profiles.kinds.join(", ");
         let named: Vec<&str> = network
