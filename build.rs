@@ -1,4 +1,5 @@
-//! Links libscip for the `scip` feature (see docs/solvers.md).
+//! Compiles the CBC stop handler (src/solve/cbc_stop.cpp) for the `cbc`
+//! feature, and links libscip for the `scip` feature (see docs/solvers.md).
 //!
 //! scip-sys is built with its pre-generated SCIP 10 bindings (DOCS_RS is set
 //! in .cargo/config.toml) and then emits no link directives, so this script
@@ -13,9 +14,36 @@ fn main() {
     println!("cargo:rerun-if-env-changed=SCIPOPTDIR");
     println!("cargo:rerun-if-env-changed=PYTHON");
     println!("cargo:rerun-if-changed=build.rs");
-    if std::env::var_os("CARGO_FEATURE_SCIP").is_none() {
-        return;
+    if std::env::var_os("CARGO_FEATURE_CBC").is_some() {
+        cbc_stop_handler();
     }
+    if std::env::var_os("CARGO_FEATURE_SCIP").is_some() {
+        scip();
+    }
+}
+
+/// Builds the C++ event handler that lets a CBC solve be stopped, with the
+/// include paths and libraries of Debian's `cbc` pkg-config entry.
+fn cbc_stop_handler() {
+    println!("cargo:rerun-if-changed=src/solve/cbc_stop.cpp");
+    let cbc = pkg_config::Config::new().probe("cbc").unwrap_or_else(|e| {
+        panic!(
+            "the `cbc` feature needs CBC's C++ headers and libraries \
+                 (Debian: apt-get install coinor-libcbc-dev; scripts/setup.sh does): {e}"
+        )
+    });
+    let mut build = cc::Build::new();
+    build
+        .cpp(true)
+        .file("src/solve/cbc_stop.cpp")
+        .warnings(false);
+    for dir in &cbc.include_paths {
+        build.include(dir);
+    }
+    build.compile("edgesplit_cbc_stop");
+}
+
+fn scip() {
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     if let Some(dir) = std::env::var_os("SCIPOPTDIR") {
         let lib = Path::new(&dir).join("lib");

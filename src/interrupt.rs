@@ -83,7 +83,7 @@ fn watch() {
             st.stop.store(true, Ordering::SeqCst);
             if !st.quiet {
                 eprintln!(
-                    "\ninterrupted: asking the solver to stop and keep its best plan (CBC runs on to its time limit); again to quit at once"
+                    "\ninterrupted: asking the solver to stop and keep its best plan; again to quit at once"
                 );
             }
             let sig = LAST_SIGNAL.load(Ordering::SeqCst) as i32;

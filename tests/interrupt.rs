@@ -255,8 +255,9 @@ fn processes_naming(path: &Path) -> Vec<u32> {
 
 #[test]
 fn a_second_sigint_quits_at_once_killing_the_worker_and_removing_its_folder() {
-    // CBC cannot be interrupted: the first signal leaves it solving, the
-    // second ends everything at once.
+    // The first signal asks the worker to stop gracefully; the second,
+    // 20 ms later (long before the worker can write its plan and exit),
+    // ends everything at once.
     let dir = tempfile::tempdir().unwrap();
     let inst = generated(dir.path(), true);
     let tmp = dir.path().join("tmp");
@@ -297,7 +298,7 @@ fn a_second_sigint_quits_at_once_killing_the_worker_and_removing_its_folder() {
         unsafe {
             libc::kill(pid, libc::SIGINT);
         }
-        std::thread::sleep(Duration::from_millis(500));
+        std::thread::sleep(Duration::from_millis(20));
     }
     let status = wait_exit(&mut child, 60, "a second SIGINT did not end solve");
     let err = err_reader.join().unwrap();
@@ -330,6 +331,17 @@ fn sigint_to_a_microlp_solve_writes_the_best_plan_and_exits_130() {
 #[test]
 fn sigint_to_an_in_process_solve_writes_the_best_plan_and_exits_130() {
     interrupt_solve(&["--in-process"]);
+}
+
+#[test]
+fn sigint_to_a_cbc_solve_writes_the_best_plan_and_exits_130() {
+    interrupt_solve(&["--solver", "cbc"]);
+    interrupt_solve(&["--solver", "cbc", "--in-process"]);
+}
+
+#[test]
+fn sigint_to_a_scip_solve_writes_the_best_plan_and_exits_130() {
+    interrupt_solve(&["--solver", "scip", "--in-process"]);
 }
 
 /// `solve --verbose --json`: the solver's log goes to stderr, stdout is

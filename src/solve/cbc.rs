@@ -1,16 +1,27 @@
-//! COIN-OR CBC through the `coin_cbc` crate (Debian's libcbc). CBC is not
-//! thread-safe within one process, so solves are serialized.
+//! COIN-OR CBC through its C interface (`coin_cbc_sys`, Debian's libcbc),
+//! with a small C++ event handler (cbc_stop.cpp) that stops the search
+//! when the stop flag is set. CBC is not thread-safe within one process,
+//! so solves are serialized.
 
 use super::progress::{Raw, Reporter};
 use super::{guarded, outcome, stopped, Backend, Scaling, SolveOptions, SolveOutcome, Status};
 use crate::milp::model::{Model, Sense, VarKind};
-use coin_cbc::raw::{SecondaryStatus, Status as CbcStatus};
+use coin_cbc_sys as sys;
+use std::ffi::CString;
+use std::os::raw::c_int;
+use std::sync::atomic::AtomicBool;
 use std::sync::Mutex;
 use std::time::Instant;
 
 pub struct Cbc;
 
 static CBC_LOCK: Mutex<()> = Mutex::new(());
+
+extern "C" {
+    /// Installs on `model` an event handler that answers "stop" once
+    /// `flag` is true (cbc_stop.cpp). Returns 0 when installed.
+    fn edgesplit_cbc_stop_on_flag(model: *mut sys::Cbc_Model, flag: *const bool) -> c_int;
+}
 
 impl Backend for Cbc {
     fn solve(
@@ -25,6 +36,103 @@ impl Backend for Cbc {
     }
 }
 
+/// CBC's primary status (`Cbc_status`).
+const STATUS_STOPPED: c_int = 1;
+const STATUS_ABANDONED: c_int = 2;
+/// CBC's secondary status (`Cbc_secondaryStatus`).
+const SECONDARY_HAS_SOLUTION: c_int = 0;
+const SECONDARY_LP_INFEASIBLE: c_int = 1;
+const SECONDARY_STOPPED_ON_GAP: c_int = 2;
+const SECONDARY_STOPPED_ON_TIME: c_int = 4;
+const SECONDARY_USER_EVENT: c_int = 5;
+const SECONDARY_LP_UNBOUNDED: c_int = 7;
+
+/// One CBC model, deleted on drop.
+struct CbcModel(*mut sys::Cbc_Model);
+
+impl Drop for CbcModel {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from Cbc_newModel and is deleted once.
+        unsafe { sys::Cbc_deleteModel(self.0) }
+    }
+}
+
+impl CbcModel {
+    /// Loads `model` (scaled) as a minimization.
+    fn load(model: &Model, scaling: &Scaling) -> CbcModel {
+        let n = model.columns.len();
+        // Column-major matrix: the rows hold their terms, merged by column.
+        let mut count = vec![0usize; n + 1];
+        for r in &model.rows {
+            for &(v, _) in &r.terms {
+                count[v.0 + 1] += 1;
+            }
+        }
+        for j in 0..n {
+            count[j + 1] += count[j];
+        }
+        let mut next = count.clone();
+        let mut index = vec![0 as c_int; count[n]];
+        let mut value = vec![0.0; count[n]];
+        let (mut row_lb, mut row_ub) = (Vec::new(), Vec::new());
+        for (i, r) in model.rows.iter().enumerate() {
+            let (terms, rhs) = scaling.row(model, i);
+            for (v, c) in terms {
+                index[next[v]] = i as c_int;
+                value[next[v]] = c;
+                next[v] += 1;
+            }
+            let (lo, hi) = match r.sense {
+                Sense::Le => (-f64::MAX, rhs),
+                Sense::Ge => (rhs, f64::MAX),
+                Sense::Eq => (rhs, rhs),
+            };
+            row_lb.push(lo);
+            row_ub.push(hi);
+        }
+        let start: Vec<c_int> = count.iter().map(|&k| k as c_int).collect();
+        let col_lb: Vec<f64> = model.columns.iter().map(|c| c.lb).collect();
+        let col_ub: Vec<f64> = model.columns.iter().map(|c| c.ub).collect();
+        let obj: Vec<f64> = (0..n).map(|j| scaling.cost(model, j)).collect();
+        // SAFETY: every array has the length the call expects (n + 1
+        // starts, count[n] entries, n columns, one bound per row); CBC
+        // copies them.
+        unsafe {
+            let m = CbcModel(sys::Cbc_newModel());
+            sys::Cbc_loadProblem(
+                m.0,
+                n as c_int,
+                model.rows.len() as c_int,
+                start.as_ptr(),
+                index.as_ptr(),
+                value.as_ptr(),
+                col_lb.as_ptr(),
+                col_ub.as_ptr(),
+                obj.as_ptr(),
+                row_lb.as_ptr(),
+                row_ub.as_ptr(),
+            );
+            for (j, c) in model.columns.iter().enumerate() {
+                if c.kind == VarKind::Binary {
+                    sys::Cbc_setInteger(m.0, j as c_int);
+                }
+            }
+            sys::Cbc_setObjSense(m.0, 1.0);
+            m
+        }
+    }
+
+    fn set(&mut self, name: &str, value: &str) {
+        let (name, value) = (cstring(name), cstring(value));
+        // SAFETY: both strings live through the call; CBC copies them.
+        unsafe { sys::Cbc_setParameter(self.0, name.as_ptr(), value.as_ptr()) }
+    }
+}
+
+fn cstring(s: &str) -> CString {
+    CString::new(s).expect("CBC parameter names and values have no NUL")
+}
+
 fn solve(
     model: &Model,
     opts: &SolveOptions,
@@ -32,120 +140,143 @@ fn solve(
     start: Instant,
 ) -> SolveOutcome {
     let scaling = Scaling::of(model);
-    let mut m = coin_cbc::Model::default();
-    let cols: Vec<_> = model
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(j, c)| {
-            let col = m.add_col();
-            if c.kind == VarKind::Binary {
-                m.set_integer(col);
-            }
-            m.set_col_lower(col, c.lb);
-            m.set_col_upper(col, c.ub);
-            m.set_obj_coeff(col, scaling.cost(model, j));
-            col
-        })
-        .collect();
-    for (i, r) in model.rows.iter().enumerate() {
-        let row = m.add_row();
-        let (terms, rhs) = scaling.row(model, i);
-        for (v, c) in terms {
-            m.set_weight(row, cols[v], c);
-        }
-        match r.sense {
-            Sense::Le => m.set_row_upper(row, rhs),
-            Sense::Ge => m.set_row_lower(row, rhs),
-            Sense::Eq => m.set_row_equal(row, rhs),
-        }
-    }
-    m.set_obj_sense(coin_cbc::Sense::Minimize);
+    let mut m = CbcModel::load(model, &scaling);
     // The log is read for progress (CbcLog), and shown only with --verbose.
-    m.set_parameter("log", "1");
-    m.set_parameter("slogLevel", if opts.verbose { "1" } else { "0" });
-    m.set_parameter("primalTolerance", "1e-9");
-    m.set_parameter("integerTolerance", "1e-9");
-    m.set_parameter("ratioGap", &opts.rel_gap.unwrap_or(1e-9).to_string());
-    m.set_parameter("allowableGap", "1e-12");
+    m.set("log", "1");
+    m.set("slogLevel", if opts.verbose { "1" } else { "0" });
+    m.set("primalTolerance", "1e-9");
+    m.set("integerTolerance", "1e-9");
+    m.set("ratioGap", &opts.rel_gap.unwrap_or(1e-9).to_string());
+    m.set("allowableGap", "1e-12");
     // CBC only accepts a new incumbent that improves on the last by its
     // cutoff increment (1e-5 by default), which would prune plans better by
     // less than that in the scaled objective.
-    m.set_parameter("increment", "1e-12");
+    m.set("increment", "1e-12");
     if let Some(t) = opts.time_limit {
-        m.set_parameter("seconds", &t.to_string());
+        m.set("seconds", &t.to_string());
     }
     if let Some(s) = opts.seed {
-        m.set_parameter("randomCbcSeed", &(s % i32::MAX as u64).to_string());
-    }
-    for &(i, v) in start_cols {
-        m.set_col_initial_solution(cols[i], v);
+        m.set("randomCbcSeed", &(s % i32::MAX as u64).to_string());
     }
     // CBC prints its log on stdout: it is read from a pipe for progress
     // and passed to stderr with --verbose; stdout stays clean for reports.
     let reporter = Reporter::new(&opts.progress, model, &scaling, "cbc", start);
     reporter.start();
     let log = CbcLog::capture(opts.verbose, reporter.clone());
-    let sol = m.solve();
+    if !start_cols.is_empty() {
+        let mut initial = vec![0.0; model.columns.len()];
+        for &(i, v) in start_cols {
+            initial[i] = v;
+        }
+        // SAFETY: one value per column; CBC copies them (and
+        // prints what it makes of them, hence after the capture).
+        unsafe { sys::Cbc_setInitialSolution(m.0, initial.as_ptr()) }
+    }
+    // The stop flag outlives the solve: this function holds an Arc on it.
+    let stop: std::sync::Arc<AtomicBool> = opts.progress.stop_flag();
+    // SAFETY: `m` is a live model and the flag outlives the solve.
+    let watching = unsafe { edgesplit_cbc_stop_on_flag(m.0, stop.as_ptr()) } == 0;
+    debug_assert!(watching, "a fresh CBC model has a CbcModel inside");
+    // SAFETY: a loaded model; the solve returns when CBC is done.
+    unsafe { sys::Cbc_solve(m.0) };
     drop(log);
-    let raw = sol.raw();
     let elapsed = start.elapsed().as_secs_f64();
-    let values: Vec<f64> = cols.iter().map(|&c| sol.col(c)).collect();
-    let primary = raw.status();
-    let secondary = raw.secondary_status();
-    let has_sol = secondary == SecondaryStatus::HasSolution
-        || (matches!(
-            secondary,
-            SecondaryStatus::StoppedOnTime
-                | SecondaryStatus::StoppedOnUserEvent
-                | SecondaryStatus::StoppedOnGap
-                | SecondaryStatus::StoppedOnNodes
-                | SecondaryStatus::StoppedOnSolutions
-                | SecondaryStatus::StoppedOnIterationLimit
-        ) && raw.obj_value() < 1e50);
-    let (status, limit) = if raw.is_proven_optimal() {
-        (Status::Optimal, None)
-    } else if raw.is_proven_infeasible() || secondary == SecondaryStatus::LinearRelaxationInfeasible
-    {
-        (Status::Infeasible, None)
-    } else if raw.is_continuous_unbounded()
-        || secondary == SecondaryStatus::LinearRelaxationUnbounded
-    {
-        (Status::Unbounded, None)
-    } else if secondary == SecondaryStatus::StoppedOnGap && has_sol {
-        (Status::Optimal, Some("gap".to_string()))
-    } else if secondary == SecondaryStatus::StoppedOnUserEvent {
-        super::interrupted(has_sol)
-    } else if primary == CbcStatus::Stopped || secondary == SecondaryStatus::StoppedOnTime {
-        (
-            stopped(has_sol, Status::NoSolution),
-            Some("time".to_string()),
-        )
-    } else if primary == CbcStatus::Abandoned {
-        (Status::Error, None)
-    } else {
-        (
-            stopped(has_sol, Status::Error),
-            Some(format!("{secondary:?}")),
-        )
-    };
+    let result = CbcResult::read(&m, model.columns.len());
+    let (status, limit) = result.status();
     // Keep the bound only when CBC reports one (it answers ~1e50 otherwise).
-    let bound = Some(raw.best_possible_value()).filter(|b| b.abs() < 1e50);
-    let message =
-        (status == Status::Error).then(|| format!("CBC ended with {primary:?}/{secondary:?}"));
+    let bound = Some(result.bound).filter(|b| b.abs() < 1e50);
+    let message = (status == Status::Error).then(|| {
+        format!(
+            "CBC ended with status {}/{}",
+            result.primary, result.secondary
+        )
+    });
+    let has_sol = result.has_solution();
     let o = outcome(
         model,
         &scaling,
         opts,
         status,
         limit,
-        has_sol.then_some(values),
+        has_sol.then_some(result.values),
         bound,
         elapsed,
         message,
     );
     reporter.end(&o);
     o
+}
+
+/// What a finished CBC solve says.
+struct CbcResult {
+    primary: c_int,
+    secondary: c_int,
+    optimal: bool,
+    infeasible: bool,
+    unbounded: bool,
+    objective: f64,
+    bound: f64,
+    values: Vec<f64>,
+}
+
+impl CbcResult {
+    fn read(m: &CbcModel, n: usize) -> CbcResult {
+        // SAFETY: a solved model; the solution array has one value per
+        // column and is copied before the model is dropped.
+        unsafe {
+            let sol = sys::Cbc_getColSolution(m.0);
+            let values = if sol.is_null() {
+                vec![0.0; n]
+            } else {
+                std::slice::from_raw_parts(sol, n).to_vec()
+            };
+            CbcResult {
+                primary: sys::Cbc_status(m.0),
+                secondary: sys::Cbc_secondaryStatus(m.0),
+                optimal: sys::Cbc_isProvenOptimal(m.0) != 0,
+                infeasible: sys::Cbc_isProvenInfeasible(m.0) != 0,
+                unbounded: sys::Cbc_isContinuousUnbounded(m.0) != 0,
+                objective: sys::Cbc_getObjValue(m.0),
+                bound: sys::Cbc_getBestPossibleObjValue(m.0),
+                values,
+            }
+        }
+    }
+
+    /// Whether CBC holds a feasible plan.
+    fn has_solution(&self) -> bool {
+        // Secondary statuses 2..=8 other than 7 are limits that may leave
+        // an incumbent (gap, nodes, time, user event, solutions, iterations).
+        self.secondary == SECONDARY_HAS_SOLUTION
+            || (matches!(self.secondary, 2..=6 | 8) && self.objective < 1e50)
+    }
+
+    fn status(&self) -> (Status, Option<String>) {
+        let has_sol = self.has_solution();
+        if self.optimal {
+            (Status::Optimal, None)
+        } else if self.infeasible || self.secondary == SECONDARY_LP_INFEASIBLE {
+            (Status::Infeasible, None)
+        } else if self.unbounded || self.secondary == SECONDARY_LP_UNBOUNDED {
+            (Status::Unbounded, None)
+        } else if self.secondary == SECONDARY_STOPPED_ON_GAP && has_sol {
+            (Status::Optimal, Some("gap".to_string()))
+        } else if self.secondary == SECONDARY_USER_EVENT {
+            super::interrupted(has_sol)
+        } else if self.primary == STATUS_STOPPED || self.secondary == SECONDARY_STOPPED_ON_TIME {
+            (
+                stopped(has_sol, Status::NoSolution),
+                Some("time".to_string()),
+            )
+        } else if self.primary == STATUS_ABANDONED {
+            (Status::Error, None)
+        } else {
+            (
+                stopped(has_sol, Status::Error),
+                Some(format!("CBC secondary status {}", self.secondary)),
+            )
+        }
+    }
 }
 
 /// CBC's stdout while alive: file descriptor 1 goes to a pipe whose

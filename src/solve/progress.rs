@@ -145,6 +145,11 @@ impl Progress {
         self.stop.load(Ordering::SeqCst)
     }
 
+    /// The stop flag itself, for a backend that polls it from native code.
+    pub(crate) fn stop_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.stop)
+    }
+
     /// Whether events go anywhere.
     pub fn has_sink(&self) -> bool {
         self.sink.is_some()
