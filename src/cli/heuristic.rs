@@ -25,16 +25,35 @@ pub struct HeuristicArgs {
     /// Print the evaluation as JSON instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Then improve the plan for this many seconds by re-solving one task,
+    /// or the placement, at a time with a MILP backend (docs/heuristics.md).
+    #[arg(long, value_name = "SECONDS", value_parser = time_limit_arg)]
+    pub lns: Option<f64>,
+    /// Seconds at most per re-solved part with --lns.
+    #[arg(long, value_name = "SECONDS", default_value = "30", value_parser = time_limit_arg, requires = "lns")]
+    pub lns_part: f64,
+    /// The backend of --lns (highs, cbc, scip, microlp).
+    #[arg(long, default_value = "highs", requires = "lns", value_parser = backend_arg)]
+    pub lns_solver: edgesplit::solve::BackendKind,
 }
 
 pub fn heuristic(args: HeuristicArgs) -> Result<ExitCode> {
-    let HeuristicArgs {
-        instance,
-        method,
-        output,
-        json,
-    } = args;
-    run_heuristic(&instance, method, output.as_deref(), json)
+    let lns = args
+        .lns
+        .map(|budget_s| edgesplit::heuristic::lns::LnsOptions {
+            backend: args.lns_solver,
+            budget_s,
+            per_solve_s: args.lns_part,
+            quantize: args.method.quantizes(),
+            progress: progress_handle(),
+        });
+    run_heuristic(
+        &args.instance,
+        args.method,
+        args.output.as_deref(),
+        args.json,
+        lns,
+    )
 }
 
 #[derive(clap::Args)]
@@ -111,14 +130,63 @@ pub fn compare(args: CompareArgs) -> Result<ExitCode> {
     )
 }
 
+/// A backend name that this build has.
+fn backend_arg(s: &str) -> Result<edgesplit::solve::BackendKind, String> {
+    let kind = s.parse::<edgesplit::solve::BackendKind>()?;
+    if kind.available() {
+        Ok(kind)
+    } else {
+        Err(format!("{s}: this build has no such backend"))
+    }
+}
+
+/// `--lns`: the search from the method's plan, one line per part re-solved.
+fn polish(
+    inst: &Instance,
+    method: edgesplit::heuristic::Method,
+    out: edgesplit::heuristic::Outcome,
+    opts: &edgesplit::heuristic::lns::LnsOptions,
+) -> edgesplit::heuristic::Outcome {
+    let t0 = std::time::Instant::now();
+    let start = out.plan.clone().expect("a feasible outcome has a plan");
+    let (plan, log) = edgesplit::heuristic::lns::improve(inst, None, start, opts);
+    for h in &log {
+        eprintln!(
+            "lns: {} {} in {} s, score {}",
+            h.hood,
+            if h.improved { "improved" } else { "unchanged" },
+            sig(h.seconds),
+            sig(h.score)
+        );
+    }
+    let evaluation = edgesplit::eval::evaluate(inst, &plan, None);
+    let parts = log.iter().filter(|h| h.improved).count();
+    edgesplit::heuristic::Outcome {
+        method,
+        message: Some(format!(
+            "{} part(s) of {} re-solved improved the plan; {} s of search",
+            parts,
+            log.len(),
+            sig(t0.elapsed().as_secs_f64())
+        )),
+        wall_time_s: out.wall_time_s + t0.elapsed().as_secs_f64(),
+        plan: Some(plan),
+        evaluation: Some(evaluation),
+    }
+}
+
 fn run_heuristic(
     instance: &Path,
     method: edgesplit::heuristic::Method,
     output: Option<&Path>,
     json: bool,
+    lns: Option<edgesplit::heuristic::lns::LnsOptions>,
 ) -> Result<ExitCode> {
     let inst = load(instance)?;
-    let out = edgesplit::heuristic::run(&inst, method, None);
+    let mut out = edgesplit::heuristic::run(&inst, method, None);
+    if let Some(opts) = lns.filter(|_| out.feasible()) {
+        out = polish(&inst, method, out, &opts);
+    }
     if let (Some(p), Some(plan)) = (output, &out.plan) {
         plan.save(p, &inst, Some(method.name()))
             .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -14,6 +14,7 @@ pub mod baselines;
 pub mod compare;
 pub mod cost_greedy;
 pub mod entropy;
+pub mod lns;
 pub mod place;
 pub mod tide;
 pub mod warm;

@@ -803,6 +803,47 @@ impl Built {
         out
     }
 
+    /// A copy of the model with the decisions of `plan` fixed: for every
+    /// task with `fix_task(t)` its y and z; for the other tasks, with
+    /// `fix_selection`, their y alone (so only where their atoms run stays
+    /// free); and with `fix_quantization`, every q. A neighbourhood for a
+    /// search that re-solves part of a plan.
+    pub fn fixed_to(
+        &self,
+        plan: &Plan,
+        fix_task: impl Fn(usize) -> bool,
+        fix_selection: bool,
+        fix_quantization: bool,
+    ) -> Model {
+        let mut m = self.model.clone();
+        let mut fix = |v: Var, on: bool| {
+            let x = on as u8 as f64;
+            m.columns[v.0].lb = x;
+            m.columns[v.0].ub = x;
+        };
+        for (t, zt) in self.z.iter().enumerate() {
+            let whole = fix_task(t);
+            if !whole && !fix_selection {
+                continue;
+            }
+            for (a, zs) in zt.iter().enumerate() {
+                let node = plan.placement[t][a];
+                fix(self.y[t][a], node.is_some());
+                if whole {
+                    for (n, &v) in zs.iter().enumerate() {
+                        fix(v, node == Some(n));
+                    }
+                }
+            }
+        }
+        if fix_quantization {
+            for (g, &v) in self.q.iter().enumerate() {
+                fix(v, plan.quantized[g]);
+            }
+        }
+        m
+    }
+
     /// The plan encoded by column values (binaries rounded).
     pub fn plan(&self, values: &[f64]) -> Plan {
         let placement = self
