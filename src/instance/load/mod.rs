@@ -178,7 +178,7 @@ fn build(
     let built = build_dnns(raws, &opts.limits, tasks, nodes, file, &mut c);
 
     // --- network ---
-    let network = build_network(&raw.network, &mut c);
+    let network = build_network(&raw.network, &opts.limits, &mut c);
 
     // --- quantization ---
     let group_names = built.as_ref().map(|b| b.1.clone()).unwrap_or_default();
