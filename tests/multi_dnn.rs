@@ -363,3 +363,43 @@ fn the_bundled_example_loads_with_prefixed_names_and_passes_the_server() {
     let files = edgesplit::server::referenced_files(&path).unwrap();
     assert!(files.contains_key("../models/tiny-cnn.yaml"), "{files:?}");
 }
+
+/// `import-profile` on a two-DNN instance writes prefixed profile rows
+/// inline and rebases the `dnns` entry's file for the output's folder, so
+/// the output loads elsewhere to the same DNNs with the profiled times.
+#[test]
+fn import_profile_rebases_a_dnns_file_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("p.csv");
+    std::fs::write(
+        &csv,
+        "layer,node,time_s\ntiny-cnn/fc,cloud,0.00002\nkws/head,edge,0.0001\n",
+    )
+    .unwrap();
+    let out = dir.path().join("sub").join("md.yaml");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("instances/multi-dnn.yaml");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_edgesplit"))
+        .arg("import-profile")
+        .arg(&csv)
+        .arg("--instance")
+        .arg(&src)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.contains("file: ../models/tiny-cnn.yaml"), "{text}");
+    let inst = edgesplit::instance::load(&out).unwrap();
+    let plain = load_bundled();
+    assert_eq!(inst.dnn.len(), plain.dnn.len());
+    let fc = inst.dnn.atom_by_id("tiny-cnn/fc").unwrap();
+    let cloud = inst.network.node_by_name("cloud").unwrap();
+    assert_eq!(inst.compute_s(fc, cloud, false), 0.00002);
+    assert_ne!(plain.compute_s(fc, cloud, false), 0.00002);
+}
