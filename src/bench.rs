@@ -425,3 +425,96 @@ pub fn bench_sweep(kind: BackendKind, time_limit: f64) -> String {
     }
     out
 }
+
+/// `bench routing`: loading complete networks of growing size (every
+/// ordered pair linked, seeded random latencies of 0–50 ms and bandwidths
+/// of 1 MB/s–1 GB/s, so that latencies break the triangle inequality):
+/// the seconds of [`crate::network::Network::with_routing`] under each
+/// routing rule, and what
+/// loading the same network as an instance file does with the default
+/// limits (refused before the route search, or loaded) and how long it
+/// takes.
+pub fn bench_routing(sizes: &[usize]) -> String {
+    use crate::network::{Link, Network, Node, Routing};
+    use rand::{Rng, SeedableRng};
+    let mut rows = Vec::new();
+    for &n in sizes {
+        let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(n as u64);
+        let nodes: Vec<Node> = (0..n)
+            .map(|i| Node {
+                name: format!("n{i}"),
+                kind: format!("n{i}"),
+                speed: 1e9,
+                memory: 1e9,
+                power: 0.0,
+                price: 0.0,
+                quant_speedup: 1.0,
+                max_utilization: None,
+                max_power: None,
+            })
+            .collect();
+        let mut links = Vec::new();
+        for k in 0..n {
+            for h in (0..n).filter(|&h| h != k) {
+                links.push(Link {
+                    from: k,
+                    to: h,
+                    bandwidth: 10f64.powf(r.gen_range(6.0..9.0)),
+                    latency: r.gen_range(0.0..0.05),
+                    power: 0.0,
+                    price: 0.0,
+                });
+            }
+        }
+        let mut secs = Vec::new();
+        for routing in [Routing::MinTime, Routing::MinLatency] {
+            let t0 = Instant::now();
+            let net = Network::with_routing(nodes.clone(), links.clone(), routing);
+            secs.push(t0.elapsed().as_secs_f64());
+            std::hint::black_box(net);
+        }
+        // The same network as an instance file, loaded with the default
+        // limits: refused (`max_routing_work`) before the searches per
+        // pair, or loaded.
+        let mut text = String::from(
+            "version: 1\ndnn: {input: {name: in}, layers: [], output: {name: out}}\n\
+             tasks: [{name: t, rate: 1, source: n0}]\nnetwork:\n  nodes:\n",
+        );
+        for i in 0..n {
+            text += &format!("    - {{name: n{i}, speed: 1e9, memory: 1e9}}\n");
+        }
+        text += "  links:\n";
+        for l in &links {
+            text += &format!(
+                "    - {{from: n{}, to: n{}, bandwidth: {}, latency: {}}}\n",
+                l.from, l.to, l.bandwidth, l.latency
+            );
+        }
+        let t0 = Instant::now();
+        let loaded = crate::instance::load_str(&text, None);
+        let load_s = t0.elapsed().as_secs_f64();
+        let verdict = match loaded {
+            Ok(_) => "loaded",
+            Err(e) if e.to_string().contains("max_routing_work") => "refused",
+            Err(_) => "invalid",
+        };
+        rows.push(vec![
+            n.to_string(),
+            links.len().to_string(),
+            format!("{:.3}", secs[0]),
+            format!("{:.3}", secs[1]),
+            format!("{verdict} in {load_s:.3}"),
+        ]);
+    }
+    let r = Column::right;
+    table::markdown(
+        &[
+            r("nodes"),
+            r("links"),
+            r("min_time (s)"),
+            r("min_latency (s)"),
+            r("instance load, default limits (s)"),
+        ],
+        rows,
+    )
+}

@@ -283,41 +283,57 @@ fn check_structure(inst: &Instance, plan: &Plan, t: usize, violations: &mut Vec<
             message,
         })
     };
-    match place[dnn.input] {
+    let (input, output) = (inst.input_of(t), inst.output_of(t));
+    match place[input] {
         None => v(
             "placement",
             format!(
                 "task {tn}: input atom '{}' is not used",
-                dnn.atoms[dnn.input].id
+                dnn.atoms[input].id
             ),
         ),
         Some(n) if n != task.source => v(
             "placement",
             format!(
                 "task {tn}: input atom '{}' on {} instead of its source {}",
-                dnn.atoms[dnn.input].id, net.nodes[n].name, net.nodes[task.source].name
+                dnn.atoms[input].id, net.nodes[n].name, net.nodes[task.source].name
             ),
         ),
         _ => {}
     }
-    match place[dnn.output] {
+    match place[output] {
         None => v(
             "placement",
             format!(
                 "task {tn}: output atom '{}' is not used",
-                dnn.atoms[dnn.output].id
+                dnn.atoms[output].id
             ),
         ),
         Some(n) if n != task.sink => v(
             "placement",
             format!(
                 "task {tn}: output atom '{}' on {} instead of its sink {}",
-                dnn.atoms[dnn.output].id, net.nodes[n].name, net.nodes[task.sink].name
+                dnn.atoms[output].id, net.nodes[n].name, net.nodes[task.sink].name
             ),
         ),
         _ => {}
     }
-    let missing: Vec<&str> = (0..dnn.len())
+    let foreign: Vec<&str> = (0..dnn.len())
+        .filter(|&a| used(a) && !inst.own_atom(t, a))
+        .map(|a| dnn.atoms[a].id.as_str())
+        .collect();
+    if !foreign.is_empty() {
+        v(
+            "selection",
+            format!(
+                "task {tn}: atoms of another DNN than its own '{}' used: {}",
+                dnn.components[task.dnn].name,
+                list(&foreign)
+            ),
+        );
+    }
+    let missing: Vec<&str> = dnn
+        .atoms_of(task.dnn)
         .filter(|&a| dnn.atoms[a].mandatory && !used(a))
         .map(|a| dnn.atoms[a].id.as_str())
         .collect();
@@ -329,7 +345,7 @@ fn check_structure(inst: &Instance, plan: &Plan, t: usize, violations: &mut Vec<
     }
     if fam.on("selection") {
         let no_pred: Vec<&str> = (0..dnn.len())
-            .filter(|&a| a != dnn.input && used(a) && !dnn.preds[a].iter().any(|&b| used(b)))
+            .filter(|&a| !dnn.is_input(a) && used(a) && !dnn.preds[a].iter().any(|&b| used(b)))
             .map(|a| dnn.atoms[a].id.as_str())
             .collect();
         if !no_pred.is_empty() {
@@ -342,7 +358,7 @@ fn check_structure(inst: &Instance, plan: &Plan, t: usize, violations: &mut Vec<
             );
         }
         let no_succ: Vec<&str> = (0..dnn.len())
-            .filter(|&a| a != dnn.output && used(a) && !dnn.succs[a].iter().any(|&b| used(b)))
+            .filter(|&a| !dnn.is_output(a) && used(a) && !dnn.succs[a].iter().any(|&b| used(b)))
             .map(|a| dnn.atoms[a].id.as_str())
             .collect();
         if !no_succ.is_empty() {

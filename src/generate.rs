@@ -128,7 +128,7 @@ pub fn generate(p: &GenParams) -> RawInstance {
             "SYNTHETIC instance from `edgesplit generate` (family {:?}, seed {}, {} layers of widths {:?}, {} tasks, {} nodes, {} groups, zipf {}); total {:.3e} FLOP. Not measured data.",
             p.family, p.seed, layers_n, widths, tasks_n, nodes_n, groups_n, p.zipf, total_flops
         )),
-        dnn: RawDnnRef::Inline(dnn),
+        dnn: Some(RawDnnRef::Inline(dnn)),
         network,
         tasks,
         quantization,
@@ -355,6 +355,7 @@ fn gen_tasks(
         tasks.push(RawTask {
             name: format!("t{}", t + 1),
             rate: sig_round(10.0 / ((t + 1) as f64).powf(zipf)),
+            dnn: None,
             source: source.clone(),
             sink: Some(source),
             max_delay: None,

@@ -77,6 +77,28 @@ pub struct DnnInfo {
     pub flops: f64,
     /// Total parameter bytes.
     pub param_bytes: f64,
+    /// The parent DNNs whose disjoint union this is (one entry for an
+    /// instance with a single DNN).
+    pub parts: Vec<DnnPartInfo>,
+}
+
+/// One parent DNN of an instance.
+#[derive(Debug, Clone, Serialize)]
+pub struct DnnPartInfo {
+    /// Its name (the prefix of its atom ids when there are several).
+    pub name: String,
+    /// Its atoms, input and output included.
+    pub atoms: usize,
+    /// Its input atom's id.
+    pub input: String,
+    /// Its output atom's id.
+    pub output: String,
+    /// Its total FLOP.
+    pub flops: f64,
+    /// Its total parameter bytes.
+    pub param_bytes: f64,
+    /// The tasks that run it.
+    pub tasks: Vec<String>,
 }
 
 /// A task.
@@ -84,6 +106,8 @@ pub struct DnnInfo {
 pub struct TaskInfo {
     /// Name.
     pub name: String,
+    /// The DNN it runs.
+    pub dnn: String,
     /// Requests per second.
     pub rate: f64,
     /// Node where its input appears.
@@ -250,6 +274,28 @@ impl InstanceInfo {
                 fanout_classes: d.classes.len(),
                 flops: d.total_flops(),
                 param_bytes: d.total_param_bytes(),
+                parts: d
+                    .components
+                    .iter()
+                    .enumerate()
+                    .map(|(c, comp)| DnnPartInfo {
+                        name: comp.name.clone(),
+                        atoms: comp.atoms.len(),
+                        input: d.atoms[comp.input].id.clone(),
+                        output: d.atoms[comp.output].id.clone(),
+                        flops: d.atoms[comp.atoms.clone()].iter().map(|a| a.flops).sum(),
+                        param_bytes: d.atoms[comp.atoms.clone()]
+                            .iter()
+                            .map(|a| a.param_bytes)
+                            .sum(),
+                        tasks: inst
+                            .tasks
+                            .iter()
+                            .filter(|t| t.dnn == c)
+                            .map(|t| t.name.clone())
+                            .collect(),
+                    })
+                    .collect(),
             },
             delay_model: inst.delay_model.name(),
             quantization_groups: inst.group_count(),
@@ -266,6 +312,7 @@ impl InstanceInfo {
                 .iter()
                 .map(|t| TaskInfo {
                     name: t.name.clone(),
+                    dnn: d.components[t.dnn].name.clone(),
                     rate: t.rate,
                     source: node(t.source),
                     sink: node(t.sink),
@@ -309,6 +356,21 @@ impl InstanceInfo {
             sig(d.flops),
             sig(d.param_bytes)
         );
+        if d.parts.len() > 1 {
+            for p in &d.parts {
+                let _ = writeln!(
+                    out,
+                    "  dnn {}: {} atoms ({} -> {}), {} FLOP, {} parameter bytes; tasks {}",
+                    p.name,
+                    p.atoms,
+                    p.input,
+                    p.output,
+                    sig(p.flops),
+                    sig(p.param_bytes),
+                    p.tasks.join(", ")
+                );
+            }
+        }
         let o = &self.objective;
         let scales = o
             .scales
@@ -341,25 +403,28 @@ impl InstanceInfo {
         let _ = writeln!(out, "families on: {}; off: {}", names(&on), names(&off));
 
         out.push('\n');
+        let several = d.parts.len() > 1;
+        let mut head = vec!["task"];
+        if several {
+            head.push("dnn");
+        }
+        head.extend(["rate_1/s", "source", "sink", "max_delay_s", "min_quality"]);
         table(
             &mut out,
-            &[
-                "task",
-                "rate_1/s",
-                "source",
-                "sink",
-                "max_delay_s",
-                "min_quality",
-            ],
+            &head,
             self.tasks.iter().map(|t| {
-                vec![
-                    t.name.clone(),
+                let mut row = vec![t.name.clone()];
+                if several {
+                    row.push(t.dnn.clone());
+                }
+                row.extend([
                     sig(t.rate),
                     t.source.clone(),
                     t.sink.clone(),
                     t.max_delay_s.map_or("none".into(), sig),
                     sig(t.min_quality),
-                ]
+                ]);
+                row
             }),
         );
         out.push('\n');

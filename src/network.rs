@@ -155,6 +155,23 @@ impl Network {
 
     /// The network with the paths of `routing` for every ordered pair.
     pub fn with_routing(nodes: Vec<Node>, links: Vec<Link>, routing: Routing) -> Network {
+        Network::with_routing_within(nodes, links, routing, u128::MAX)
+            .expect("an unbounded route search always finishes")
+    }
+
+    /// [`Network::with_routing`], refusing a `min_time` route search of
+    /// more than `max_work`: once the lowest-latency and the fewest
+    /// seconds-per-byte paths of every pair are known (one search per
+    /// source each), every pair whose two differ needs its own searches
+    /// over the links, at least one each, so the work is at least
+    /// `pairs × links`; `Err(pairs × links)` when that exceeds `max_work`,
+    /// before any of those searches runs.
+    pub fn with_routing_within(
+        nodes: Vec<Node>,
+        links: Vec<Link>,
+        routing: Routing,
+        max_work: u128,
+    ) -> Result<Network, u128> {
         let min_latency = min_latency_paths(&nodes, &links);
         let n = nodes.len();
         let mut routes = vec![vec![Vec::new(); n]; n];
@@ -178,6 +195,9 @@ impl Network {
         }
         if routing == Routing::MinTime {
             let out = adjacency(n, &links);
+            // The pairs whose lowest-latency path is not also the fastest
+            // per byte, with both paths.
+            let mut open = Vec::new();
             for (k, row) in routes.iter_mut().enumerate() {
                 // The paths of fewest seconds per byte from k, in one search.
                 let pred = fastest_tree(&out, &links, k, |l| (1.0 / l.bandwidth, l.latency));
@@ -185,25 +205,31 @@ impl Network {
                     let Some(first) = &min_latency[k][h] else {
                         continue;
                     };
-                    let last = path_to(&pred, &links, k, h).map(|p| along(&links, p));
-                    *cell = match last {
+                    match path_to(&pred, &links, k, h).map(|p| along(&links, p)) {
+                        Some(l) if l.time_per_byte < first.time_per_byte => {
+                            open.push((k, h, first.clone(), l))
+                        }
                         // The lowest-latency path is also the fastest per
                         // byte: it is the whole envelope.
-                        Some(l) if l.time_per_byte < first.time_per_byte => {
-                            envelope(&out, &links, k, h, first.clone(), l)
-                        }
-                        _ => vec![first.clone()],
-                    };
+                        _ => *cell = vec![first.clone()],
+                    }
                 }
             }
+            let work = (open.len() as u128).saturating_mul(links.len() as u128);
+            if work > max_work {
+                return Err(work);
+            }
+            for (k, h, first, last) in open {
+                routes[k][h] = envelope(&out, &links, k, h, first, last);
+            }
         }
-        Network {
+        Ok(Network {
             nodes,
             links,
             routing,
             latency_energy: false,
             routes,
-        }
+        })
     }
 
     /// The path a tensor of `bytes` bytes takes from `k` to `h`, with its

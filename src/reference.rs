@@ -46,7 +46,7 @@ pub fn most_capable_node(inst: &Instance) -> NodeIx {
         .expect("a validated instance has a node")
 }
 
-/// The plan of `method`: every atom used, input on the source, output on
+/// The plan of `method`: every atom of the task's DNN used, input on the source, output on
 /// the sink, every compute atom on the method's node; nothing quantized.
 pub fn reference_plan(inst: &Instance, method: ReferenceMethod) -> Plan {
     let central = most_capable_node(inst);
@@ -56,11 +56,11 @@ pub fn reference_plan(inst: &Instance, method: ReferenceMethod) -> Plan {
             ReferenceMethod::Centralized => central,
             ReferenceMethod::AllOnSource => task.source,
         };
-        for a in 0..inst.dnn.len() {
+        for a in inst.dnn.atoms_of(task.dnn) {
             plan.placement[t][a] = Some(node);
         }
-        plan.placement[t][inst.dnn.input] = Some(task.source);
-        plan.placement[t][inst.dnn.output] = Some(task.sink);
+        plan.placement[t][inst.input_of(t)] = Some(task.source);
+        plan.placement[t][inst.output_of(t)] = Some(task.sink);
     }
     plan
 }

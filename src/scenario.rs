@@ -134,9 +134,7 @@ fn tide_relevance_csv(
     rng: &mut ChaCha8Rng,
 ) -> String {
     let atoms = &dnn.atoms;
-    let compute: Vec<usize> = (0..atoms.len())
-        .filter(|&a| a != dnn.input && a != dnn.output)
-        .collect();
+    let compute: Vec<usize> = (0..atoms.len()).filter(|&a| !dnn.is_endpoint(a)).collect();
     let mut layer_width: IndexMap<&str, usize> = IndexMap::new();
     for &a in &compute {
         *layer_width.entry(atoms[a].layer.as_str()).or_default() += 1;
@@ -265,6 +263,7 @@ impl TideKit<'_> {
             .map(|(t, name)| RawTask {
                 name: name.clone(),
                 rate: self.rates[t],
+                dnn: None,
                 source: "device".into(),
                 sink: None,
                 max_delay: Some(self.p.max_delay),
@@ -297,9 +296,9 @@ impl TideKit<'_> {
                  seed {}), not measured.",
                 self.dnn_name, p.tasks, p.zipf, p.central_time, p.max_delay, p.seed
             )),
-            dnn: RawDnnRef::File {
+            dnn: Some(RawDnnRef::File {
                 file: self.dnn_ref.clone(),
-            },
+            }),
             network: self.network.clone(),
             tasks: self.tasks(q),
             relevance_file: Some("relevance.csv".into()),
@@ -724,6 +723,7 @@ impl<'a> MtlKit<'a> {
         RawTask {
             name: name.into(),
             rate: self.p.rate,
+            dnn: None,
             source: "device".into(),
             sink: None,
             max_delay: None,
@@ -748,7 +748,7 @@ impl<'a> MtlKit<'a> {
         RawInstance {
             name: Some(name),
             description: Some(description),
-            dnn: RawDnnRef::File { file: dnn_file },
+            dnn: Some(RawDnnRef::File { file: dnn_file }),
             network: RawNetwork {
                 nodes: self.nodes.clone(),
                 links: self.links.clone(),
@@ -1012,13 +1012,14 @@ pub fn write_split_quant(p: &SplitQuantParams) -> Result<Vec<PathBuf>> {
                 dnn.dnn_name,
                 samples.groups.len()
             )),
-            dnn: RawDnnRef::File {
+            dnn: Some(RawDnnRef::File {
                 file: dnn_ref.clone(),
-            },
+            }),
             network: network.clone(),
             tasks: vec![RawTask {
                 name: "detect".into(),
                 rate: 1.0,
+                dnn: None,
                 source: "device".into(),
                 sink: Some("device".into()),
                 max_delay: None,

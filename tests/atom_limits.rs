@@ -169,9 +169,9 @@ fn cloud_plan(inst: &edgesplit::instance::Instance) -> Plan {
         .map(|t| {
             (0..inst.dnn.len())
                 .map(|a| {
-                    Some(if a == inst.dnn.input {
+                    Some(if a == inst.dnn.input_of(0) {
                         t.source
-                    } else if a == inst.dnn.output {
+                    } else if a == inst.dnn.output_of(0) {
                         t.sink
                     } else {
                         cloud

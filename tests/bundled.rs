@@ -416,3 +416,55 @@ fn the_profiled_instance_reads_its_csv_and_inline_times() {
         }
     }
 }
+
+/// `instances/multi-dnn.yaml` (docs/instance-format.md, "dnns") is the
+/// disjoint union of `models/tiny-cnn.yaml` and an inline DNN: the first
+/// part's atoms are the model file's under the `tiny-cnn/` prefix, its
+/// tasks `cats` and `dogs` have the default instance's relevance, and the
+/// command line solves it to an optimum the evaluator confirms.
+#[test]
+fn the_multi_dnn_instance_is_the_union_of_its_dnns_and_solves() {
+    let inst = edgesplit::load(&repo().join("instances/multi-dnn.yaml")).unwrap();
+    let plain = edgesplit::load(&repo().join("instances/default.yaml")).unwrap();
+    let parts = &inst.dnn.components;
+    assert_eq!(parts.len(), 2);
+    assert_eq!(parts[0].atoms, 0..plain.dnn.len());
+    for (a, atom) in plain.dnn.atoms.iter().enumerate() {
+        let u = &inst.dnn.atoms[a];
+        assert_eq!(u.id, format!("tiny-cnn/{}", atom.id));
+        assert_eq!(
+            (u.flops, u.param_bytes, u.out_bytes),
+            (atom.flops, atom.param_bytes, atom.out_bytes)
+        );
+        assert_eq!(inst.dnn.succs[a], plain.dnn.succs[a]);
+    }
+    for name in ["cats", "dogs"] {
+        let (t, p) = (
+            inst.task_by_name(name).unwrap(),
+            plain.task_by_name(name).unwrap(),
+        );
+        assert_eq!(inst.tasks[t].dnn, 0);
+        assert_eq!(
+            inst.tasks[t].relevance[..plain.dnn.len()],
+            plain.tasks[p].relevance[..]
+        );
+        assert!(inst.tasks[t].relevance[plain.dnn.len()..]
+            .iter()
+            .all(|&r| r == 0.0));
+    }
+    let out = Command::new(exe())
+        .args(["solve"])
+        .arg(repo().join("instances/multi-dnn.yaml"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("status optimal") && text.contains("feasible: every constraint holds"),
+        "{text}"
+    );
+}

@@ -1340,8 +1340,8 @@ fn plan_load_reports_every_unknown_name_with_its_field_path() {
 fn full_plan(inst: &Instance, nodes: &[[usize; 4]; 2], q: [bool; 2]) -> Plan {
     let mut p = Plan::empty(inst);
     for (t, task) in inst.tasks.iter().enumerate() {
-        p.placement[t][inst.dnn.input] = Some(task.source);
-        p.placement[t][inst.dnn.output] = Some(task.sink);
+        p.placement[t][inst.dnn.input_of(0)] = Some(task.source);
+        p.placement[t][inst.dnn.output_of(0)] = Some(task.sink);
         for (k, id) in ["conv.0", "conv.1", "fc.0", "fc.1"].iter().enumerate() {
             p.placement[t][inst.dnn.atom_by_id(id).unwrap()] = Some(nodes[t][k]);
         }

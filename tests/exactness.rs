@@ -151,7 +151,7 @@ fn coverage(seeds: std::ops::Range<u64>) -> Coverage {
                 && cl
                     .atoms
                     .iter()
-                    .any(|&a| d.atoms[a].mandatory && a != d.input)
+                    .any(|&a| d.atoms[a].mandatory && a != d.input_of(0))
         }) as usize;
     }
     c

@@ -449,3 +449,81 @@ fn onnx_constant_of_shape_with_huge_or_negative_dims_is_an_error_naming_the_file
     let msg = format!("{:#}", edgesplit::onnx::import(&p, None).unwrap_err());
     assert!(msg.contains("no compute operator"), "{msg}");
 }
+
+/// A complete network of `n` nodes as an instance (every ordered pair
+/// linked, latencies that break the triangle inequality).
+fn complete_network(n: usize, routing: &str) -> String {
+    let mut s = format!(
+        "version: 1\ndnn: {{input: {{name: in}}, layers: [], output: {{name: out}}}}\ntasks: [{{name: t, rate: 1, source: n0}}]\nnetwork:\n  routing: {routing}\n  nodes:\n"
+    );
+    for i in 0..n {
+        s += &format!("    - {{name: n{i}, speed: 1e9, memory: 1e9}}\n");
+    }
+    s += "  links:\n";
+    for k in 0..n {
+        for h in (0..n).filter(|&h| h != k) {
+            let lat = 0.001 * ((k * 7 + h * 13) % 50) as f64;
+            let bw = 1e6 * (1 + (k * 3 + h * 5) % 1000) as f64;
+            s += &format!("    - {{from: n{k}, to: n{h}, bandwidth: {bw}, latency: {lat}}}\n");
+        }
+    }
+    s
+}
+
+/// The `min_time` route search needs searches per node pair whose
+/// lowest-latency path is not the fastest per byte: on a complete network
+/// of 120 nodes (17 s of searches, docs/benchmarks.md) that work, pairs ×
+/// links, is refused at `network.links` in well under a second, naming
+/// the limit and the work; `min_latency` loads it; a 30-node complete
+/// network is inside the default; a lower limit refuses it, and the
+/// server's refusal names its own option.
+#[test]
+fn a_dense_network_under_min_time_is_refused_before_the_route_search() {
+    let t0 = std::time::Instant::now();
+    let e = load_str(
+        &complete_network(120, "min_time"),
+        Some(Path::new("net.yaml")),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(t0.elapsed().as_secs_f64() < 2.0, "{:?}", t0.elapsed());
+    assert!(
+        e.contains(
+            "net.yaml: network.links: the route search of `routing: min_time` over 14280 links"
+        ) && e.contains("more than the limit max_routing_work = 25000000")
+            && e.contains("`--limits max_routing_work=N`"),
+        "{e}"
+    );
+    assert!(load_str(&complete_network(120, "min_latency"), None).is_ok());
+    let small = complete_network(30, "min_time");
+    assert!(load_str(&small, None).is_ok());
+    let low = Limits {
+        max_routing_work: 1000,
+        for_server: true,
+        ..Limits::default()
+    };
+    let opts = LoadOptions {
+        limits: low,
+        ..Default::default()
+    };
+    let e = load_str_with(&small, None, &opts).unwrap_err().to_string();
+    assert!(
+        e.contains("more than the limit max_routing_work = 1000")
+            && e.contains("`edgesplit serve --limits max_routing_work=N`"),
+        "{e}"
+    );
+    // A sparse network of many nodes is not refused: a chain of 400
+    // nodes has one path per pair.
+    let mut chain = complete_network(1, "min_time").replace("  links:\n", "");
+    for i in 1..400 {
+        chain += &format!("    - {{name: n{i}, speed: 1e9, memory: 1e9}}\n");
+    }
+    chain += "  links:\n";
+    for i in 1..400 {
+        chain += &format!(
+            "    - {{from: n{}, to: n{i}, bandwidth: 1e6, latency: 0.001, symmetric: true}}\n",
+            i - 1
+        );
+    }
+    assert!(load_str(&chain, None).is_ok());
+}

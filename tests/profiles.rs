@@ -73,7 +73,7 @@ fn with_profiles(text: &str, seed: u64) -> (String, Drawn) {
     let mut node_keyed = vec![false; nodes.len()];
     let mut kind_keyed = false;
     for (layer, atoms) in &dnn.layers {
-        if atoms.contains(&dnn.input) || atoms.contains(&dnn.output) {
+        if atoms.contains(&dnn.input_of(0)) || atoms.contains(&dnn.output_of(0)) {
             continue;
         }
         for (key, key_nodes) in &keys {
@@ -312,8 +312,8 @@ fn a_layers_time_is_split_by_flop_and_a_nodes_own_entry_beats_its_kinds() {
     for x in 0..inst.dnn.len() {
         plan.placement[0][x] = Some(n("g1"));
     }
-    plan.placement[0][inst.dnn.input] = Some(n("cpu"));
-    plan.placement[0][inst.dnn.output] = Some(n("cpu"));
+    plan.placement[0][inst.dnn.input_of(0)] = Some(n("cpu"));
+    plan.placement[0][inst.dnn.output_of(0)] = Some(n("cpu"));
     plan.quantized[0] = true;
     let ev = edgesplit::eval::evaluate(&inst, &plan, None);
     eq(ev.tasks[0].compute_s, 0.001 + 0.002 + 1e6 / 1e9);

@@ -26,8 +26,8 @@ fn all_on(inst: &Instance, node: &str) -> Plan {
     for a in 0..inst.dnn.len() {
         plan.placement[0][a] = Some(n);
     }
-    plan.placement[0][inst.dnn.input] = Some(task.source);
-    plan.placement[0][inst.dnn.output] = Some(task.sink);
+    plan.placement[0][inst.dnn.input_of(0)] = Some(task.source);
+    plan.placement[0][inst.dnn.output_of(0)] = Some(task.sink);
     plan
 }
 

@@ -8,8 +8,9 @@ use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
-    /// `build`, `solve`, `sweep` or `server`.
-    #[arg(value_parser = ["build", "solve", "sweep", "server"])]
+    /// `build`, `solve`, `sweep`, `server` or `routing` (loading complete
+    /// networks of 30 to 120 nodes under each routing rule).
+    #[arg(value_parser = ["build", "solve", "sweep", "server", "routing"])]
     pub what: String,
     /// Backends for `solve` (default: every one built in but microlp).
     #[arg(long, value_delimiter = ',')]
@@ -78,6 +79,10 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode> {
             let _ = (jobs, clients, workers, method, instance, pause_ms);
             anyhow::bail!("bench server needs the `server` feature");
         }
+    }
+    if what == "routing" {
+        print!("{}", edgesplit::bench::bench_routing(&[30, 60, 90, 120]));
+        return Ok(ExitCode::SUCCESS);
     }
     if what == "build" {
         print!("{}", edgesplit::bench::bench_build(repeats));

@@ -31,7 +31,7 @@ pub struct Cli {
     command: Command,
     /// Size limits checked before an instance is expanded, as
     /// `key=N,...`: max_atoms, max_edges, max_nodes, max_instance_size,
-    /// max_noise_terms, max_fit_bytes (see docs/instance-format.md, "Size
+    /// max_noise_terms, max_fit_bytes, max_routing_work (see docs/instance-format.md, "Size
     /// limits"); unnamed limits keep their defaults.
     #[arg(long, global = true, value_name = "KEY=N,...")]
     limits: Option<edgesplit::instance::Limits>,

@@ -17,24 +17,27 @@ pub fn centralized(inst: &Instance) -> Plan {
 /// placer, shared deployment).
 pub fn orthogonalize(inst: &Instance, payoff: Option<&PayoffTable>) -> Option<Plan> {
     let mult = objective_multipliers(inst, payoff);
-    let used = vec![vec![true; inst.dnn.len()]; inst.tasks.len()];
+    let used: Vec<Vec<bool>> = (0..inst.tasks.len()).map(|t| inst.own_atoms(t)).collect();
     place_all(inst, &used, &vec![false; inst.group_count()], true, mult).map(|p| p.plan())
 }
 
 /// Structured pruning of `frac` of each layer by `score` (highest kept,
 /// mandatory atoms always kept, at least one atom per layer), then atoms
 /// left without a used predecessor or successor dropped; `None` when that
-/// disconnects a mandatory atom or the output.
+/// disconnects a mandatory atom or the output. With several DNNs this
+/// prunes each; a task then keeps its own DNN's part ([`own_part`]).
 pub fn prune_selection(inst: &Instance, score: &[f64], frac: f64) -> Option<Vec<bool>> {
     let dnn = &inst.dnn;
     let mut used = vec![false; dnn.len()];
-    used[dnn.input] = true;
-    used[dnn.output] = true;
+    for c in &dnn.components {
+        used[c.input] = true;
+        used[c.output] = true;
+    }
     for (_, atoms) in &dnn.layers {
         let mut free: Vec<usize> = atoms
             .iter()
             .copied()
-            .filter(|&a| a != dnn.input && a != dnn.output)
+            .filter(|&a| !dnn.is_endpoint(a))
             .collect();
         if free.is_empty() {
             continue;
@@ -51,10 +54,10 @@ pub fn prune_selection(inst: &Instance, score: &[f64], frac: f64) -> Option<Vec<
             if !used[a] {
                 continue;
             }
-            let no_pred = a != dnn.input && !dnn.preds[a].iter().any(|&b| used[b]);
-            let no_succ = a != dnn.output && !dnn.succs[a].iter().any(|&b| used[b]);
+            let no_pred = !dnn.is_input(a) && !dnn.preds[a].iter().any(|&b| used[b]);
+            let no_succ = !dnn.is_output(a) && !dnn.succs[a].iter().any(|&b| used[b]);
             if no_pred || no_succ {
-                if a == dnn.input || a == dnn.output || dnn.atoms[a].mandatory {
+                if dnn.is_endpoint(a) || dnn.atoms[a].mandatory {
                     return None;
                 }
                 used[a] = false;
@@ -65,6 +68,13 @@ pub fn prune_selection(inst: &Instance, score: &[f64], frac: f64) -> Option<Vec<
             return Some(used);
         }
     }
+}
+
+/// The atoms of `sel` in task `t`'s own DNN.
+pub fn own_part(inst: &Instance, t: usize, sel: &[bool]) -> Vec<bool> {
+    (0..sel.len())
+        .map(|a| sel[a] && inst.own_atom(t, a))
+        .collect()
 }
 
 /// The pruning fractions tried: 50%, 55%, …, 95%.
@@ -86,10 +96,17 @@ pub fn prune(inst: &Instance, payoff: Option<&PayoffTable>, multi: bool) -> Opti
         let used: Option<Vec<Vec<bool>>> = if multi {
             inst.tasks
                 .iter()
-                .map(|t| prune_selection(inst, &t.relevance, frac))
+                .enumerate()
+                .map(|(t, task)| {
+                    prune_selection(inst, &task.relevance, frac).map(|u| own_part(inst, t, &u))
+                })
                 .collect()
         } else {
-            prune_selection(inst, &aggregate, frac).map(|u| vec![u; inst.tasks.len()])
+            prune_selection(inst, &aggregate, frac).map(|u| {
+                (0..inst.tasks.len())
+                    .map(|t| own_part(inst, t, &u))
+                    .collect()
+            })
         };
         let Some(used) = used else { continue };
         let Some(p) = place_all(inst, &used, &q, !multi, mult) else {

@@ -127,7 +127,7 @@ fn requantized(inst: &Instance, payoff: Option<&PayoffTable>, run: GreedyRun) ->
 }
 
 fn full(inst: &Instance) -> Vec<Vec<bool>> {
-    vec![vec![true; inst.dnn.len()]; inst.tasks.len()]
+    (0..inst.tasks.len()).map(|t| inst.own_atoms(t)).collect()
 }
 
 fn used_of(plan: &Plan) -> Vec<Vec<bool>> {
@@ -507,14 +507,16 @@ impl<'a> TaskSearch<'a> {
         let mut outs: Vec<usize> = (0..dnn.len())
             .filter(|&a| {
                 sel.used[t][a]
-                    && a != dnn.input
-                    && a != dnn.output
+                    && !dnn.is_endpoint(a)
                     && !dnn.atoms[a].mandatory
                     && self.cost[a] > 0.0
             })
             .collect();
         outs.sort_by(|&x, &y| self.cost[y].total_cmp(&self.cost[x]).then(x.cmp(&y)));
-        let mut ins: Vec<usize> = (0..dnn.len()).filter(|&b| !sel.used[t][b]).collect();
+        let mut ins: Vec<usize> = dnn
+            .atoms_of(inst.tasks[t].dnn)
+            .filter(|&b| !sel.used[t][b])
+            .collect();
         ins.sort_by(|&x, &y| self.cost[x].total_cmp(&self.cost[y]).then(x.cmp(&y)));
         let eps = 1e-12 * self.cost.iter().fold(0.0f64, |m, &c| m.max(c));
         let cheapest = *ins.first()?;

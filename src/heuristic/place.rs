@@ -166,7 +166,7 @@ impl<'a> Placer<'a> {
                 for (n, c) in ct.iter_mut().enumerate() {
                     *c += inst.compute_s(a, n, q);
                 }
-                if a != dnn.output && dnn.succs[a].iter().any(|&b| used[b]) {
+                if !dnn.is_output(a) && dnn.succs[a].iter().any(|&b| used[b]) {
                     bytes += atom.out_bytes * if q { af } else { 1.0 };
                     if let Some(c) = dnn.class_of[a] {
                         if seen[c] != l {
@@ -357,8 +357,8 @@ impl<'a> Placer<'a> {
             for n in 0..nn {
                 let mut ok = true;
                 for &a in &st.atoms {
-                    if (a == inst.dnn.input && n != task.source)
-                        || (a == inst.dnn.output && n != task.sink)
+                    if (a == inst.input_of(t) && n != task.source)
+                        || (a == inst.output_of(t) && n != task.sink)
                     {
                         ok = false;
                     }

@@ -63,8 +63,14 @@ impl<'a> Selection<'a> {
         let wcount = vec![inst.min_width.iter().map(|w| w.atoms.len()).collect(); tn];
         Selection {
             inst,
-            used: vec![vec![true; dnn.len()]; tn],
-            count: vec![dnn.len(); tn],
+            // Each task starts from its own DNN, whole (another DNN's
+            // atoms have no used neighbour, so they are never added).
+            used: (0..tn).map(|t| inst.own_atoms(t)).collect(),
+            count: inst
+                .tasks
+                .iter()
+                .map(|t| dnn.atoms_of(t.dnn).len())
+                .collect(),
             npred: vec![npred; tn],
             nsucc: vec![nsucc; tn],
             kept: inst.tasks.iter().map(|t| t.total_relevance()).collect(),
@@ -170,7 +176,7 @@ impl<'a> Selection<'a> {
     /// L(Y ∖ {(a,t)}): the task keeps its quality and a connected sub-DNN.
     pub fn removable(&self, t: usize, a: usize) -> bool {
         let dnn = &self.inst.dnn;
-        if !self.used[t][a] || a == dnn.input || a == dnn.output || dnn.atoms[a].mandatory {
+        if !self.used[t][a] || dnn.is_endpoint(a) || dnn.atoms[a].mandatory {
             return false;
         }
         if !self.quality_ok(t, self.kept[t] - self.inst.tasks[t].relevance[a]) {
@@ -366,7 +372,7 @@ pub fn tide_with(inst: &Instance, payoff: Option<&PayoffTable>, q: &[bool]) -> T
         if tried >= 50 || chosen.is_some() {
             break;
         }
-        let mut used = vec![vec![true; an]; tn];
+        let mut used: Vec<Vec<bool>> = (0..tn).map(|t| inst.own_atoms(t)).collect();
         for &(t, a) in &removals[..k] {
             used[t][a] = false;
         }

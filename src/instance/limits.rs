@@ -35,6 +35,11 @@ pub struct Limits {
     /// Bytes of the noise fit's least-squares matrix:
     /// (samples + terms + 1) × (terms + 1) × 8.
     pub max_fit_bytes: u64,
+    /// Work of the `min_time` route search: pairs × links, for the node
+    /// pairs whose lowest-latency path is not the fastest per byte (each
+    /// needs its own searches over every link), counted before those
+    /// searches run.
+    pub max_routing_work: u64,
     /// Whose limits these are: a refusal names the server's options
     /// (`edgesplit serve --limits`, `--max-instance-size`) instead of the
     /// command line's.
@@ -51,19 +56,21 @@ impl Default for Limits {
             max_instance_size: 50_000_000,
             max_noise_terms: 20_000,
             max_fit_bytes: 1 << 30,
+            max_routing_work: 25_000_000,
             for_server: false,
         }
     }
 }
 
 /// The keys of `--limits`, in the order of the fields.
-pub const LIMIT_KEYS: [&str; 6] = [
+pub const LIMIT_KEYS: [&str; 7] = [
     "max_atoms",
     "max_edges",
     "max_nodes",
     "max_instance_size",
     "max_noise_terms",
     "max_fit_bytes",
+    "max_routing_work",
 ];
 
 impl Limits {
@@ -75,6 +82,7 @@ impl Limits {
             "max_instance_size" => &mut self.max_instance_size,
             "max_noise_terms" => &mut self.max_noise_terms,
             "max_fit_bytes" => &mut self.max_fit_bytes,
+            "max_routing_work" => &mut self.max_routing_work,
             _ => return None,
         })
     }

@@ -75,6 +75,9 @@ pub struct Task {
     pub name: String,
     /// λ, requests per second, > 0.
     pub rate: f64,
+    /// Index of its DNN in [`Dnn::components`] (0 with a single DNN); the
+    /// task only uses that DNN's atoms.
+    pub dnn: usize,
     /// Node where the input appears.
     pub source: NodeIx,
     /// Node where the output is delivered.
@@ -461,6 +464,33 @@ impl Instance {
     /// Task index by name.
     pub fn task_by_name(&self, name: &str) -> Option<TaskIx> {
         self.tasks.iter().position(|t| t.name == name)
+    }
+
+    /// True when atom `a` belongs to task `t`'s DNN, the only atoms the
+    /// task may use (every atom with a single DNN).
+    pub fn own_atom(&self, t: TaskIx, a: AtomIx) -> bool {
+        self.dnn.component_of[a] == self.tasks[t].dnn
+    }
+
+    /// The input atom of task `t`'s DNN (placed on its source).
+    pub fn input_of(&self, t: TaskIx) -> AtomIx {
+        self.dnn.input_of(self.tasks[t].dnn)
+    }
+
+    /// The output atom of task `t`'s DNN (placed on its sink).
+    pub fn output_of(&self, t: TaskIx) -> AtomIx {
+        self.dnn.output_of(self.tasks[t].dnn)
+    }
+
+    /// Task `t`'s full selection: every atom of its own DNN.
+    pub fn own_atoms(&self, t: TaskIx) -> Vec<bool> {
+        (0..self.dnn.len()).map(|a| self.own_atom(t, a)).collect()
+    }
+
+    /// True when task `t` must use atom `a`: its DNN's input, output and
+    /// mandatory atoms.
+    pub fn required(&self, t: TaskIx, a: AtomIx) -> bool {
+        self.own_atom(t, a) && (self.dnn.atoms[a].mandatory || self.dnn.is_endpoint(a))
     }
 
     /// Total request rate Σ_t rate(t).

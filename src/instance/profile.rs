@@ -234,7 +234,7 @@ pub struct Imported {
 /// CSV's line and column) and written inline as `profiles.times`, after
 /// the entries it had; a `profiles.csv` it had is replaced. The output is
 /// the instance re-serialized (comments are not kept), for a file in the
-/// folder `out_dir`: relative references (`dnn.file`, `relevance_file`,
+/// folder `out_dir`: relative references (`dnn.file`, `dnns[i].file`, `relevance_file`,
 /// `quantization.noise.fit.samples`) are rewritten to be relative to it
 /// when it is not the instance's folder. The result loads again, to the
 /// same compute times.
@@ -370,16 +370,25 @@ fn rebase(doc: &mut serde_yaml::Value, instance: &Path, out_dir: &Path) -> crate
         &["relevance_file"],
         &["quantization", "noise", "fit", "samples"],
     ];
-    for slot in slots {
-        let Some(v) = slot.iter().try_fold(&mut *doc, |v, key| v.get_mut(*key)) else {
-            continue;
-        };
-        let Some(rel) = v.as_str() else { continue };
+    let fix = |v: &mut serde_yaml::Value| -> crate::Result<()> {
+        let Some(rel) = v.as_str() else { return Ok(()) };
         if Path::new(rel).is_absolute() {
-            continue;
+            return Ok(());
         }
         let target = std::fs::canonicalize(from.join(rel)).map_err(io(&from.join(rel)))?;
         *v = serde_yaml::Value::from(relative(&target, &to).display().to_string());
+        Ok(())
+    };
+    for slot in slots {
+        if let Some(v) = slot.iter().try_fold(&mut *doc, |v, key| v.get_mut(*key)) {
+            fix(v)?;
+        }
+    }
+    // Each `dnns` entry given by file.
+    if let Some(serde_yaml::Value::Sequence(list)) = doc.get_mut("dnns") {
+        for v in list.iter_mut().filter_map(|d| d.get_mut("file")) {
+            fix(v)?;
+        }
     }
     Ok(())
 }

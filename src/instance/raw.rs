@@ -22,8 +22,14 @@ pub struct RawInstance {
     /// Free text; generated instances say they are synthetic here.
     #[serde(default)]
     pub description: Option<String>,
-    /// The parent DNN, inline or `{file: path}`.
-    pub dnn: RawDnnRef,
+    /// The parent DNN, inline or `{file: path}`; absent when `dnns`
+    /// lists several.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dnn: Option<RawDnnRef>,
+    /// Several parent DNNs, each inline or `{file: path}` and each with
+    /// its own `name`; instead of `dnn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dnns: Option<Vec<RawDnnRef>>,
     /// Physical network.
     pub network: RawNetwork,
     /// Inference tasks.
@@ -68,7 +74,8 @@ impl Default for RawInstance {
             version: 1,
             name: None,
             description: None,
-            dnn: RawDnnRef::Inline(RawDnn::default()),
+            dnn: Some(RawDnnRef::Inline(RawDnn::default())),
+            dnns: None,
             network: RawNetwork::default(),
             tasks: Vec::new(),
             relevance_file: None,
@@ -303,6 +310,10 @@ pub struct RawTask {
     pub name: String,
     /// Requests per second.
     pub rate: f64,
+    /// The name of its DNN; required when the instance lists several
+    /// (`dnns`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dnn: Option<String>,
     /// Node where the input appears.
     pub source: String,
     /// Node where the output is delivered (default: source).

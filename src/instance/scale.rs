@@ -44,20 +44,20 @@ pub(crate) struct Scale<'a> {
     d: &'a mut Diagnostics,
     blamed: HashSet<(PathBuf, String)>,
     file: PathBuf,
-    dnn_file: PathBuf,
-    prefix: String,
+    /// Each DNN's file and field prefix, by component.
+    places: Vec<(PathBuf, String)>,
 }
 
 impl<'a> Scale<'a> {
-    /// `file` is the instance, `dnn_file` and `prefix` where the DNN's
-    /// fields are (`dnn.` inline, empty in a DNN file).
-    pub(crate) fn new(d: &'a mut Diagnostics, file: &Path, dnn_file: &Path, prefix: &str) -> Self {
+    /// `file` is the instance, `places` where each DNN's fields are (its
+    /// file, and the prefix `dnn.` or `dnns[i].` inline, empty in a DNN
+    /// file), in component order.
+    pub(crate) fn new(d: &'a mut Diagnostics, file: &Path, places: Vec<(PathBuf, String)>) -> Self {
         Scale {
             d,
             blamed: HashSet::new(),
             file: file.to_path_buf(),
-            dnn_file: dnn_file.to_path_buf(),
-            prefix: prefix.to_string(),
+            places,
         }
     }
 
@@ -74,16 +74,17 @@ impl<'a> Scale<'a> {
     /// A factor from the DNN: field `field` of the layer of atom `a`.
     fn atom(&self, inst: &Instance, a: usize, field: &str, value: f64) -> Factor {
         let atom = &inst.dnn.atoms[a];
-        // dnn.layers has the input first: raw layer i is entry i + 1.
-        let li = inst
-            .dnn
-            .layers
+        let comp = inst.dnn.component_of[a];
+        let layers = inst.dnn.components[comp].layers.clone();
+        // A DNN's layers have its input first: raw layer i is entry i + 1.
+        let li = inst.dnn.layers[layers]
             .iter()
             .position(|(n, _)| *n == atom.layer)
             .unwrap_or(1);
+        let (dnn_file, prefix) = &self.places[comp];
         Factor {
-            file: self.dnn_file.clone(),
-            path: format!("{}layers[{}].{field}", self.prefix, li.saturating_sub(1)),
+            file: dnn_file.clone(),
+            path: format!("{prefix}layers[{}].{field}", li.saturating_sub(1)),
             name: format!("{field} of atom '{}'", atom.id),
             value,
             exp: 1.0,
@@ -326,10 +327,11 @@ fn check_links(inst: &Instance, s: &mut Scale, rate: &Factor, w_e: &[Factor], w_
     let Some(a) = argmax(dnn.len(), |a| dnn.atoms[a].out_bytes) else {
         return;
     };
-    let bytes = if a == dnn.input {
+    let bytes = if dnn.is_input(a) {
+        let (dnn_file, prefix) = &s.places[dnn.component_of[a]];
         Factor {
-            file: s.dnn_file.clone(),
-            path: format!("{}input.out_bytes", s.prefix),
+            file: dnn_file.clone(),
+            path: format!("{prefix}input.out_bytes"),
             name: "out_bytes of the input".into(),
             value: dnn.atoms[a].out_bytes,
             exp: 1.0,

@@ -136,14 +136,17 @@ impl<'a> Builder<'a> {
             let mut zt = Vec::with_capacity(dnn.len());
             for (a, atom) in dnn.atoms.iter().enumerate() {
                 let yv = model.binary(format!("y({},{})", atom.id, task.name));
-                let fixed_node = if a == dnn.input {
+                let fixed_node = if a == inst.input_of(t) {
                     Some(task.source)
-                } else if a == dnn.output {
+                } else if a == inst.output_of(t) {
                     Some(task.sink)
                 } else {
                     None
                 };
-                if fixed_node.is_some() || atom.mandatory {
+                if !inst.own_atom(t, a) {
+                    // Another DNN's atom: never used by this task.
+                    model.columns[yv.0].ub = 0.0;
+                } else if fixed_node.is_some() || atom.mandatory {
                     model.columns[yv.0].lb = 1.0;
                 }
                 let zs = (0..net.len())
@@ -155,6 +158,7 @@ impl<'a> Builder<'a> {
                         match fixed_node {
                             Some(f) if f == n => model.columns[zv.0].lb = 1.0,
                             Some(_) => model.columns[zv.0].ub = 0.0,
+                            None if !inst.own_atom(t, a) => model.columns[zv.0].ub = 0.0,
                             None => {}
                         }
                         zv
@@ -162,7 +166,6 @@ impl<'a> Builder<'a> {
                     .collect();
                 yt.push(yv);
                 zt.push(zs);
-                let _ = t;
             }
             y.push(yt);
             z.push(zt);

@@ -49,9 +49,7 @@ pub fn restrict_nodes(inst: &Instance, nodes: &[NodeIx]) -> Instance {
     i.rules.push(PlacementRule {
         name: "sweep node set".into(),
         tasks: (0..inst.tasks.len()).collect(),
-        atoms: (0..dnn.len())
-            .filter(|&a| a != dnn.input && a != dnn.output)
-            .collect(),
+        atoms: (0..dnn.len()).filter(|&a| !dnn.is_endpoint(a)).collect(),
         allowed: (0..inst.network.len())
             .map(|n| nodes.contains(&n))
             .collect(),

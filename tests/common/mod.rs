@@ -349,27 +349,32 @@ fn fix_groups(s: String) -> String {
     out
 }
 
-/// Every plan of `inst`: for every task, each atom unused or on any node
-/// (input and output at their fixed nodes), times every quantization.
+/// Every plan of `inst`: for every task, each atom of its own DNN unused
+/// or on any node (input and output at their fixed nodes), another DNN's
+/// atoms unused, times every quantization.
 pub fn for_each_plan(inst: &Instance, mut f: impl FnMut(&Plan)) {
     let dnn = &inst.dnn;
     let n = inst.network.len();
-    let free: Vec<usize> = (0..dnn.len())
-        .filter(|&a| a != dnn.input && a != dnn.output)
+    let free: Vec<Vec<usize>> = inst
+        .tasks
+        .iter()
+        .map(|task| {
+            dnn.atoms_of(task.dnn)
+                .filter(|&a| !dnn.is_endpoint(a))
+                .collect()
+        })
         .collect();
-    let per_task = (n + 1).pow(free.len() as u32);
-    let tasks = inst.tasks.len();
-    let total = per_task.pow(tasks as u32);
+    let total: usize = free.iter().map(|f| (n + 1).pow(f.len() as u32)).product();
     let groups = inst.group_count();
     let mut plan = Plan::empty(inst);
     for (t, task) in inst.tasks.iter().enumerate() {
-        plan.placement[t][dnn.input] = Some(task.source);
-        plan.placement[t][dnn.output] = Some(task.sink);
+        plan.placement[t][inst.input_of(t)] = Some(task.source);
+        plan.placement[t][inst.output_of(t)] = Some(task.sink);
     }
     for code in 0..total {
         let mut c = code;
-        for t in 0..tasks {
-            for &a in &free {
+        for (t, own) in free.iter().enumerate() {
+            for &a in own {
                 let d = c % (n + 1);
                 c /= n + 1;
                 plan.placement[t][a] = if d == n { None } else { Some(d) };

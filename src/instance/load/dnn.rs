@@ -5,6 +5,7 @@ use crate::dnn::Atom;
 use crate::instance::raw::*;
 use crate::instance::*;
 use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 
 /// Builds the DNN; returns it with each atom's group name (resolved to an
 /// index once the quantization section is read).
@@ -32,8 +33,15 @@ pub(super) fn build_dnn(
         return None;
     }
     let name = raw.name.unwrap_or_else(|| "dnn".to_string());
+    let component = crate::dnn::Component {
+        name: name.clone(),
+        input: d.input,
+        output: d.output,
+        atoms: 0..d.atoms.len(),
+        layers: 0..d.layers.len(),
+    };
     Some((
-        Dnn::from_parts(name, d.atoms, &edges, d.input, d.output, d.layers),
+        Dnn::from_parts(name, d.atoms, &edges, vec![component], d.layers),
         d.groups,
     ))
 }
@@ -460,4 +468,102 @@ fn check_graph(
             .map(|a| atoms[a].id.as_str())
             .collect(),
     );
+}
+
+/// Builds every DNN, each checked in its own file, and with several their
+/// disjoint union ([`Dnn::union`]): each then needs a `name`, unique and
+/// without `/`, and together they stay within the `max_atoms` limit and
+/// the instance size. Returns the DNN with each atom's group name.
+pub(super) fn build_dnns(
+    raws: Vec<(RawDnn, PathBuf, String)>,
+    limits: &crate::instance::Limits,
+    tasks: usize,
+    nodes: usize,
+    file: &Path,
+    c: &mut Check,
+) -> Option<(Dnn, Vec<Option<String>>)> {
+    let several = raws.len() > 1;
+    let mut names: HashMap<String, String> = HashMap::new();
+    let mut parts = Vec::new();
+    let mut ok = true;
+    for (raw, dnn_file, prefix) in raws {
+        let mut dc = Check {
+            d: c.d,
+            file: dnn_file,
+        };
+        if several {
+            ok &= check_name(raw.name.as_deref(), &prefix, &mut names, &mut dc);
+        }
+        match build_dnn(raw, &prefix, &mut dc) {
+            Some(b) => parts.push(b),
+            None => ok = false,
+        }
+    }
+    if !ok {
+        return None;
+    }
+    if !several {
+        return parts.pop();
+    }
+    let total: usize = parts.iter().map(|(d, _)| d.len()).sum();
+    let size = (tasks as u128) * (total as u128) * (nodes as u128);
+    let checked = limits
+        .check(
+            "max_atoms",
+            "the number of atoms the DNNs declare together",
+            total as u128,
+        )
+        .map_err(|m| ("dnns".to_string(), m))
+        .and_then(|()| {
+            limits
+                .check(
+                    "max_instance_size",
+                    &format!("tasks × atoms × nodes ({tasks} × {total} × {nodes})"),
+                    size,
+                )
+                .map_err(|m| ("tasks".to_string(), m))
+        });
+    if let Err((path, msg)) = checked {
+        c.d.push(file, path, msg);
+        return None;
+    }
+    let groups = parts.iter().flat_map(|(_, g)| g.iter().cloned()).collect();
+    let name = parts
+        .iter()
+        .map(|(d, _)| d.name.as_str())
+        .collect::<Vec<_>>()
+        .join("+");
+    Some((
+        Dnn::union(name, parts.into_iter().map(|p| p.0).collect()),
+        groups,
+    ))
+}
+
+/// The `name` of one of several DNNs: given, not empty, without `/` (the
+/// separator of the prefixed ids) and unique; records it in `seen`.
+fn check_name(
+    name: Option<&str>,
+    prefix: &str,
+    seen: &mut HashMap<String, String>,
+    c: &mut Check,
+) -> bool {
+    let at = format!("{prefix}name");
+    let where_ = format!("{} {at}", c.file.display());
+    let problem = match name {
+        None => Some("missing: with several DNNs (`dnns`) each needs a `name`, the prefix of its atom ids".to_string()),
+        Some("") => Some("empty name: expected a non-empty DNN name".to_string()),
+        Some(n) if n.contains('/') => Some(format!(
+            "name '{n}' contains '/': expected a name without '/', which separates the DNN's name from its atom ids"
+        )),
+        Some(n) => seen
+            .insert(n.to_string(), where_.clone())
+            .map(|prev| format!("duplicate DNN name '{n}' (also at {prev}): expected names unique among the DNNs")),
+    };
+    match problem {
+        Some(msg) => {
+            c.err(at, msg);
+            false
+        }
+        None => true,
+    }
 }

@@ -18,7 +18,7 @@ use super::scale::Scale;
 use super::source::FileSource;
 use super::*;
 use crate::error::{Diagnostics, Error, Result};
-use dnn::build_dnn;
+use dnn::build_dnns;
 use network::build_network;
 use objective::build_objective;
 use parse::*;
@@ -154,32 +154,31 @@ fn build(
         );
     }
 
-    // --- DNN (possibly in its own file) ---
-    let (raw_dnn, dnn_file, prefix) = read_dnn(raw.dnn, file, refs, &mut c)?;
+    // --- DNN(s) (possibly in their own files) ---
+    let raws = read_dnns(raw.dnn, raw.dnns, file, refs, &mut c)?;
     // Nothing is expanded before the declared sizes are within the limits.
     let tasks = raw.tasks.len();
     let nodes = raw.network.nodes.len();
-    if let Err((path, msg)) = check_declared(&raw_dnn, &prefix, tasks, nodes, &opts.limits) {
-        let at = if path.starts_with("network") || path == "tasks" {
-            file.to_path_buf()
-        } else {
-            dnn_file
-        };
-        c.d.push(&at, path, msg);
-        return None;
+    for (raw_dnn, dnn_file, prefix) in &raws {
+        if let Err((path, msg)) = check_declared(raw_dnn, prefix, tasks, nodes, &opts.limits) {
+            let at = if path.starts_with("network") || path == "tasks" {
+                file.to_path_buf()
+            } else {
+                dnn_file.clone()
+            };
+            c.d.push(&at, path, msg);
+            return None;
+        }
     }
+    let places: Vec<(PathBuf, String)> = raws
+        .iter()
+        .map(|(_, f, p)| (f.clone(), p.clone()))
+        .collect();
     // A broken DNN does not stop the checks of the other sections.
-    let dnn_path = dnn_file.clone();
-    let built = {
-        let mut dc = Check {
-            d: c.d,
-            file: dnn_file,
-        };
-        build_dnn(raw_dnn, &prefix, &mut dc)
-    };
+    let built = build_dnns(raws, &opts.limits, tasks, nodes, file, &mut c);
 
     // --- network ---
-    let network = build_network(&raw.network, &mut c);
+    let network = build_network(&raw.network, &opts.limits, &mut c);
 
     // --- quantization ---
     let group_names = built.as_ref().map(|b| b.1.clone()).unwrap_or_default();
@@ -276,35 +275,70 @@ fn build(
     };
     // Derived quantities are only meaningful once every number is valid.
     if c.d.is_empty() {
-        super::scale::check(&inst, &mut Scale::new(c.d, file, &dnn_path, &prefix));
+        super::scale::check(&inst, &mut Scale::new(c.d, file, places));
     }
     Some(inst)
 }
 
-/// The DNN as written, the file it is in and the prefix of its field
-/// paths (`dnn.` inline, none in its own file); `None` when its file cannot
-/// be read or parsed (the problem is recorded).
-fn read_dnn(
-    dnn: RawDnnRef,
+/// Each DNN as written, the file it is in and the prefix of its field
+/// paths (`dnn.` or `dnns[i].` inline, none in its own file): `dnn`
+/// alone or the list `dnns`; `None` when neither or both are given, or a
+/// file cannot be read or parsed (the problem is recorded).
+fn read_dnns(
+    one: Option<RawDnnRef>,
+    many: Option<Vec<RawDnnRef>>,
     file: &Path,
     refs: &Refs,
     c: &mut Check,
-) -> Option<(RawDnn, PathBuf, String)> {
-    match dnn {
-        RawDnnRef::Inline(r) => Some((r, file.to_path_buf(), "dnn.".to_string())),
-        RawDnnRef::File { file: rel } => {
-            match refs.read(&rel, "dnn.file").and_then(|(p, t)| {
-                parse_yaml::<RawDnn>(&t, &p, "a DNN mapping (input, layers, output)")
-                    .map(|r| (r, p))
-            }) {
-                Ok((r, p)) => Some((r, p, String::new())),
-                Err(e) => {
-                    c.d.extend(e.diagnostics().cloned().unwrap_or_default());
-                    None
+) -> Option<Vec<(RawDnn, PathBuf, String)>> {
+    let list: Vec<(RawDnnRef, String)> = match (one, many) {
+        (Some(d), None) => vec![(d, "dnn".to_string())],
+        (None, Some(list)) if !list.is_empty() => list
+            .into_iter()
+            .enumerate()
+            .map(|(i, d)| (d, format!("dnns[{i}]")))
+            .collect(),
+        (None, Some(_)) => {
+            c.err("dnns", "empty list: expected at least one DNN");
+            return None;
+        }
+        (None, None) => {
+            c.err(
+                "dnn",
+                "missing field `dnn`: expected `dnn` (one parent DNN) or `dnns` (a list of them)",
+            );
+            return None;
+        }
+        (Some(_), Some(_)) => {
+            c.err(
+                "dnns",
+                "both `dnn` and `dnns` are given: expected `dnn` for one parent DNN or `dnns` for several",
+            );
+            return None;
+        }
+    };
+    let mut out = Vec::new();
+    let mut failed = false;
+    for (d, field) in list {
+        match d {
+            RawDnnRef::Inline(r) => out.push((r, file.to_path_buf(), format!("{field}."))),
+            RawDnnRef::File { file: rel } => {
+                match refs
+                    .read(&rel, &format!("{field}.file"))
+                    .and_then(|(p, t)| {
+                        parse_yaml::<RawDnn>(&t, &p, "a DNN mapping (input, layers, output)")
+                            .map(|r| (r, p))
+                    }) {
+                    Ok((r, p)) => out.push((r, p, String::new())),
+                    Err(e) => {
+                        failed = true;
+                        c.d.extend(e.diagnostics().cloned().unwrap_or_default());
+                    }
                 }
             }
         }
     }
+    (!failed).then_some(out)
 }
 
 /// The tasks, each checked against the DNN and the network; names unique.

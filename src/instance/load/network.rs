@@ -7,7 +7,11 @@ use crate::network::{Link, Node, Routing};
 use std::collections::HashMap;
 
 /// The nodes and the links between them.
-pub(super) fn build_network(raw: &RawNetwork, c: &mut Check) -> Network {
+pub(super) fn build_network(
+    raw: &RawNetwork,
+    limits: &crate::instance::Limits,
+    c: &mut Check,
+) -> Network {
     let (nodes, names) = build_nodes(raw, c);
     let links = build_links(raw, &nodes, &names, c);
     let routing = match raw.routing.as_deref() {
@@ -20,7 +24,24 @@ pub(super) fn build_network(raw: &RawNetwork, c: &mut Check) -> Network {
             Routing::default()
         }),
     };
-    let mut net = Network::with_routing(nodes, links, routing);
+    let max = u128::from(limits.max_routing_work);
+    let mut net = match Network::with_routing_within(nodes.clone(), links.clone(), routing, max) {
+        Ok(net) => net,
+        Err(work) => {
+            let what = format!(
+                "the route search of `routing: min_time` over {} links, at least pairs × links \
+                 for the pairs whose lowest-latency path is not the fastest per byte \
+                 (`routing: min_latency` or `direct` need none of it),",
+                links.len()
+            );
+            c.err(
+                "network.links",
+                limits.refusal("max_routing_work", &what, work),
+            );
+            // The other checks go on over the lowest-latency paths.
+            Network::with_routing(nodes, links, Routing::MinLatency)
+        }
+    };
     net.latency_energy = raw.latency_energy.unwrap_or(false);
     net
 }

@@ -154,7 +154,13 @@ pub(super) fn explain_untagged(e: Error, text: &str, file: &Path) -> Error {
         .position(|l| l.trim_start().starts_with(&key))
         .map(|i| format!(" at line {}", i + 1))
         .unwrap_or_default();
-    if p.path != "dnn" {
+    // `dnn`, or an entry `dnns[i]` of the list of DNNs.
+    let entry = p
+        .path
+        .strip_prefix("dnns[")
+        .and_then(|r| r.strip_suffix(']'))
+        .and_then(|i| i.parse::<usize>().ok());
+    if p.path != "dnn" && entry.is_none() {
         if p.message.contains("RawNormalization") {
             return Error::invalid(
                 file,
@@ -164,9 +170,13 @@ pub(super) fn explain_untagged(e: Error, text: &str, file: &Path) -> Error {
         }
         return e;
     }
+    let field = p.path.clone();
     let Some(dnn) = serde_yaml::from_str::<serde_yaml::Value>(text)
         .ok()
-        .and_then(|doc| doc.get("dnn").cloned())
+        .and_then(|doc| match entry {
+            None => doc.get("dnn").cloned(),
+            Some(i) => doc.get("dnns").and_then(|l| l.get(i)).cloned(),
+        })
     else {
         return e;
     };
@@ -187,7 +197,7 @@ pub(super) fn explain_untagged(e: Error, text: &str, file: &Path) -> Error {
         other => {
             let mut shown = serde_yaml::to_string(other).unwrap_or_default();
             shown = shown.trim().chars().take(40).collect();
-            return Error::invalid(file, "dnn", format!("found `{shown}`: {expected}{at}"));
+            return Error::invalid(file, field, format!("found `{shown}`: {expected}{at}"));
         }
     };
     match found {
@@ -195,12 +205,12 @@ pub(super) fn explain_untagged(e: Error, text: &str, file: &Path) -> Error {
         Err(inner) => {
             let sub = inner.path().to_string();
             let path = if sub == "." {
-                "dnn".to_string()
+                field.clone()
             } else {
-                format!("dnn.{sub}")
+                format!("{field}.{sub}")
             };
             let msg = serde_message(inner.into_inner().to_string(), &path, "");
-            Error::invalid(file, path, format!("{msg} (in the `dnn` section{at})"))
+            Error::invalid(file, path, format!("{msg} (in the `{field}` section{at})"))
         }
     }
 }

@@ -174,8 +174,8 @@ fn check_row(
         }
     };
     if let Some(Target::Atom(a)) = target {
-        if a == dnn.input || a == dnn.output {
-            let which = if a == dnn.input { "input" } else { "output" };
+        if dnn.is_endpoint(a) {
+            let which = if dnn.is_input(a) { "input" } else { "output" };
             c.err(
                 row.field("layer"),
                 format!(

@@ -33,6 +33,7 @@ pub(super) fn build_task(
             0
         })
     };
+    let own = dnn.map_or(0, |d| task_dnn(rt, p, d, c));
     let source = node(c, "source", &rt.source);
     let sink = match &rt.sink {
         Some(s) => node(c, "sink", s),
@@ -66,14 +67,15 @@ pub(super) fn build_task(
         for (key, &v) in map {
             let path = format!("{p}.relevance.{key}");
             c.num(&path, v, 0.0, false, "relevance score");
-            set_relevance(dnn, key, v, &mut relevance, || {
-                c.err(path.clone(), unknown_atom(key))
+            set_relevance(dnn, own, key, v, &mut relevance, || {
+                c.err(path.clone(), unknown_atom(dnn, own, key))
             });
         }
     }
     Task {
         name: rt.name.clone(),
         rate,
+        dnn: own,
         source,
         sink,
         max_delay,
@@ -84,20 +86,66 @@ pub(super) fn build_task(
     }
 }
 
-pub(super) fn unknown_atom(key: &str) -> String {
-    format!("unknown atom or layer '{key}': expected an atom id or a layer name of the DNN")
+/// The index of the task's DNN: the one its `dnn` names; with a single
+/// DNN, that one (a `dnn` given must name it). A missing or unknown name
+/// is a problem at `{p}.dnn` (the index is then 0).
+fn task_dnn(rt: &RawTask, p: &str, dnn: &Dnn, c: &mut Check) -> usize {
+    let names = || {
+        dnn.components
+            .iter()
+            .map(|k| format!("'{}'", k.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match &rt.dnn {
+        None if dnn.components.len() > 1 => {
+            c.err(
+                format!("{p}.dnn"),
+                format!(
+                    "missing: the instance has several DNNs: expected `dnn:` naming one of {}",
+                    names()
+                ),
+            );
+            0
+        }
+        None => 0,
+        Some(name) => match dnn.components.iter().position(|k| &k.name == name) {
+            Some(k) => k,
+            None => {
+                c.err(
+                    format!("{p}.dnn"),
+                    format!("unknown DNN '{name}': expected one of {}", names()),
+                );
+                0
+            }
+        },
+    }
 }
 
-/// Sets σ for an atom id, or for every atom of a layer name.
-pub(super) fn set_relevance(dnn: &Dnn, key: &str, v: f64, rel: &mut [f64], unknown: impl FnOnce()) {
-    if let Some(a) = dnn.atom_by_id(key) {
-        rel[a] = v;
-    } else if let Some((_, atoms)) = dnn.layers.iter().find(|(n, _)| n == key) {
-        for &a in atoms {
-            rel[a] = v;
-        }
+pub(super) fn unknown_atom(dnn: &Dnn, own: usize, key: &str) -> String {
+    if dnn.components.len() > 1 {
+        format!(
+            "unknown atom or layer '{key}': expected an atom id or a layer name of the task's DNN '{}' (without the '{}/' prefix)",
+            dnn.components[own].name, dnn.components[own].name
+        )
     } else {
-        unknown();
+        format!("unknown atom or layer '{key}': expected an atom id or a layer name of the DNN")
+    }
+}
+
+/// Sets σ for an atom id, or for every atom of a layer name, of DNN
+/// `own` (the task's; its names are written without the DNN's prefix).
+pub(super) fn set_relevance(
+    dnn: &Dnn,
+    own: usize,
+    key: &str,
+    v: f64,
+    rel: &mut [f64],
+    unknown: impl FnOnce(),
+) {
+    match dnn.resolve_in(own, key) {
+        Some(atoms) => atoms.into_iter().for_each(|a| rel[a] = v),
+        None => unknown(),
     }
 }
 
@@ -252,8 +300,9 @@ pub(super) fn read_relevance_csv(
             continue;
         };
         rc.num(&at, v, 0.0, false, "relevance score");
-        set_relevance(dnn, atom, v, &mut tasks[t].relevance, || {
-            rc.err(at.clone(), unknown_atom(atom))
+        let own = tasks[t].dnn;
+        set_relevance(dnn, own, atom, v, &mut tasks[t].relevance, || {
+            rc.err(at.clone(), unknown_atom(dnn, own, atom))
         });
     }
 }

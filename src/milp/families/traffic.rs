@@ -59,6 +59,9 @@ impl Family for Traffic {
         for (t, task) in inst.tasks.iter().enumerate() {
             let tn = &task.name;
             for (c, class) in dnn.classes.iter().enumerate() {
+                if dnn.component_of[class.atoms[0]] != task.dnn {
+                    continue; // another DNN's class: never used by t
+                }
                 if let Some((a, s)) = transport_edge(inst, c) {
                     chain_edge(b, t, c, a, s, Link::Replace);
                     continue;

@@ -183,7 +183,7 @@ fn cut(b: &mut Builder, t: usize, set: &[bool], side: Side) {
         sum[l] = Some(s);
     }
     for a in 0..dnn.len() {
-        if a == dnn.input || a == dnn.output {
+        if dnn.is_endpoint(a) {
             continue;
         }
         let outside: Terms = (0..set.len())
