@@ -5,7 +5,7 @@ use super::{
     check_version, migration_error, now, Held, Inserted, JobRow, JobStatus, JobStore, NewJob,
     StoreError, StoreResult, MAX_ATTEMPTS,
 };
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -14,6 +14,9 @@ mod embedded {
 }
 
 /// The store; one connection behind a mutex (every statement is short).
+/// Transactions that write take the write lock when they begin
+/// (`BEGIN IMMEDIATE`), so that two connections to one file wait for each
+/// other instead of failing on a lock upgrade.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     server: String,
@@ -149,7 +152,7 @@ impl SqliteStore {
     }
 
     fn insert_tx(c: &mut Connection, j: &NewJob, max_queue: i64) -> rusqlite::Result<Inserted> {
-        let tx = c.transaction()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if let Some(k) = j.idem_key {
             let old = tx
                 .query_row(
@@ -201,7 +204,7 @@ impl SqliteStore {
     /// `which` (an SQL condition on `jobs`) selects, closing their runs.
     fn requeue_where(&self, which: &str, why: &str) -> StoreResult<(usize, usize)> {
         let mut c = self.conn();
-        let tx = c.transaction()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let t = now();
         tx.execute(
             &format!(
@@ -312,7 +315,7 @@ impl JobStore for SqliteStore {
 
     fn claim(&self, lease_s: f64) -> StoreResult<Option<JobRow>> {
         let mut c = self.conn();
-        let tx = c.transaction()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let id: Option<String> = tx
             .query_row(
                 "SELECT id FROM jobs WHERE status = 'queued' ORDER BY seq LIMIT 1",
@@ -351,7 +354,7 @@ impl JobStore for SqliteStore {
         result: Option<&str>,
     ) -> StoreResult<bool> {
         let mut c = self.conn();
-        let tx = c.transaction()?;
+        let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let t = now();
         tx.execute(
             "UPDATE job_runs SET ended_at = ?3, outcome = ?4 WHERE ended_at IS NULL AND job_id = ?1
