@@ -19,6 +19,9 @@ dpkg -s libclang-dev >/dev/null 2>&1 || missing+=(libclang-dev)
 # tests/browser.rs drives the web page of `edgesplit serve` in a headless
 # browser (it skips itself where none is found).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# The PostgreSQL job store (docs/server.md, "Scaling out"): its tests start
+# a throw-away cluster with the server's initdb and pg_ctl.
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get" >&2
   $SUDO apt-get update -qq

@@ -24,7 +24,11 @@ pub const SOLVE: &str = "Examples:
 
 pub const SERVE: &str = "Examples:
   edgesplit serve --addr 127.0.0.1:8080 --db jobs.db --workers 2
-  edgesplit serve --limits max_atoms=50000 --max-time-limit 60 --log-format json";
+  edgesplit serve --limits max_atoms=50000 --max-time-limit 60 --log-format json
+  edgesplit serve --db postgres://edgesplit@db.example:5432/jobs --server-id api-1 --no-workers";
+
+pub const WORKER_POOL: &str = "Examples:
+  edgesplit worker-pool --db postgres://edgesplit@db.example:5432/jobs --workers 4 --server-id pool-1";
 
 pub const DIAGNOSE: &str = "Examples:
   edgesplit diagnose instances/mtl-split/2tasks-loc.yaml";

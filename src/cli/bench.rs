@@ -36,6 +36,14 @@ pub struct BenchArgs {
     /// `server`: the instance.
     #[arg(long, default_value = "instances/default.yaml")]
     pub instance: PathBuf,
+    /// `server`: the job store: a SQLite file in a temporary folder by
+    /// default, or a `postgres://` database shared by `--servers` servers.
+    #[arg(long)]
+    pub db: Option<String>,
+    /// `server`: servers on the `--db` PostgreSQL store, each with
+    /// `--workers` workers; the clients take them in turn.
+    #[arg(long, default_value_t = 1)]
+    pub servers: usize,
     /// `server`: pause before each sequential job, milliseconds.
     #[arg(long, default_value_t = 0)]
     pub pause_ms: u64,
@@ -60,6 +68,8 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode> {
         method,
         instance,
         pause_ms,
+        db,
+        servers,
         strengthen,
         only,
     } = args;
@@ -67,8 +77,13 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode> {
         #[cfg(feature = "server")]
         {
             let exe = std::env::current_exe().context("locating the edgesplit binary")?;
+            let setup = edgesplit::server::bench::Setup {
+                workers,
+                servers,
+                db,
+            };
             let report = edgesplit::server::bench::bench_server(
-                &exe, &instance, &method, jobs, clients, workers, pause_ms,
+                &exe, &instance, &method, jobs, clients, &setup, pause_ms,
             )
             .map_err(|e| anyhow::anyhow!(e))?;
             print!("{report}");
@@ -76,7 +91,9 @@ pub fn bench(args: BenchArgs) -> Result<ExitCode> {
         }
         #[cfg(not(feature = "server"))]
         {
-            let _ = (jobs, clients, workers, method, instance, pause_ms);
+            let _ = (
+                jobs, clients, workers, method, instance, pause_ms, db, servers,
+            );
             anyhow::bail!("bench server needs the `server` feature");
         }
     }

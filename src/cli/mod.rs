@@ -77,10 +77,16 @@ enum Command {
     #[command(hide = true)]
     Worker(worker::WorkerArgs),
     /// Run the HTTP model server (see docs/server.md): jobs are stored in
-    /// SQLite and solved in worker processes.
+    /// SQLite (or PostgreSQL, shared by several servers) and solved in
+    /// worker processes.
     #[cfg(feature = "server")]
     #[command(after_help = help_examples::SERVE)]
     Serve(worker::ServeArgs),
+    /// Run worker processes on a PostgreSQL job store without HTTP: the
+    /// back of API-only servers (`serve --no-workers`).
+    #[cfg(feature = "server")]
+    #[command(after_help = help_examples::WORKER_POOL)]
+    WorkerPool(worker::WorkerPoolArgs),
     /// Explain an infeasible instance: which families, switched off one at a
     /// time, make it feasible, and the smallest uniform relaxation of the
     /// delay and memory limits that would.
@@ -172,6 +178,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Worker(a) => worker::worker(a),
         #[cfg(feature = "server")]
         Command::Serve(a) => worker::serve(a),
+        #[cfg(feature = "server")]
+        Command::WorkerPool(a) => worker::worker_pool(a),
         Command::Diagnose(a) => solve::diagnose(a),
         Command::Sweep(a) => sweep::sweep(a),
         Command::Pareto(a) => sweep::pareto(a),

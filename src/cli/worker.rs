@@ -80,12 +80,20 @@ pub struct ServeArgs {
     /// a loopback address is allowed.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: std::net::SocketAddr,
-    /// SQLite job store; job folders go to `<db>.jobs/` beside it.
+    /// Job store: a SQLite file (job folders go to `<db>.jobs/` beside
+    /// it), or a PostgreSQL database `postgres://USER@HOST:PORT/NAME` that
+    /// several servers share.
     #[arg(long, default_value = "edgesplit.db")]
-    pub db: PathBuf,
+    pub db: String,
     /// Worker processes at a time.
     #[arg(long, default_value_t = 2)]
     pub workers: usize,
+    /// Run no workers: an API-only front (jobs are run by other servers
+    /// or `worker-pool`s on the same PostgreSQL store).
+    #[arg(long)]
+    pub no_workers: bool,
+    #[command(flatten)]
+    pub lease: LeaseArgs,
     /// File of bearer tokens, one per line (also: EDGESPLIT_TOKENS,
     /// comma-separated).
     #[arg(long)]
@@ -115,12 +123,86 @@ pub struct ServeArgs {
     pub log_format: String,
 }
 
+/// This server's name and lease, shared by `serve` and `worker-pool`.
+#[cfg(feature = "server")]
+#[derive(clap::Args)]
+pub struct LeaseArgs {
+    /// This server's name in the job store and in `/healthz` and
+    /// `/metrics` (default: the host name and process id).
+    #[arg(long)]
+    pub server_id: Option<String>,
+    /// Seconds a running job's lease lasts: a job whose server stops
+    /// renewing it (every third of this, at most every second on
+    /// PostgreSQL) for this long is re-queued by another server.
+    #[arg(long, default_value_t = edgesplit::server::store::DEFAULT_LEASE_S)]
+    pub lease: f64,
+}
+
+/// `worker-pool`: workers on a shared job store, without HTTP.
+#[cfg(feature = "server")]
+#[derive(clap::Args)]
+pub struct WorkerPoolArgs {
+    /// The PostgreSQL job store the API servers use
+    /// (`postgres://USER@HOST:PORT/NAME`).
+    #[arg(long)]
+    pub db: String,
+    /// Worker processes at a time.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// Largest per-job time limit, seconds (also the default; at most 1e7).
+    #[arg(long, default_value_t = 300.0, value_parser = time_limit_arg)]
+    pub max_time_limit: f64,
+    /// Log lines on standard error: `text` or `json`.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+    #[command(flatten)]
+    pub lease: LeaseArgs,
+}
+
+#[cfg(feature = "server")]
+pub fn worker_pool(args: WorkerPoolArgs) -> Result<ExitCode> {
+    if !edgesplit::server::store::is_postgres_url(&args.db) {
+        anyhow::bail!(
+            "--db {}: expected a postgres:// URL (a worker pool shares its store with API servers; a SQLite file has one server)",
+            args.db
+        );
+    }
+    let exe = std::env::current_exe().context("locating the edgesplit binary")?;
+    edgesplit::server::serve(edgesplit::server::Config {
+        addr: "127.0.0.1:0".parse()?,
+        db: args.db,
+        workers: args.workers,
+        http: false,
+        server_id: args
+            .lease
+            .server_id
+            .unwrap_or_else(edgesplit::server::default_server_id),
+        lease_s: args.lease.lease,
+        tokens: Vec::new(),
+        max_body: 0,
+        max_instance_size: 5_000_000,
+        max_queue: 0,
+        max_time_limit: args.max_time_limit,
+        exe,
+        read_timeout: std::time::Duration::from_secs(30),
+        max_db_bytes: None,
+        log_format: args
+            .log_format
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!(e))?,
+        limits: *limits(),
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
 #[cfg(feature = "server")]
 pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     let ServeArgs {
         addr,
         db,
         workers,
+        no_workers,
+        lease,
         tokens_file,
         max_body,
         max_instance_size,
@@ -141,10 +223,20 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         std::env::var("EDGESPLIT_TOKENS").ok().as_deref(),
     )?;
     let exe = std::env::current_exe().context("locating the edgesplit binary")?;
+    if no_workers && !edgesplit::server::store::is_postgres_url(&db) {
+        anyhow::bail!(
+            "--no-workers with --db {db}: a SQLite store has one server, whose workers run its jobs; give a postgres:// URL"
+        );
+    }
     edgesplit::server::serve(edgesplit::server::Config {
         addr,
         db,
-        workers,
+        workers: if no_workers { 0 } else { workers },
+        http: true,
+        server_id: lease
+            .server_id
+            .unwrap_or_else(edgesplit::server::default_server_id),
+        lease_s: lease.lease,
         tokens,
         max_body,
         max_instance_size,

@@ -1,6 +1,6 @@
 //! Request and response types of the HTTP API, and its one error type.
 
-use super::store::JobStatus;
+use super::store::{JobStatus, StoreError};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -95,14 +95,13 @@ impl ApiError {
     }
 }
 
-impl From<rusqlite::Error> for ApiError {
+impl From<StoreError> for ApiError {
     /// A full store (database or disk) is 507, a store that cannot write
     /// for now 503 with `Retry-After`; anything else 500. Nothing was
     /// stored in either case.
-    fn from(e: rusqlite::Error) -> ApiError {
-        use rusqlite::ErrorCode as C;
-        match e.sqlite_error_code() {
-            Some(C::DiskFull) => {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::Full(e) => {
                 tracing::error!(error = %e, "job store full");
                 let mut a = ApiError::new(
                     StatusCode::INSUFFICIENT_STORAGE,
@@ -115,13 +114,7 @@ impl From<rusqlite::Error> for ApiError {
                 a.retry_after = Some(30);
                 a
             }
-            Some(
-                C::ReadOnly
-                | C::SystemIoFailure
-                | C::CannotOpen
-                | C::DatabaseBusy
-                | C::DatabaseLocked,
-            ) => {
+            StoreError::Unavailable(e) => {
                 tracing::error!(error = %e, "job store cannot write");
                 let mut a = ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
@@ -134,7 +127,7 @@ impl From<rusqlite::Error> for ApiError {
                 a.retry_after = Some(5);
                 a
             }
-            _ => ApiError::internal(format!("job store: {e}")),
+            e => ApiError::internal(format!("job store: {e}")),
         }
     }
 }
@@ -295,8 +288,11 @@ pub struct Job {
     pub finished_at: Option<f64>,
     /// Why it failed or was cancelled.
     pub error: Option<String>,
-    /// Process id of the worker while running.
+    /// Process id of the worker while running (known only to the server
+    /// that runs it).
     pub worker_pid: Option<u32>,
+    /// The server whose worker runs the job (while it runs).
+    pub server: Option<String>,
     /// Progress.
     pub progress: Progress,
     /// How the solve ended (`optimal`, `feasible`, `infeasible`, ...; a
@@ -373,8 +369,12 @@ pub struct Solvers {
 pub struct Health {
     /// `ok`.
     pub status: String,
-    /// Jobs queued.
+    /// The server that answered (`--server-id`).
+    pub server: String,
+    /// Its job store: `sqlite` or `postgres`.
+    pub store: String,
+    /// Jobs queued (in the store, shared by every server on it).
     pub queue_depth: i64,
-    /// Worker slots.
+    /// Worker slots of this server.
     pub workers: usize,
 }

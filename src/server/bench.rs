@@ -77,24 +77,24 @@ fn pct(mut x: Vec<f64>, p: f64) -> f64 {
     x[((x.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Runs the benchmark: `jobs` sequential jobs for the overhead (`pause_ms`
-/// apart), then `clients` concurrent clients with `jobs` jobs each for the
-/// throughput, on a server with `workers` worker processes. Returns a
-/// Markdown report.
-pub fn bench_server(
+/// The servers a benchmark runs against.
+pub struct Setup {
+    /// Worker processes per server.
+    pub workers: usize,
+    /// Servers (more than one only on a PostgreSQL store).
+    pub servers: usize,
+    /// The store: none for a SQLite file in a temporary folder, or a
+    /// `postgres://` URL.
+    pub db: Option<String>,
+}
+
+/// Starts one `edgesplit serve` on loopback; its address.
+fn start_server(
     exe: &Path,
-    instance: &Path,
-    method: &str,
-    jobs: usize,
-    clients: usize,
+    db: &str,
     workers: usize,
-    pause_ms: u64,
-) -> Result<String, String> {
-    let text =
-        std::fs::read_to_string(instance).map_err(|e| format!("{}: {e}", instance.display()))?;
-    let files = super::referenced_files(instance).map_err(|e| e.to_string())?;
-    let body = json!({"instance": text, "files": files, "method": method}).to_string();
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    id: &str,
+) -> Result<(std::process::Child, String), String> {
     let mut child = Command::new(exe)
         .args([
             "serve",
@@ -103,8 +103,10 @@ pub fn bench_server(
             "--workers",
             &workers.to_string(),
             "--db",
+            db,
+            "--server-id",
+            id,
         ])
-        .arg(dir.path().join("bench.db"))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -112,12 +114,70 @@ pub fn bench_server(
         .map_err(|e| format!("cannot start the server: {e}"))?;
     let mut line = String::new();
     let _ = BufReader::new(child.stdout.take().ok_or("no stdout")?).read_line(&mut line);
+    match line.trim().strip_prefix("listening on http://") {
+        Some(a) => Ok((child, a.to_string())),
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(format!("the server said {line:?}"))
+        }
+    }
+}
+
+/// Runs the benchmark: `jobs` sequential jobs for the overhead (`pause_ms`
+/// apart), then `clients` concurrent clients with `jobs` jobs each for the
+/// throughput (client `k` on server `k mod servers`), on the servers of
+/// `setup`. Returns a Markdown report.
+pub fn bench_server(
+    exe: &Path,
+    instance: &Path,
+    method: &str,
+    jobs: usize,
+    clients: usize,
+    setup: &Setup,
+    pause_ms: u64,
+) -> Result<String, String> {
+    let workers = setup.workers;
+    let text =
+        std::fs::read_to_string(instance).map_err(|e| format!("{}: {e}", instance.display()))?;
+    let files = super::referenced_files(instance).map_err(|e| e.to_string())?;
+    let body = json!({"instance": text, "files": files, "method": method}).to_string();
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let db = match &setup.db {
+        Some(d) => d.clone(),
+        None => dir.path().join("bench.db").display().to_string(),
+    };
+    let shared = super::store::is_postgres_url(&db);
+    if setup.servers == 0 || (setup.servers > 1 && !shared) {
+        return Err(format!(
+            "--servers {}: expected 1, or more on a postgres:// --db",
+            setup.servers
+        ));
+    }
+    let mut children = Vec::new();
+    let mut addrs = Vec::new();
+    for k in 0..setup.servers {
+        match start_server(
+            exe,
+            &db,
+            workers,
+            &format!("bench-{k}-{}", std::process::id()),
+        ) {
+            Ok((c, a)) => {
+                children.push(c);
+                addrs.push(a);
+            }
+            Err(e) => {
+                for mut c in children {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                }
+                return Err(e);
+            }
+        }
+    }
     let result = (|| {
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .ok_or_else(|| format!("the server said {line:?}"))?
-            .to_string();
+        let addr = addrs[0].clone();
         // Warm-up (page cache, first worker start).
         for _ in 0..3 {
             one(&addr, &body)?;
@@ -138,10 +198,12 @@ pub fn bench_server(
         let t0 = Instant::now();
         let errors: Vec<String> = std::thread::scope(|sc| {
             let hs: Vec<_> = (0..clients)
-                .map(|_| {
-                    sc.spawn(|| {
+                .map(|k| {
+                    let addr = &addrs[k % addrs.len()];
+                    let body = &body;
+                    sc.spawn(move || {
                         (0..jobs)
-                            .map(|_| one(&addr, &body).map(|_| ()))
+                            .map(|_| one(addr, body).map(|_| ()))
                             .filter_map(Result::err)
                             .collect::<Vec<_>>()
                     })
@@ -158,8 +220,10 @@ pub fn bench_server(
         let ms = |x: f64| format!("{:.1}", 1e3 * x);
         let mut s = String::new();
         s.push_str(&format!(
-            "server benchmark: {} with `{method}`, {workers} worker process(es)\n\n",
-            instance.display()
+            "server benchmark: {} with `{method}`, {} server(s) on a {} store, {workers} worker process(es) each\n\n",
+            instance.display(),
+            addrs.len(),
+            if shared { "PostgreSQL" } else { "SQLite" }
         ));
         let rows = [
             (
@@ -190,7 +254,9 @@ pub fn bench_server(
         ));
         Ok(s)
     })();
-    let _ = child.kill();
-    let _ = child.wait();
+    for mut c in children {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
     result
 }

@@ -177,6 +177,8 @@ pub(super) async fn solvers(_owner: Owner) -> Json<Solvers> {
 pub(super) async fn healthz(State(st): State<Arc<AppState>>) -> Result<Json<Health>, ApiError> {
     Ok(Json(Health {
         status: "ok".into(),
+        server: st.cfg.server_id.clone(),
+        store: st.store.backend().into(),
         queue_depth: st.store.queue_depth()?,
         workers: st.cfg.workers,
     }))
@@ -186,8 +188,19 @@ pub(super) async fn healthz(State(st): State<Arc<AppState>>) -> Result<Json<Heal
 #[utoipa::path(get, path = "/metrics", tag = "service",
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 pub(super) async fn metrics_text(State(st): State<Arc<AppState>>) -> Result<Response, ApiError> {
-    let text = st
-        .metrics
-        .render(&st.store.counts()?, st.store.queue_depth()?, st.cfg.workers);
+    let label = |v: &str| {
+        v.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    };
+    let mut text = format!(
+        "# HELP edgesplit_server_info The server that answered and its job store (job counts and queue depth are the store's, shared by every server on it).\n# TYPE edgesplit_server_info gauge\nedgesplit_server_info{{server=\"{}\",store=\"{}\"}} 1\n",
+        label(&st.cfg.server_id),
+        st.store.backend()
+    );
+    text.push_str(
+        &st.metrics
+            .render(&st.store.counts()?, st.store.queue_depth()?, st.cfg.workers),
+    );
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response())
 }

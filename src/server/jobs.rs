@@ -59,6 +59,7 @@ pub(super) fn job_view(st: &AppState, r: &JobRow, with_report: bool) -> Job {
         finished_at: r.finished_at,
         error: r.error.clone(),
         worker_pid: pid,
+        server: r.server.clone().filter(|_| r.status == JobStatus::Running),
         progress: {
             // While it runs: the worker's latest progress event; once it
             // ended: its result.
@@ -359,7 +360,18 @@ pub(super) async fn get_job(
         if r.status.is_terminal() || tokio::time::Instant::now() >= deadline {
             return Ok(Json(job_view(&st, &r, true)));
         }
-        let _ = tokio::time::timeout_at(deadline, notified).await;
+        let _ = tokio::time::timeout_at(poll_until(&st, deadline), notified).await;
+    }
+}
+
+/// Until when a wait for a job's end sleeps at most: the deadline, or on
+/// a shared store (where another server may end the job) a quarter of a
+/// second.
+fn poll_until(st: &AppState, deadline: tokio::time::Instant) -> tokio::time::Instant {
+    if st.store.shared() {
+        deadline.min(tokio::time::Instant::now() + Duration::from_millis(250))
+    } else {
+        deadline
     }
 }
 
@@ -470,11 +482,15 @@ pub(super) async fn cancel(
                 true
             }
             None => {
-                // Under the lock no slot can claim it meanwhile.
+                // Under the lock no slot of this server can claim it
+                // meanwhile; one of another server can, and then the
+                // cancel is asked of that server through the store.
                 if st.store.cancel_queued(&id)? {
                     tracing::info!(job = %id, status = %"cancelled", "job");
+                    false
+                } else {
+                    st.store.request_cancel(&id)?
                 }
-                false
             }
         }
     };
@@ -488,7 +504,7 @@ pub(super) async fn cancel(
             if r.status.is_terminal() || tokio::time::Instant::now() >= deadline {
                 break;
             }
-            let _ = tokio::time::timeout_at(deadline, notified).await;
+            let _ = tokio::time::timeout_at(poll_until(&st, deadline), notified).await;
         }
     }
     let r = visible(&st, &owner, &id)?;

@@ -1,11 +1,12 @@
 //! `edgesplit serve`: the HTTP model server (axum on tokio).
 //!
-//! Jobs are stored in SQLite before they are acknowledged and solved in
+//! Jobs are stored (SQLite, or PostgreSQL shared by several servers)
+//! before they are acknowledged and solved in
 //! worker processes (`edgesplit worker`), never in the server process; see
 //! docs/server.md.
 //!
 //! * [`api`]: request and response types, the error body;
-//! * [`store`]: the SQLite job store;
+//! * [`store`]: the job store (SQLite or PostgreSQL);
 //! * [`bundle`]: instances with their files, content-addressed;
 //! * [`runner`]: the queue and worker-process supervision;
 //! * [`worker`]: what runs inside a worker process;
@@ -38,7 +39,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use store::Store;
+use store::JobStore;
 use tokio::sync::Notify;
 
 /// How the server is set up.
@@ -46,10 +47,18 @@ use tokio::sync::Notify;
 pub struct Config {
     /// Address to bind (port 0: any free port).
     pub addr: SocketAddr,
-    /// SQLite database file; job directories go to `<db>.jobs/` beside it.
-    pub db: PathBuf,
-    /// Worker processes at a time.
+    /// The job store: a SQLite file (job directories go to `<db>.jobs/`
+    /// beside it) or a `postgres://` URL (job directories in the temporary
+    /// folder).
+    pub db: String,
+    /// Worker processes at a time (0: an API-only server, `--no-workers`).
     pub workers: usize,
+    /// Whether to serve HTTP (false: `worker-pool`, workers only).
+    pub http: bool,
+    /// This server's name in the store (its leases) and in `/healthz`.
+    pub server_id: String,
+    /// Seconds a claimed job's lease lasts; renewed every third of it.
+    pub lease_s: f64,
     /// Bearer tokens (none: no authentication, loopback only).
     pub tokens: Vec<String>,
     /// Largest request body, bytes.
@@ -120,7 +129,7 @@ fn load_slots() -> usize {
 /// Shared state of the handlers and worker slots.
 pub struct AppState {
     cfg: Config,
-    store: Store,
+    store: Arc<dyn JobStore>,
     jobs_dir: PathBuf,
     running: Mutex<HashMap<String, runner::Running>>,
     /// Wakes a worker slot: a job was queued.
@@ -140,12 +149,15 @@ pub struct AppState {
 /// A state around `store` with a configuration that runs nothing, for
 /// tests of the store-facing paths.
 #[cfg(test)]
-pub(crate) fn test_state(store: Store) -> AppState {
+pub(crate) fn test_state(store: Arc<dyn JobStore>) -> AppState {
     AppState {
         cfg: Config {
             addr: "127.0.0.1:0".parse().expect("an address"),
-            db: PathBuf::from("unused.db"),
+            db: "unused.db".into(),
             workers: 1,
+            http: true,
+            server_id: "test".into(),
+            lease_s: store::DEFAULT_LEASE_S,
             tokens: Vec::new(),
             max_body: 1 << 20,
             max_instance_size: 1_000_000,
@@ -177,8 +189,20 @@ fn check_config(cfg: &Config) -> Result<(), String> {
             cfg.addr
         ));
     }
-    if cfg.workers == 0 {
+    if cfg.workers == 0 && !cfg.http {
         return Err("--workers must be at least 1".into());
+    }
+    if !(cfg.lease_s.is_finite() && (0.3..=86_400.0).contains(&cfg.lease_s)) {
+        return Err(format!(
+            "--lease {}: expected 0.3 to 86400 seconds",
+            cfg.lease_s
+        ));
+    }
+    if cfg.server_id.is_empty() || cfg.server_id.len() > 200 {
+        return Err(format!(
+            "--server-id {:?}: expected 1 to 200 characters",
+            cfg.server_id
+        ));
     }
     let t = cfg.max_time_limit;
     if !(t.is_finite() && t > 0.0 && t <= MAX_TIME_LIMIT_S) {
@@ -210,22 +234,10 @@ pub fn serve(cfg: Config) -> crate::Result<()> {
     let other = |e: String| crate::Error::Other(e);
     check_config(&cfg).map_err(other)?;
     init_logging(cfg.log_format);
-    let store = Store::open_limited(&cfg.db, cfg.max_db_bytes).map_err(|e| {
-        other(format!(
-            "cannot open the job store {}: {e}",
-            cfg.db.display()
-        ))
-    })?;
-    let (requeued, failed) = store
-        .recover()
-        .map_err(|e| other(format!("job store: {e}")))?;
-    if requeued + failed > 0 {
-        tracing::warn!(requeued, failed, "recovered jobs left running by a stop");
-    }
-    let mut jobs_dir = cfg.db.clone().into_os_string();
-    jobs_dir.push(".jobs");
-    let jobs_dir = PathBuf::from(jobs_dir);
-    // No job runs yet: folders left by a server that stopped are stale.
+    let store = open_store(&cfg).map_err(other)?;
+    let jobs_dir = jobs_dir(&cfg, store.as_ref());
+    // No job of this server runs yet: folders it left when it stopped are
+    // stale.
     let _ = std::fs::remove_dir_all(&jobs_dir);
     std::fs::create_dir_all(&jobs_dir)
         .map_err(|e| other(format!("cannot create {}: {e}", jobs_dir.display())))?;
@@ -247,25 +259,132 @@ pub fn serve(cfg: Config) -> crate::Result<()> {
         .build()
         .map_err(|e| other(format!("cannot start the runtime: {e}")))?;
     rt.block_on(async move {
+        if !cfg.http {
+            return run_pool(state).await;
+        }
         let listener = tokio::net::TcpListener::bind(cfg.addr)
             .await
             .map_err(|e| other(format!("cannot bind {}: {e}", cfg.addr)))?;
         let local = listener.local_addr().map_err(|e| other(e.to_string()))?;
-        for _ in 0..cfg.workers {
-            tokio::spawn(runner::slot(state.clone()));
-        }
-        tokio::spawn(runner::record_unrecorded(state.clone()));
-        tracing::info!(addr = %local, workers = cfg.workers, "listening");
+        start_background(&state);
+        tracing::info!(addr = %local, workers = cfg.workers, server = %cfg.server_id, store = %state.store.backend(), "listening");
         {
             use std::io::Write;
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "listening on http://{local}");
             let _ = out.flush();
         }
+        let kept = state.clone();
         serve_http(listener, router(state), cfg.read_timeout).await;
+        remove_shared_jobs_dir(&kept);
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// Starts the worker slots, the heartbeat (leases and expired ones) and
+/// the writer of unrecorded ends.
+fn start_background(state: &Arc<AppState>) {
+    for _ in 0..state.cfg.workers {
+        tokio::spawn(runner::slot(state.clone()));
+    }
+    tokio::spawn(runner::record_unrecorded(state.clone()));
+    tokio::spawn(runner::heartbeat(state.clone()));
+}
+
+/// `worker-pool`: the worker slots and the heartbeat without an HTTP
+/// listener, until SIGINT/SIGTERM.
+async fn run_pool(state: Arc<AppState>) -> crate::Result<()> {
+    start_background(&state);
+    tracing::info!(workers = state.cfg.workers, server = %state.cfg.server_id, store = %state.store.backend(), "worker pool running");
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "worker pool {} running {} workers",
+            state.cfg.server_id, state.cfg.workers
+        );
+        let _ = out.flush();
+    }
+    shutdown().await;
+    remove_shared_jobs_dir(&state);
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// On a shared store the job folder is this process's alone: removed when
+/// it stops.
+fn remove_shared_jobs_dir(state: &AppState) {
+    if state.store.shared() {
+        let _ = std::fs::remove_dir_all(&state.jobs_dir);
+    }
+}
+
+/// Opens the store `cfg.db` names and takes back the jobs this server
+/// left running.
+fn open_store(cfg: &Config) -> Result<Arc<dyn JobStore>, String> {
+    let what = if store::is_postgres_url(&cfg.db) {
+        if let Some(b) = cfg.max_db_bytes {
+            return Err(format!(
+                "--max-db-size {b}: limits a SQLite job store; a PostgreSQL store's size is the database's to limit"
+            ));
+        }
+        "the PostgreSQL job store".to_string()
+    } else {
+        format!("the job store {}", cfg.db)
+    };
+    let store = store::open(
+        &cfg.db,
+        &cfg.server_id,
+        cfg.max_db_bytes,
+        (cfg.workers as u32).saturating_mul(2) + 4,
+    )
+    .map_err(|e| match e {
+        store::StoreError::TooNew(e) => e,
+        e => format!("cannot open {what}: {e}"),
+    })?;
+    let (requeued, failed) = store.recover().map_err(|e| format!("job store: {e}"))?;
+    if requeued + failed > 0 {
+        tracing::warn!(requeued, failed, "recovered jobs left running by a stop");
+    }
+    Ok(store)
+}
+
+/// Where this server's job folders go: `<db>.jobs/` beside a SQLite
+/// file; for a shared store, a folder of this server process's in the
+/// temporary folder.
+fn jobs_dir(cfg: &Config, store: &dyn JobStore) -> PathBuf {
+    if store.shared() {
+        let safe: String = cfg
+            .server_id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        std::env::temp_dir().join(format!("edgesplit-{safe}-{}.jobs", std::process::id()))
+    } else {
+        PathBuf::from(format!("{}.jobs", cfg.db))
+    }
+}
+
+/// A name for this server: the host's name and the process id.
+pub fn default_server_id() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is writable for its length.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let host = if ok {
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        String::from_utf8_lossy(&buf[..end]).into_owned()
+    } else {
+        "server".to_string()
+    };
+    format!("{host}-{}", std::process::id())
 }
 
 /// Accepts connections until SIGINT/SIGTERM, each served by hyper with a

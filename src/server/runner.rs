@@ -71,7 +71,7 @@ pub async fn slot(st: Arc<AppState>) {
         }
         let claimed = {
             let mut running = st.running.lock().unwrap_or_else(|e| e.into_inner());
-            match st.store.claim() {
+            match st.store.claim(st.cfg.lease_s) {
                 Ok(Some(j)) => {
                     running.insert(
                         j.id.clone(),
@@ -157,7 +157,11 @@ fn record_end(
     result: Option<&str>,
 ) {
     let e = match st.store.finish(id, status, error, result) {
-        Ok(_) => {
+        Ok(false) => {
+            tracing::warn!(job = %id, status = %status.name(), "job: this server no longer holds its lease (another server took it back); its end is not recorded");
+            return;
+        }
+        Ok(true) => {
             match error {
                 Some(err) => {
                     tracing::info!(job = %id, status = %status.name(), error = %err, "job")
@@ -180,6 +184,73 @@ fn record_end(
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(id.to_string(), reason);
+        }
+    }
+}
+
+/// Forever, every third of the lease: renews the leases of this server's
+/// jobs, passes on the cancels other servers asked for, stops the workers
+/// of jobs whose lease this server lost, and puts jobs whose lease ran out
+/// (their server stopped) back in the queue.
+pub async fn heartbeat(st: Arc<AppState>) {
+    // On a shared store the heartbeat also carries cancels from other
+    // servers: at least once a second.
+    let mut every = st.cfg.lease_s / 3.0;
+    if st.store.shared() {
+        every = every.min(1.0);
+    }
+    let every = Duration::from_secs_f64(every);
+    let mut failing = false;
+    loop {
+        tokio::time::sleep(every).await;
+        let st2 = st.clone();
+        let ok = tokio::task::spawn_blocking(move || heartbeat_once(&st2))
+            .await
+            .unwrap_or(false);
+        if !ok && !failing {
+            tracing::error!("job store: cannot renew the leases of this server's jobs");
+        }
+        failing = !ok;
+    }
+}
+
+/// One pass of [`heartbeat`]; false if the store failed.
+fn heartbeat_once(st: &AppState) -> bool {
+    let asked = Instant::now();
+    let held = match st.store.heartbeat(st.cfg.lease_s) {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(error = %e, "job store: heartbeat");
+            return false;
+        }
+    };
+    {
+        let running = st.running.lock().unwrap_or_else(|e| e.into_inner());
+        for (id, r) in running.iter() {
+            match held.iter().find(|h| &h.id == id) {
+                Some(h) if h.cancel_requested => r.cancel.notify_one(),
+                Some(_) => {}
+                // Claimed after the renewal was asked: not lost.
+                None if r.started > asked => {}
+                None => {
+                    tracing::warn!(job = %id, "job: lease lost (another server took the job back); stopping its worker");
+                    r.cancel.notify_one();
+                }
+            }
+        }
+    }
+    match st.store.requeue_expired() {
+        Ok((requeued, failed)) => {
+            if requeued + failed > 0 {
+                tracing::warn!(requeued, failed, "jobs whose lease ran out taken back");
+                st.wake.notify_waiters();
+                st.done.notify_waiters();
+            }
+            true
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "job store: cannot take back expired leases");
+            false
         }
     }
 }
@@ -485,12 +556,12 @@ fn outcome(end: End, secs: f64, stderr: &str, out: &std::path::Path) -> Result<O
 
 #[cfg(test)]
 mod tests {
-    use super::super::store::{NewJob, Store};
+    use super::super::store::{JobStore, NewJob, SqliteStore};
     use super::*;
 
     /// A store with one job, claimed (running), in `dir`.
-    fn store_with_running_job(dir: &std::path::Path) -> (AppState, String) {
-        let store = Store::open(&dir.join("jobs.db")).unwrap();
+    fn store_with_running_job(dir: &std::path::Path) -> (AppState, Arc<SqliteStore>, String) {
+        let store = Arc::new(SqliteStore::open(&dir.join("jobs.db"), "test").unwrap());
         let job = NewJob {
             id: "job-1",
             owner: "owner",
@@ -503,19 +574,19 @@ mod tests {
             sizes: "{}",
         };
         store.insert(&job, 10).unwrap();
-        let claimed = store.claim().unwrap().unwrap();
+        let claimed = store.claim(30.0).unwrap().unwrap();
         assert_eq!(claimed.status, JobStatus::Running);
-        (super::super::test_state(store), claimed.id)
+        (super::super::test_state(store.clone()), store, claimed.id)
     }
 
     #[test]
     fn a_result_the_full_store_cannot_take_fails_the_job_with_the_reason() {
         let dir = tempfile::tempdir().unwrap();
-        let (st, id) = store_with_running_job(dir.path());
+        let (st, store, id) = store_with_running_job(dir.path());
         // The database may not grow any more: a 4 MB result cannot be
         // written, a one-line reason can (it fits the pages there are).
         {
-            let c = st.store.conn_for_tests();
+            let c = store.conn_for_tests();
             let pages: i64 = c
                 .pragma_query_value(None, "page_count", |r| r.get(0))
                 .unwrap();
@@ -535,9 +606,9 @@ mod tests {
     #[test]
     fn an_end_no_write_can_record_is_kept_and_written_once_the_store_writes() {
         let dir = tempfile::tempdir().unwrap();
-        let (st, id) = store_with_running_job(dir.path());
+        let (st, store, id) = store_with_running_job(dir.path());
         // Nothing can be written at all.
-        st.store
+        store
             .conn_for_tests()
             .pragma_update(None, "query_only", true)
             .unwrap();
@@ -552,7 +623,7 @@ mod tests {
         assert_eq!(record_unrecorded_once(&st), 0);
         assert!(st.unrecorded.lock().unwrap().contains_key(&id));
         // The store writes again: the job is failed with its reason.
-        st.store
+        store
             .conn_for_tests()
             .pragma_update(None, "query_only", false)
             .unwrap();
