@@ -9,7 +9,9 @@
 
 mod common;
 
-use common::{brute_force, close, fixed_plan_objective, tiny_instance};
+use common::{
+    brute_force, close, every_backend_matches_brute_force, fixed_plan_objective, tiny_instance,
+};
 use edgesplit::eval::evaluate;
 use edgesplit::instance::{load_str, Instance};
 use edgesplit::solve::{solve_instance, BackendKind, SolveOptions, Status};
@@ -88,23 +90,11 @@ fn check(seed: u64) -> Result<(), TestCaseError> {
     let inst = load_str(&text, None)
         .map_err(|e| TestCaseError::fail(format!("seed {seed}: {e}\n{text}")))?;
     prop_assert_eq!(inst.dnn.components.len(), 2);
-    let bf = brute_force(&inst, None).map(|b| b.0);
-    for kind in BackendKind::built_in() {
-        let rep = solve_instance(&inst, kind, &SolveOptions::default());
-        let ok = match (bf, rep.status) {
-            (None, Status::Infeasible) => true,
-            (Some(opt), Status::Optimal) => close(rep.evaluated_objective.unwrap(), opt),
-            _ => false,
-        };
-        prop_assert!(
-            ok,
-            "seed {seed}: {kind} says {} {:?} ({:?}), brute force {bf:?}\n{text}",
-            rep.status,
-            rep.evaluated_objective,
-            rep.message
-        );
+    let reports =
+        every_backend_matches_brute_force(&inst, seed, &text).map_err(TestCaseError::fail)?;
+    for rep in reports {
         if let Some(plan) = &rep.plan {
-            prop_assert!(keeps_to_own_dnn(&inst, plan), "seed {seed}: {kind}");
+            prop_assert!(keeps_to_own_dnn(&inst, plan), "seed {seed}: {}", rep.solver);
         }
     }
     Ok(())

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{brute_force, close, tiny_instance};
+use common::{brute_force, close, every_backend_matches_brute_force, tiny_instance};
 use edgesplit::instance::{load_str, Instance};
 use edgesplit::solve::{solve_instance, BackendKind, SolveOptions, Status};
 use proptest::prelude::*;
@@ -121,22 +121,7 @@ fn check(seed: u64) -> Result<(), TestCaseError> {
     let (text, _) = with_profiles(&tiny_instance(seed), seed);
     let inst = load_str(&text, None)
         .map_err(|e| TestCaseError::fail(format!("seed {seed}: {e}\n{text}")))?;
-    let bf = brute_force(&inst, None).map(|b| b.0);
-    for kind in BackendKind::built_in() {
-        let rep = solve_instance(&inst, kind, &SolveOptions::default());
-        let ok = match (bf, rep.status) {
-            (None, Status::Infeasible) => true,
-            (Some(opt), Status::Optimal) => close(rep.evaluated_objective.unwrap(), opt),
-            _ => false,
-        };
-        prop_assert!(
-            ok,
-            "seed {seed}: {kind} says {} {:?} ({:?}), brute force {bf:?}\n{text}",
-            rep.status,
-            rep.evaluated_objective,
-            rep.message
-        );
-    }
+    every_backend_matches_brute_force(&inst, seed, &text).map_err(TestCaseError::fail)?;
     Ok(())
 }
 

@@ -404,6 +404,36 @@ pub fn brute_force(inst: &Instance, payoff: Option<&PayoffTable>) -> Option<(f64
     best
 }
 
+/// Solves `inst` (the text `text`, drawn from `seed`) on every built-in
+/// backend and checks each against [`brute_force`]: `infeasible` when no
+/// plan is feasible, otherwise `optimal` at the enumerated optimum. The
+/// reports in backend order, or what disagreed.
+pub fn every_backend_matches_brute_force(
+    inst: &Instance,
+    seed: u64,
+    text: &str,
+) -> Result<Vec<edgesplit::solve::SolveReport>, String> {
+    use edgesplit::solve::{solve_instance, BackendKind, SolveOptions, Status};
+    let bf = brute_force(inst, None).map(|b| b.0);
+    let mut reports = Vec::new();
+    for kind in BackendKind::built_in() {
+        let rep = solve_instance(inst, kind, &SolveOptions::default());
+        let ok = match (bf, rep.status) {
+            (None, Status::Infeasible) => true,
+            (Some(opt), Status::Optimal) => close(rep.evaluated_objective.unwrap(), opt),
+            _ => false,
+        };
+        if !ok {
+            return Err(format!(
+                "seed {seed}: {kind} says {} {:?} ({:?}), brute force {bf:?}\n{text}",
+                rep.status, rep.evaluated_objective, rep.message
+            ));
+        }
+        reports.push(rep);
+    }
+    Ok(reports)
+}
+
 /// |a − b| within the tolerance used to compare optima: 1e-6 relative,
 /// with an absolute floor (1e-15) far below the tiniest objective the
 /// tests generate (about 1e-11), so that a tiny optimum is compared

@@ -1387,29 +1387,7 @@ fn a_profiled_instance_is_solved_by_the_server_with_its_csv_in_files() {
         "{:?}",
         files.keys()
     );
-    let text = std::fs::read_to_string(&path).unwrap();
-    let body = json!({"instance": text, "files": files});
-    let r = s.post("/v1/validate", &body);
-    assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.json()["valid"], true, "{}", r.body);
-    let mut job = body.clone();
-    job["method"] = json!("highs");
-    job["options"] = json!({"time_limit_s": 120});
-    let id = s.submit(&job);
-    let v = s.wait(&id);
-    assert_eq!(v["status"], "done", "{v}");
-    assert_eq!(v["result_status"], "optimal", "{v}");
-    let inst = edgesplit::load(&path).unwrap();
-    let local = edgesplit::solve::solve_instance(
-        &inst,
-        edgesplit::solve::BackendKind::Highs,
-        &Default::default(),
-    );
-    let (obj, want) = (
-        v["report"]["evaluated_objective"].as_f64().unwrap(),
-        local.evaluated_objective.unwrap(),
-    );
-    assert!((obj - want).abs() <= 1e-6 * want.abs(), "{obj} vs {want}");
+    let text = solved_like_the_library(&s, &path, &files);
 
     // The host's files are never read for a profile.
     let no_leak = |body: &str| {
@@ -1446,7 +1424,25 @@ fn an_instance_with_several_dnns_is_solved_by_the_server() {
     let s = start(dir.path(), &[], &[]);
     let path = root().join("instances/multi-dnn.yaml");
     let files = edgesplit::server::referenced_files(&path).unwrap();
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = solved_like_the_library(&s, &path, &files);
+
+    let p = problems(&s, &json!({"instance": text, "files": {}}));
+    assert_eq!(p[0]["field"], "dnns[0].file", "{p:?}");
+    let unnamed = text.replacen("    dnn: tiny-cnn  ", "   ", 1);
+    assert_ne!(unnamed, text);
+    let p = problems(&s, &json!({"instance": unnamed, "files": files}));
+    assert_eq!(p[0]["field"], "tasks[0].dnn", "{p:?}");
+}
+
+/// Validates the bundled instance at `path` (with `files`) on the server,
+/// solves it there with HiGHS and checks the optimum against the
+/// library's; the instance's text.
+fn solved_like_the_library(
+    s: &Server,
+    path: &Path,
+    files: &std::collections::BTreeMap<String, String>,
+) -> String {
+    let text = std::fs::read_to_string(path).unwrap();
     let body = json!({"instance": text, "files": files});
     let r = s.post("/v1/validate", &body);
     assert_eq!(r.status, 200, "{}", r.body);
@@ -1458,7 +1454,7 @@ fn an_instance_with_several_dnns_is_solved_by_the_server() {
     let v = s.wait(&id);
     assert_eq!(v["status"], "done", "{v}");
     assert_eq!(v["result_status"], "optimal", "{v}");
-    let inst = edgesplit::load(&path).unwrap();
+    let inst = edgesplit::load(path).unwrap();
     let local = edgesplit::solve::solve_instance(
         &inst,
         edgesplit::solve::BackendKind::Highs,
@@ -1469,11 +1465,5 @@ fn an_instance_with_several_dnns_is_solved_by_the_server() {
         local.evaluated_objective.unwrap(),
     );
     assert!((obj - want).abs() <= 1e-6 * want.abs(), "{obj} vs {want}");
-
-    let p = problems(&s, &json!({"instance": text, "files": {}}));
-    assert_eq!(p[0]["field"], "dnns[0].file", "{p:?}");
-    let unnamed = text.replacen("    dnn: tiny-cnn  ", "   ", 1);
-    assert_ne!(unnamed, text);
-    let p = problems(&s, &json!({"instance": unnamed, "files": files}));
-    assert_eq!(p[0]["field"], "tasks[0].dnn", "{p:?}");
+    text
 }
