@@ -61,6 +61,9 @@ fn start_with(
         .args(args)
         .env_remove("EDGESPLIT_TOKENS")
         .env_remove("EDGESPLIT_WORKER_FAULT")
+        // A server killed with SIGKILL leaves its job folder in TMPDIR:
+        // here that is the test's own folder, removed at the end.
+        .env("TMPDIR", dir)
         .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
