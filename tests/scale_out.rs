@@ -3,6 +3,7 @@
 //! SIGKILL while it runs some; an API-only front and a worker pool; a
 //! cancel through a server that does not run the job.
 
+mod common;
 mod pg_cluster;
 
 use serde_json::{json, Value};
@@ -111,36 +112,6 @@ fn tiny_job() -> Value {
         "instance": std::fs::read_to_string(root().join("instances/default.yaml")).unwrap(),
         "files": {"../models/tiny-cnn.yaml": std::fs::read_to_string(root().join("models/tiny-cnn.yaml")).unwrap()},
         "method": "tide",
-    })
-}
-
-/// A MILP that runs for minutes unless stopped.
-fn long_job() -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_edgesplit"))
-        .args([
-            "generate",
-            "--family",
-            "tide",
-            "--seed",
-            "11",
-            "--layers",
-            "4",
-            "--atoms-per-layer",
-            "16",
-            "--tasks",
-            "5",
-            "--nodes",
-            "4",
-            "--groups",
-            "2",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    json!({
-        "instance": String::from_utf8(out.stdout).unwrap(),
-        "method": "highs",
-        "options": {"time_limit_s": 300},
     })
 }
 
@@ -336,7 +307,7 @@ fn an_api_only_front_and_a_worker_pool_share_jobs_and_cancels() {
     let (_, v) = get(&front.base, &format!("/v1/jobs/{id}?wait=30"));
     assert_eq!(v["status"], "done", "{v}");
     // A long job runs on the pool; the front cancels it.
-    let long = submit(&front.base, &long_job());
+    let long = submit(&front.base, &common::long_job("highs"));
     until(60, "the long job runs on the pool", || {
         let (_, v) = get(&front.base, &format!("/v1/jobs/{long}"));
         v["status"] == "running" && v["server"] == pool.id.as_str()

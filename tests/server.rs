@@ -1,5 +1,6 @@
 //! The server test suite (tests/server_suite) on a SQLite job store.
 
+mod common;
 mod server_suite;
 
 /// Which store the suite runs on.

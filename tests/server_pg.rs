@@ -3,6 +3,7 @@
 //! folder. Fails without PostgreSQL's programs (run scripts/setup.sh);
 //! with `EDGESPLIT_SKIP_PG=1` the suite runs on SQLite instead.
 
+mod common;
 mod pg_cluster;
 mod server_suite;
 

@@ -521,3 +521,34 @@ delay_model: {delay_model}
 "#
     )
 }
+
+/// A generated instance HiGHS needs well over a minute to prove (TIDE
+/// family, 4 conv layers of 16 filters, 5 tasks, 4 nodes), as a request.
+pub fn long_job(method: &str) -> serde_json::Value {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_edgesplit"))
+        .args([
+            "generate",
+            "--family",
+            "tide",
+            "--seed",
+            "11",
+            "--layers",
+            "4",
+            "--atoms-per-layer",
+            "16",
+            "--tasks",
+            "5",
+            "--nodes",
+            "4",
+            "--groups",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    serde_json::json!({
+        "instance": String::from_utf8(out.stdout).unwrap(),
+        "method": method,
+        "options": {"time_limit_s": 300},
+    })
+}

@@ -1288,42 +1288,11 @@ fn logs_have_a_line_per_request_and_job_change_and_never_the_token() {
     }
 }
 
-/// A generated instance HiGHS needs well over a minute to prove (TIDE
-/// family, 4 conv layers of 16 filters, 5 tasks, 4 nodes), as a request.
-fn long_job(method: &str) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_edgesplit"))
-        .args([
-            "generate",
-            "--family",
-            "tide",
-            "--seed",
-            "11",
-            "--layers",
-            "4",
-            "--atoms-per-layer",
-            "16",
-            "--tasks",
-            "5",
-            "--nodes",
-            "4",
-            "--groups",
-            "2",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    json!({
-        "instance": String::from_utf8(out.stdout).unwrap(),
-        "method": method,
-        "options": {"time_limit_s": 300},
-    })
-}
-
 #[test]
 fn a_running_job_shows_its_progress_and_a_cancel_keeps_its_best_plan() {
     let dir = tmp();
     let s = start(dir.path(), &["--workers", "1"], &[]);
-    let id = s.submit(&long_job("highs"));
+    let id = s.submit(&crate::common::long_job("highs"));
     let pid = s.wait_running(&id);
     // The worker's progress events reach the job while it runs.
     let t0 = Instant::now();
