@@ -210,7 +210,9 @@ fn run_heuristic(
             .map(|m| format!(" ({m})"))
             .unwrap_or_default()
     );
-    Ok(if out.feasible() {
+    Ok(if edgesplit::interrupt::requested() {
+        ExitCode::from(edgesplit::interrupt::EXIT_INTERRUPTED)
+    } else if out.feasible() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

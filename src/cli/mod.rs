@@ -165,6 +165,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Solve(_) | Command::Sweep(_) | Command::Pareto(_) => {
             progress::init_cli_progress(true)
         }
+        // --lns solves MILPs: progress, and Ctrl-C keeps the best plan.
+        Command::Heuristic(ref a) if a.lns.is_some() => progress::init_cli_progress(true),
         // compare draws its own progress bar: signals only.
         Command::Compare(_) => progress::init_cli_progress(false),
         _ => {}
